@@ -1,0 +1,48 @@
+/**
+ * The `wharf` command. Each subcommand lives in its own module, loaded only when used, so that
+ * `wharf serve` starts without loading the policy engine and vice versa.
+ */
+const USAGE = `Usage: wharf <command> [options]
+
+Commands:
+  serve     serve the registry (default settings: 127.0.0.1:5000, ./wharf-data)
+  policy    evaluate, test and check Rego policies (eval, test, check)
+  help      show this help
+
+Run "wharf <command> --help" for a command's options.`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./serve.ts')).serveCommand,
+  policy: async () => (await import('./policy.ts')).runPolicyCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    console.log(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    console.error(`wharf: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  return (await load())(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (error: unknown) => {
+    // Usage mistakes (unknown flags) are the user's, not a crash: say what was wrong, no stack.
+    const err = error as { code?: string; message?: string };
+    if (typeof err?.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`wharf: ${err.message}`);
+      process.exitCode = 2;
+      return;
+    }
+    console.error(`wharf: ${err?.message ?? String(error)}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,57 @@
+/** `wharf serve`: load the config, open storage, listen, and stop gracefully on SIGTERM/SIGINT. */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config/config.ts';
+import type { ConfigKey } from '../config/keys.ts';
+import { listen } from '../server/http-server.ts';
+import { createLogger } from '../server/logger.ts';
+import { createRegistryApp } from '../server/registry-app.ts';
+
+export const SERVE_USAGE = `Usage: wharf serve [--listen HOST:PORT] [--data DIR] [--config FILE] [--log-level LEVEL]
+
+Serves the registry. Every setting can also come from the YAML file given with --config or from
+WHARF_* environment variables (see the README's configuration reference).`;
+
+export async function serveCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      listen: { type: 'string' },
+      data: { type: 'string' },
+      config: { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(SERVE_USAGE);
+    return 0;
+  }
+  let config;
+  try {
+    const flags: Partial<Record<ConfigKey, string>> = { listen: values.listen, data: values.data, 'log.level': values['log-level'] };
+    config = loadConfig({ file: values.config ?? process.env.WHARF_CONFIG, env: process.env, flags });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`wharf: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  const logger = createLogger(config.log.level);
+  const app = await createRegistryApp(config, logger);
+  const running = await listen(app, config.listen.host, config.listen.port);
+  console.log(`wharf listening on ${running.url}`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  await running.stop(config.shutdown.timeoutSeconds * 1000);
+  await app.close();
+  logger.flush();
+  return 0;
+}

@@ -1,0 +1,104 @@
+/**
+ * Wharf's one typed configuration. Every key can come from, in rising precedence: its default,
+ * the YAML file given with --config, a WHARF_* environment variable, and a command-line flag.
+ * The environment name of a key is WHARF_ + its path in upper snake case:
+ * `limits.maxManifestBytes` → WHARF_LIMITS_MAX_MANIFEST_BYTES.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { CONFIG_KEYS, type ConfigKey, type KeySpec } from './keys.ts';
+
+export interface WharfConfig {
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly data: string;
+  readonly log: { readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent' };
+  readonly limits: { readonly maxManifestBytes: number };
+  readonly uploads: { readonly abandonAfterSeconds: number };
+  readonly shutdown: { readonly timeoutSeconds: number };
+}
+
+export class ConfigError extends Error {}
+
+export interface ConfigSources {
+  readonly file?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Values from flags, by key path. */
+  readonly flags?: Partial<Record<ConfigKey, string>>;
+}
+
+export function loadConfig(sources: ConfigSources = {}): WharfConfig {
+  const raw = new Map<ConfigKey, { value: unknown; origin: string }>();
+  if (sources.file) {
+    for (const [key, value] of flatten(readConfigFile(sources.file))) raw.set(key, { value, origin: sources.file });
+  }
+  const env = sources.env ?? {};
+  for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) {
+    const name = envName(key);
+    if (env[name] !== undefined) raw.set(key, { value: env[name], origin: name });
+  }
+  for (const [key, value] of Object.entries(sources.flags ?? {}) as [ConfigKey, string | undefined][]) {
+    if (value !== undefined) raw.set(key, { value, origin: `--${key}` });
+  }
+  const values = new Map<ConfigKey, unknown>();
+  for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) {
+    const spec: KeySpec = CONFIG_KEYS[key];
+    const given = raw.get(key);
+    values.set(key, given === undefined ? spec.default : convert(key, spec, given.value, given.origin));
+  }
+  return {
+    listen: values.get('listen') as WharfConfig['listen'],
+    data: values.get('data') as string,
+    log: { level: values.get('log.level') as WharfConfig['log']['level'] },
+    limits: { maxManifestBytes: values.get('limits.maxManifestBytes') as number },
+    uploads: { abandonAfterSeconds: values.get('uploads.abandonAfterSeconds') as number },
+    shutdown: { timeoutSeconds: values.get('shutdown.timeoutSeconds') as number },
+  };
+}
+
+export function envName(key: string): string {
+  return 'WHARF_' + key.replace(/\./g, '_').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(text, { prettyErrors: true });
+  } catch (error) {
+    throw new ConfigError(`${path}: invalid YAML: ${(error as Error).message}`);
+  }
+  if (document === null || document === undefined) return {};
+  if (typeof document !== 'object' || Array.isArray(document)) throw new ConfigError(`${path}: the top level must be a mapping of keys`);
+  return document as Record<string, unknown>;
+}
+
+/** Turns nested YAML into key paths, rejecting keys Wharf does not know (typos fail loudly). */
+function flatten(document: Record<string, unknown>, prefix = ''): [ConfigKey, unknown][] {
+  const entries: [ConfigKey, unknown][] = [];
+  for (const [name, value] of Object.entries(document)) {
+    const path = prefix + name;
+    if (path in CONFIG_KEYS) entries.push([path as ConfigKey, value]);
+    else if (value !== null && typeof value === 'object' && !Array.isArray(value) && isSectionPrefix(path)) {
+      entries.push(...flatten(value as Record<string, unknown>, `${path}.`));
+    } else {
+      throw new ConfigError(`config key ${path}: unknown key (known keys: ${Object.keys(CONFIG_KEYS).join(', ')})`);
+    }
+  }
+  return entries;
+}
+
+function isSectionPrefix(path: string): boolean {
+  return Object.keys(CONFIG_KEYS).some((key) => key.startsWith(`${path}.`));
+}
+
+function convert(key: ConfigKey, spec: KeySpec, value: unknown, origin: string): unknown {
+  const problem = (reason: string) => new ConfigError(`config key ${key} (from ${origin}): ${reason}`);
+  const result = spec.parse(value);
+  if (!result.ok) throw problem(result.reason);
+  return result.value;
+}

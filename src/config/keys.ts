@@ -1,0 +1,70 @@
+/**
+ * Every configuration key: its default, how a value is checked, and what it means. The README's
+ * configuration reference is written from this table (a test keeps the two in step).
+ */
+export type Parsed = { ok: true; value: unknown } | { ok: false; reason: string };
+
+export interface KeySpec {
+  readonly default: unknown;
+  readonly description: string;
+  readonly parse: (value: unknown) => Parsed;
+}
+
+export const CONFIG_KEYS = {
+  listen: {
+    default: { host: '127.0.0.1', port: 5000 },
+    description: 'HOST:PORT to serve on (IPv6 as [::1]:PORT). Loopback by default.',
+    parse: parseListen,
+  },
+  data: {
+    default: './wharf-data',
+    description: 'Folder of the embedded storage: blobs and the SQLite metadata database.',
+    parse: (value) => (typeof value === 'string' && value.trim() !== '' ? { ok: true, value } : { ok: false, reason: 'must be a non-empty path' }),
+  },
+  'log.level': {
+    default: 'info',
+    description: 'trace, debug, info (one line per request), warn, error or silent.',
+    parse: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'silent']),
+  },
+  'limits.maxManifestBytes': {
+    default: 4 * 1024 * 1024,
+    description: 'Largest manifest accepted, in bytes (larger pushes get 413 SIZE_INVALID).',
+    parse: integerAtLeast(1024),
+  },
+  'uploads.abandonAfterSeconds': {
+    default: 24 * 3600,
+    description: 'An upload session untouched for this long is purged with its staged data.',
+    parse: integerAtLeast(60),
+  },
+  'shutdown.timeoutSeconds': {
+    default: 10,
+    description: 'On SIGTERM/SIGINT, how long in-flight requests may take before connections are closed.',
+    parse: integerAtLeast(0),
+  },
+} as const satisfies Record<string, KeySpec>;
+
+export type ConfigKey = keyof typeof CONFIG_KEYS;
+
+function parseListen(value: unknown): Parsed {
+  if (typeof value !== 'string') return { ok: false, reason: 'must be a string HOST:PORT' };
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value.trim());
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port > 65535) return { ok: false, reason: `"${value}" is not HOST:PORT with a port from 0 to 65535` };
+  return { ok: true, value: { host: match[1] ?? match[2]!, port } };
+}
+
+function oneOf(choices: readonly string[]): (value: unknown) => Parsed {
+  return (value) => (typeof value === 'string' && choices.includes(value)
+    ? { ok: true, value }
+    : { ok: false, reason: `must be one of ${choices.join(', ')}, not ${JSON.stringify(value)}` });
+}
+
+function integerAtLeast(minimum: number): (value: unknown) => Parsed {
+  return (value) => {
+    const number = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+    if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < minimum) {
+      return { ok: false, reason: `must be an integer of at least ${minimum}, not ${JSON.stringify(value)}` };
+    }
+    return { ok: true, value: number };
+  };
+}

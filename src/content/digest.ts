@@ -1,0 +1,42 @@
+/**
+ * Content digests (`algorithm:encoded`), as the OCI image spec defines them. Only the algorithms a
+ * registry must verify are accepted: sha256 (the default) and sha512.
+ */
+import { createHash, type Hash } from 'node:crypto';
+
+export type DigestAlgorithm = 'sha256' | 'sha512';
+
+export interface ParsedDigest {
+  readonly algorithm: DigestAlgorithm;
+  readonly encoded: string;
+  /** The canonical text form, `algorithm:encoded`. */
+  readonly text: string;
+}
+
+const ENCODED_LENGTH: Record<DigestAlgorithm, number> = { sha256: 64, sha512: 128 };
+const LOWER_HEX = /^[a-f0-9]+$/;
+
+/** Parses a digest string; returns undefined when it is not a well-formed sha256/sha512 digest. */
+export function parseDigest(text: string): ParsedDigest | undefined {
+  const colon = text.indexOf(':');
+  if (colon <= 0) return undefined;
+  const algorithm = text.slice(0, colon);
+  const encoded = text.slice(colon + 1);
+  if (algorithm !== 'sha256' && algorithm !== 'sha512') return undefined;
+  if (encoded.length !== ENCODED_LENGTH[algorithm] || !LOWER_HEX.test(encoded)) return undefined;
+  return { algorithm, encoded, text };
+}
+
+/** True when the text looks like a digest of any algorithm (`alg:enc`), known or not. */
+export function looksLikeDigest(text: string): boolean {
+  return /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(text);
+}
+
+export function createDigester(algorithm: DigestAlgorithm): Hash {
+  return createHash(algorithm);
+}
+
+/** Digest of a whole buffer, e.g. a manifest body. */
+export function digestOf(bytes: Uint8Array, algorithm: DigestAlgorithm = 'sha256'): string {
+  return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
+}

@@ -1,0 +1,13 @@
+import type { BlobStore } from '../storage/blobs/blob-store.ts';
+import type { MetadataStore } from '../storage/metadata/metadata-store.ts';
+import type { ManifestCache } from './manifest-cache.ts';
+import type { UploadService } from './upload-service.ts';
+
+/** What the registry handlers need; assembled once by the server. */
+export interface RegistryDeps {
+  readonly blobs: BlobStore;
+  readonly metadata: MetadataStore;
+  readonly uploads: UploadService;
+  readonly manifestCache: ManifestCache;
+  readonly limits: { readonly maxManifestBytes: number };
+}

@@ -1,0 +1,153 @@
+/**
+ * Upload sessions: streaming bodies into staged data while hashing them once, resuming the hash
+ * after a restart, and committing a blob only when its digest matches.
+ *
+ * The running digest of each session lives in memory next to the byte count it covers. When it is
+ * missing (the process restarted, or another replica took the session) the staged bytes are
+ * hashed again from the store before new bytes are added: slower, never wrong.
+ */
+import { randomUUID, type Hash } from 'node:crypto';
+import { createDigester, type DigestAlgorithm, type ParsedDigest } from '../content/digest.ts';
+import { OffsetMismatchError, type BlobStore } from '../storage/blobs/blob-store.ts';
+import type { MetadataStore, UploadSession } from '../storage/metadata/metadata-store.ts';
+import { registryError } from './errors.ts';
+
+interface RunningDigest {
+  readonly algorithm: DigestAlgorithm;
+  readonly hash: Hash;
+  covered: number;
+}
+
+export class UploadService {
+  readonly #blobs: BlobStore;
+  readonly #metadata: MetadataStore;
+  readonly #digests = new Map<string, RunningDigest>();
+  readonly #locks = new Map<string, Promise<unknown>>();
+
+  constructor(blobs: BlobStore, metadata: MetadataStore) {
+    this.#blobs = blobs;
+    this.#metadata = metadata;
+  }
+
+  async start(repository: string): Promise<string> {
+    const id = randomUUID();
+    await this.#metadata.createUpload(id, repository);
+    return id;
+  }
+
+  /** The session, only when it belongs to `repository`: ids never leak across repositories. */
+  async session(repository: string, id: string): Promise<UploadSession> {
+    const session = await this.#metadata.getUpload(id).catch(() => undefined);
+    if (!session || session.repository !== repository) throw registryError('BLOB_UPLOAD_UNKNOWN', { detail: { uuid: id } });
+    return session;
+  }
+
+  async size(id: string): Promise<number> {
+    return (await this.#blobs.stagedSize(id)) ?? 0;
+  }
+
+  /**
+   * Appends a body at `expectedOffset` (when the client said where it starts) and returns the new
+   * size. Appends to one session run one at a time.
+   */
+  append(id: string, body: AsyncIterable<Uint8Array>, expectedOffset?: number): Promise<number> {
+    return this.#exclusive(id, async () => {
+      const offset = await this.size(id);
+      if (expectedOffset !== undefined && expectedOffset !== offset) throw outOfOrder(offset);
+      const running = await this.#runningDigest(id, offset, 'sha256');
+      try {
+        const size = await this.#blobs.append(id, offset, body, (chunk) => running.hash.update(chunk));
+        running.covered = size;
+        return size;
+      } catch (error) {
+        // The store rolled the bytes back; the hash cannot be rolled back, so forget it.
+        this.#digests.delete(id);
+        if (error instanceof OffsetMismatchError) throw outOfOrder(error.actual);
+        throw error;
+      }
+    });
+  }
+
+  /** Verifies the staged bytes against `digest` and makes them a blob of `repository`. */
+  complete(repository: string, id: string, digest: ParsedDigest): Promise<number> {
+    return this.#exclusive(id, async () => {
+      const size = await this.size(id);
+      const running = await this.#runningDigest(id, size, digest.algorithm);
+      const actual = `${digest.algorithm}:${running.hash.digest('hex')}`;
+      this.#digests.delete(id);
+      if (actual !== digest.text) {
+        await this.cancel(id);
+        throw registryError('DIGEST_INVALID', { detail: { expected: digest.text, actual } });
+      }
+      await this.#blobs.commit(id, digest.text);
+      await this.#metadata.linkBlob(repository, digest.text, size);
+      await this.#metadata.deleteUpload(id);
+      return size;
+    });
+  }
+
+  async cancel(id: string): Promise<void> {
+    this.#digests.delete(id);
+    await this.#blobs.discard(id);
+    await this.#metadata.deleteUpload(id);
+  }
+
+  /** Drops sessions untouched for longer than `maxAgeMs`, and staged data no session owns. */
+  async purgeAbandoned(maxAgeMs: number, now = Date.now()): Promise<number> {
+    let purged = 0;
+    const staged = new Map((await this.#blobs.listStaged()).map((entry) => [entry.id, entry]));
+    for (const session of await this.#metadata.listUploads()) {
+      const data = staged.get(session.id);
+      staged.delete(session.id);
+      const lastTouched = data?.modifiedAt.getTime() ?? session.createdAt.getTime();
+      if (now - lastTouched > maxAgeMs) {
+        await this.cancel(session.id);
+        purged++;
+      }
+    }
+    for (const orphan of staged.values()) {
+      await this.#blobs.discard(orphan.id);
+      purged++;
+    }
+    return purged;
+  }
+
+  async #runningDigest(id: string, offset: number, algorithm: DigestAlgorithm): Promise<RunningDigest> {
+    const known = this.#digests.get(id);
+    if (known && known.covered === offset && known.algorithm === algorithm) return known;
+    const running: RunningDigest = { algorithm, hash: createDigester(algorithm), covered: 0 };
+    const staged = await this.#blobs.readStaged(id);
+    if (staged) {
+      for await (const chunk of staged as AsyncIterable<Uint8Array>) running.hash.update(chunk);
+    }
+    running.covered = offset;
+    this.#digests.set(id, running);
+    return running;
+  }
+
+  async #exclusive<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.#locks.get(id) ?? Promise.resolve();
+    const current = previous.catch(() => undefined).then(work);
+    this.#locks.set(id, current);
+    try {
+      return await current;
+    } finally {
+      if (this.#locks.get(id) === current) this.#locks.delete(id);
+    }
+  }
+}
+
+function outOfOrder(offset: number) {
+  return registryError('BLOB_UPLOAD_INVALID', {
+    status: 416,
+    message: `chunk does not start at the upload's current offset ${offset}`,
+    detail: { offset },
+    headers: { range: `0-${Math.max(offset - 1, 0)}` },
+  });
+}
+
+/** Text of the Range header that reports an upload's progress (`0-<last byte>`). */
+export function progressRange(size: number): string {
+  return `0-${Math.max(size - 1, 0)}`;
+}
+

@@ -1,0 +1,121 @@
+/**
+ * Blob uploads (/v2/<name>/blobs/uploads/…): monolithic POST with `?digest=`, cross-repository
+ * mount, chunked sessions (PATCH with Content-Range), status, completion and cancellation.
+ */
+import type { ParsedDigest } from '../content/digest.ts';
+import { registryError } from './errors.ts';
+import { contentLength, sendEmpty, type RequestContext } from './http.ts';
+import type { RegistryDeps } from './registry-deps.ts';
+import { progressRange } from './upload-service.ts';
+import { requireDigest, requireRepositoryName } from './validate.ts';
+
+export async function startUpload(ctx: RequestContext, deps: RegistryDeps, name: string): Promise<void> {
+  requireRepositoryName(name);
+  const mount = ctx.query.get('mount');
+  if (mount !== null) {
+    const digest = requireDigest(mount);
+    if (await tryMount(deps, name, digest, ctx.query.get('from'))) return blobCreated(ctx, name, digest.text);
+  }
+  const monolithic = ctx.query.get('digest');
+  if (monolithic !== null && mount === null) {
+    const digest = requireDigest(monolithic);
+    const id = await deps.uploads.start(name);
+    try {
+      await receive(ctx, deps, id);
+      await deps.uploads.complete(name, id, digest);
+    } catch (error) {
+      // A one-shot upload has no session for the client to resume: leave nothing behind.
+      await deps.uploads.cancel(id).catch(() => undefined);
+      throw error;
+    }
+    return blobCreated(ctx, name, digest.text);
+  }
+  await drain(ctx);
+  const id = await deps.uploads.start(name);
+  sendEmpty(ctx.res, 202, sessionHeaders(name, id, 0));
+}
+
+/**
+ * A mount succeeds only from a repository that may itself read the blob: a blob is never made
+ * readable by guessing its digest. Otherwise the client falls back to an upload (202).
+ */
+async function tryMount(deps: RegistryDeps, name: string, digest: ParsedDigest, from: string | null): Promise<boolean> {
+  if (from === null || from === name) return false;
+  requireRepositoryName(from);
+  const size = await deps.metadata.linkedBlobSize(from, digest.text);
+  if (size === undefined || (await deps.blobs.stat(digest.text)) === undefined) return false;
+  await deps.metadata.linkBlob(name, digest.text, size);
+  return true;
+}
+
+export async function patchUpload(ctx: RequestContext, deps: RegistryDeps, name: string, id: string): Promise<void> {
+  requireRepositoryName(name);
+  await deps.uploads.session(name, id);
+  const size = await receive(ctx, deps, id);
+  sendEmpty(ctx.res, 202, sessionHeaders(name, id, size));
+}
+
+export async function uploadStatus(ctx: RequestContext, deps: RegistryDeps, name: string, id: string): Promise<void> {
+  requireRepositoryName(name);
+  await deps.uploads.session(name, id);
+  sendEmpty(ctx.res, 204, sessionHeaders(name, id, await deps.uploads.size(id)));
+}
+
+export async function completeUpload(ctx: RequestContext, deps: RegistryDeps, name: string, id: string): Promise<void> {
+  requireRepositoryName(name);
+  await deps.uploads.session(name, id);
+  const digest = requireDigest(ctx.query.get('digest'));
+  await receive(ctx, deps, id);
+  await deps.uploads.complete(name, id, digest);
+  blobCreated(ctx, name, digest.text);
+}
+
+export async function cancelUpload(ctx: RequestContext, deps: RegistryDeps, name: string, id: string): Promise<void> {
+  requireRepositoryName(name);
+  await deps.uploads.session(name, id);
+  await deps.uploads.cancel(id);
+  sendEmpty(ctx.res, 204);
+}
+
+/** Streams the request body into the session, honouring Content-Range when the client sent one. */
+async function receive(ctx: RequestContext, deps: RegistryDeps, id: string): Promise<number> {
+  const length = contentLength(ctx.req);
+  const range = parseContentRange(ctx.req.headers['content-range']);
+  if (range && length !== undefined && range.end - range.start + 1 !== length) {
+    throw registryError('SIZE_INVALID', {
+      status: 416,
+      message: `Content-Range ${range.start}-${range.end} does not match Content-Length ${length}`,
+    });
+  }
+  const hasBody = length !== 0 && (length !== undefined || ctx.req.headers['transfer-encoding'] !== undefined);
+  if (!hasBody) return deps.uploads.size(id);
+  return deps.uploads.append(id, ctx.req, range?.start);
+}
+
+function parseContentRange(header: string | undefined): { start: number; end: number } | undefined {
+  if (header === undefined) return undefined;
+  // Distribution clients send `start-end`; accept the RFC 9110 `bytes start-end/*` form too.
+  const match = /^(?:bytes[ =])?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/.exec(header.trim());
+  const start = match ? Number(match[1]) : NaN;
+  const end = match ? Number(match[2]) : NaN;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || end < start) {
+    throw registryError('BLOB_UPLOAD_INVALID', { status: 416, message: `invalid Content-Range "${header}"` });
+  }
+  return { start, end };
+}
+
+function sessionHeaders(name: string, id: string, size: number): Record<string, string> {
+  return {
+    location: `/v2/${name}/blobs/uploads/${id}`,
+    range: progressRange(size),
+    'docker-upload-uuid': id,
+  };
+}
+
+function blobCreated(ctx: RequestContext, name: string, digest: string): void {
+  sendEmpty(ctx.res, 201, { location: `/v2/${name}/blobs/${digest}`, 'docker-content-digest': digest });
+}
+
+async function drain(ctx: RequestContext): Promise<void> {
+  for await (const _ of ctx.req) { /* an upload start carries no content */ }
+}

@@ -1,0 +1,22 @@
+/** The table of every built-in function, by name. */
+import type { BuiltinDecl } from './types.ts';
+import { builtins as operators } from './operators.ts';
+import { builtins as aggregates } from './aggregates.ts';
+import { builtins as collections } from './collections.ts';
+import { builtins as objects } from './objects.ts';
+import { builtins as jsonPaths } from './json-paths.ts';
+
+const categories: BuiltinDecl[][] = [operators, aggregates, collections, objects, jsonPaths];
+
+function buildTable(): ReadonlyMap<string, BuiltinDecl> {
+  const table = new Map<string, BuiltinDecl>();
+  for (const list of categories) {
+    for (const decl of list) {
+      if (table.has(decl.name)) throw new Error(`built-in ${decl.name} declared twice`);
+      table.set(decl.name, decl);
+    }
+  }
+  return table;
+}
+
+export const BUILTINS: ReadonlyMap<string, BuiltinDecl> = buildTable();

@@ -1,0 +1,170 @@
+/** Comparison and arithmetic operators, set operators, rounding and numbers.range*. */
+import { RNumber, RObject, RSet, compare, equal, type Value } from '../value.ts';
+import { BuiltinError, type BuiltinDecl } from './types.ts';
+import { int, num, set, typeError } from './operands.ts';
+
+/** Ranges longer than this are refused rather than exhausting memory. */
+const MAX_RANGE = 10_000_000;
+
+function comparison(name: string, infix: string, test: (c: number) => boolean): BuiltinDecl {
+  return {
+    name,
+    infix,
+    args: ['any', 'any'],
+    result: 'boolean',
+    fn: ([a, b]) => test(compare(a!, b!)),
+  };
+}
+
+function arithmetic(name: string, infix: string, op: (a: RNumber, b: RNumber) => RNumber): BuiltinDecl {
+  return {
+    name,
+    infix,
+    args: ['number', 'number'],
+    result: 'number',
+    fn: (args) => op(num(args, 0), num(args, 1)),
+  };
+}
+
+/** Runs an RNumber operation, turning its RangeError (zero divisor, …) into a built-in error. */
+function guarded(op: (a: RNumber, b: RNumber) => RNumber): (a: RNumber, b: RNumber) => RNumber {
+  return (a, b) => {
+    try {
+      return op(a, b);
+    } catch (e) {
+      if (e instanceof RangeError) throw new BuiltinError(e.message);
+      throw e;
+    }
+  };
+}
+
+function setDifference(a: RSet, b: RSet): RSet {
+  const out = new RSet();
+  for (const v of a.values()) if (!b.has(v)) out.add(v);
+  return out;
+}
+
+export function setUnion(sets: Iterable<RSet>): RSet {
+  const out = new RSet();
+  for (const s of sets) for (const v of s.values()) out.add(v);
+  return out;
+}
+
+export function setIntersection(sets: RSet[]): RSet {
+  if (sets.length === 0) return new RSet();
+  const [first, ...rest] = [...sets].sort((x, y) => x.size - y.size);
+  const out = new RSet();
+  for (const v of first!.values()) if (rest.every((s) => s.has(v))) out.add(v);
+  return out;
+}
+
+function range(from: bigint, to: bigint, step: bigint): Value[] {
+  const length = (from <= to ? to - from : from - to) / step + 1n;
+  if (length > BigInt(MAX_RANGE)) throw new BuiltinError(`range too large (${length} elements)`);
+  const out: Value[] = [];
+  if (from <= to) for (let i = from; i <= to; i += step) out.push(RNumber.fromBigInt(i));
+  else for (let i = from; i >= to; i -= step) out.push(RNumber.fromBigInt(i));
+  return out;
+}
+
+/** `x in coll` (internal.member_2) and `k, v in coll` (internal.member_3). */
+function member(x: Value, coll: Value): boolean {
+  if (coll instanceof RSet) return coll.has(x);
+  if (Array.isArray(coll)) return coll.some((v) => equal(v, x));
+  if (coll instanceof RObject) {
+    for (const v of coll.values()) if (equal(v, x)) return true;
+  }
+  return false;
+}
+
+function memberWithKey(k: Value, x: Value, coll: Value): boolean {
+  if (Array.isArray(coll)) {
+    if (!(k instanceof RNumber)) return false;
+    const i = k.toSafeInteger();
+    return i !== undefined && i >= 0 && i < coll.length && equal(coll[i]!, x);
+  }
+  if (coll instanceof RObject) {
+    const v = coll.get(k);
+    return v !== undefined && equal(v, x);
+  }
+  if (coll instanceof RSet) return equal(k, x) && coll.has(x);
+  return false;
+}
+
+export const builtins: BuiltinDecl[] = [
+  comparison('equal', '==', (c) => c === 0),
+  comparison('neq', '!=', (c) => c !== 0),
+  comparison('lt', '<', (c) => c < 0),
+  comparison('lte', '<=', (c) => c <= 0),
+  comparison('gt', '>', (c) => c > 0),
+  comparison('gte', '>=', (c) => c >= 0),
+  arithmetic('plus', '+', (a, b) => a.add(b)),
+  arithmetic('mul', '*', (a, b) => a.mul(b)),
+  arithmetic('div', '/', guarded((a, b) => a.div(b))),
+  arithmetic(
+    'rem',
+    '%',
+    guarded((a, b) => a.rem(b)),
+  ),
+  {
+    name: 'minus',
+    infix: '-',
+    args: ['any<number, set[any]>', 'any<number, set[any]>'],
+    result: 'any<number, set[any]>',
+    fn: (args) => {
+      const [a, b] = args;
+      if (a instanceof RNumber) return a.sub(num(args, 1));
+      if (a instanceof RSet) return setDifference(a, set(args, 1));
+      throw typeError(1, 'one of {number, set}', a!);
+    },
+  },
+  {
+    name: 'or',
+    infix: '|',
+    args: ['set[any]', 'set[any]'],
+    result: 'set[any]',
+    fn: (args) => setUnion([set(args, 0), set(args, 1)]),
+  },
+  {
+    name: 'and',
+    infix: '&',
+    args: ['set[any]', 'set[any]'],
+    result: 'set[any]',
+    fn: (args) => setIntersection([set(args, 0), set(args, 1)]),
+  },
+  { name: 'abs', args: ['number'], result: 'number', fn: (args) => num(args, 0).abs() },
+  { name: 'ceil', args: ['number'], result: 'number', fn: (args) => num(args, 0).ceil() },
+  { name: 'floor', args: ['number'], result: 'number', fn: (args) => num(args, 0).floor() },
+  { name: 'round', args: ['number'], result: 'number', fn: (args) => num(args, 0).round() },
+  {
+    name: 'numbers.range',
+    args: ['number', 'number'],
+    result: 'array[number]',
+    fn: (args) => range(int(args, 0).toBigInt()!, int(args, 1).toBigInt()!, 1n),
+  },
+  {
+    name: 'numbers.range_step',
+    args: ['number', 'number', 'number'],
+    result: 'array[number]',
+    fn: (args) => {
+      const from = int(args, 0).toBigInt()!;
+      const to = int(args, 1).toBigInt()!;
+      const step = num(args, 2);
+      if (!step.isInteger() || step.sign() <= 0) throw new BuiltinError('step must be a positive integer');
+      return range(from, to, step.toBigInt()!);
+    },
+  },
+  {
+    name: 'internal.member_2',
+    args: ['any', 'any'],
+    result: 'boolean',
+    fn: ([x, coll]) => member(x!, coll!),
+  },
+  {
+    name: 'internal.member_3',
+    args: ['any', 'any', 'any'],
+    result: 'boolean',
+    fn: ([k, x, coll]) => memberWithKey(k!, x!, coll!),
+  },
+];
+

@@ -1,0 +1,78 @@
+/**
+ * Assembly, top to bottom: storage → services → HTTP routes → error mapping. Owns nothing but the
+ * wiring; each piece is in its own room.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { WharfConfig } from '../config/config.ts';
+import { ManifestCache } from '../distribution/manifest-cache.ts';
+import type { RegistryDeps } from '../distribution/registry-deps.ts';
+import { handleRegistryRequest } from '../distribution/router.ts';
+import { UploadService } from '../distribution/upload-service.ts';
+import { FilesystemBlobStore } from '../storage/blobs/filesystem-blob-store.ts';
+import { SqliteMetadataStore } from '../storage/metadata/sqlite-metadata-store.ts';
+import { writeError } from './error-response.ts';
+import type { Logger } from './logger.ts';
+
+export interface RegistryApp {
+  readonly deps: RegistryDeps;
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  close(): Promise<void>;
+}
+
+export async function createRegistryApp(config: WharfConfig, logger: Logger): Promise<RegistryApp> {
+  await mkdir(config.data, { recursive: true });
+  const blobs = new FilesystemBlobStore(join(config.data, 'blobs'));
+  await blobs.init();
+  const metadata = new SqliteMetadataStore(join(config.data, 'metadata.db'));
+  await metadata.migrate();
+  const uploads = new UploadService(blobs, metadata);
+  const deps: RegistryDeps = {
+    blobs, metadata, uploads, manifestCache: new ManifestCache(), limits: config.limits,
+  };
+  const purged = await uploads.purgeAbandoned(config.uploads.abandonAfterSeconds * 1000);
+  if (purged > 0) logger.info({ purged }, 'purged abandoned uploads');
+  const purgeTimer = setInterval(() => {
+    uploads.purgeAbandoned(config.uploads.abandonAfterSeconds * 1000)
+      .catch((error: unknown) => logger.error({ err: error }, 'purging abandoned uploads failed'));
+  }, 3600_000).unref();
+
+  return {
+    deps,
+    handle: (req, res) => void route(req, res, deps, logger),
+    async close() {
+      clearInterval(purgeTimer);
+      await metadata.close();
+    },
+  };
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, deps: RegistryDeps, logger: Logger): Promise<void> {
+  const started = performance.now();
+  const url = req.url ?? '/';
+  const queryAt = url.indexOf('?');
+  const path = queryAt === -1 ? url : url.slice(0, queryAt);
+  const method = req.method ?? 'GET';
+  try {
+    if (path.startsWith('/v2')) {
+      await handleRegistryRequest({ req, res, method, path, query: new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1)) }, deps);
+    } else if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    } else if (path === '/readyz') {
+      await Promise.all([deps.blobs.check(), deps.metadata.check()])
+        .then(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('ready\n'))
+        .catch((error: unknown) => {
+          logger.warn({ err: error }, 'not ready');
+          res.writeHead(503, { 'content-type': 'text/plain' }).end('storage unavailable\n');
+        });
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    }
+  } catch (error) {
+    const { internal } = writeError(res, error);
+    if (internal) logger.error({ err: error, method, path }, 'request failed');
+  } finally {
+    logger.info({ method, path, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10 }, 'request');
+  }
+}

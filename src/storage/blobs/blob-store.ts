@@ -1,0 +1,59 @@
+/**
+ * Where blob bytes live. Content-addressed and shared by every repository: which repository may
+ * read which blob is the metadata store's business, not this one's.
+ *
+ * Guarantees every implementation gives (checked by `describeBlobStore` in blob-store.contract.ts):
+ * - A committed blob's bytes never change, and a blob is readable only after `commit`.
+ * - Staged upload data is invisible to `stat`/`open` and survives a restart until committed or
+ *   discarded; a failed `append` leaves the staged size where it was before the call.
+ * - `commit` is atomic and idempotent: committing a digest that already exists keeps one copy.
+ */
+import type { Readable } from 'node:stream';
+
+export interface ByteRange {
+  /** First byte, inclusive. */
+  readonly start: number;
+  /** Last byte, inclusive. */
+  readonly end: number;
+}
+
+export interface StagedUpload {
+  readonly id: string;
+  readonly size: number;
+  readonly modifiedAt: Date;
+}
+
+export interface BlobStore {
+  /** Size of a committed blob, or undefined when it is absent. */
+  stat(digest: string): Promise<number | undefined>;
+  /** A stream of a committed blob (or of one byte range of it); undefined when absent. */
+  open(digest: string, range?: ByteRange): Promise<Readable | undefined>;
+  /**
+   * Appends a body to an upload's staged data. `offset` must equal the staged size (0 for a new
+   * upload), else `OffsetMismatchError`. `observe` sees every chunk as it is written (the caller
+   * hashes there, so the body is read once). Resolves to the new staged size.
+   */
+  append(uploadId: string, offset: number, body: AsyncIterable<Uint8Array>, observe?: (chunk: Uint8Array) => void): Promise<number>;
+  /** Staged size of an upload, or undefined when it has no staged data. */
+  stagedSize(uploadId: string): Promise<number | undefined>;
+  /** The staged bytes, for re-hashing an upload whose digest state was lost in a restart. */
+  readStaged(uploadId: string): Promise<Readable | undefined>;
+  /** Makes staged data the content of `digest`, durably and atomically. The caller verified the digest. */
+  commit(uploadId: string, digest: string): Promise<void>;
+  /** Drops an upload's staged data; a no-op when there is none. */
+  discard(uploadId: string): Promise<void>;
+  /** Removes a committed blob (garbage collection only). */
+  delete(digest: string): Promise<void>;
+  /** Every upload with staged data, for cleaning up abandoned ones. */
+  listStaged(): Promise<StagedUpload[]>;
+  /** Throws when the store cannot be used (readiness probe). */
+  check(): Promise<void>;
+}
+
+export class OffsetMismatchError extends Error {
+  readonly actual: number;
+  constructor(expected: number, actual: number) {
+    super(`upload is at offset ${actual}, not ${expected}`);
+    this.actual = actual;
+  }
+}

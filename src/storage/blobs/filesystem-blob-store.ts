@@ -1,0 +1,161 @@
+/**
+ * BlobStore on a local filesystem.
+ *
+ *   <root>/
+ *     sha256/ab/abcdef…      committed blobs, named by digest, sharded by the first two hex digits
+ *     sha512/…
+ *     _uploads/<upload-id>   staged upload data, appended to in place
+ *
+ * Commit = fsync the staged file, rename it to its content address (atomic on one filesystem),
+ * fsync the directory. A crash before the rename leaves only staged data, which stays resumable.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import { OffsetMismatchError, type BlobStore, type ByteRange, type StagedUpload } from './blob-store.ts';
+
+const UPLOADS = '_uploads';
+const SAFE_UPLOAD_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+export class FilesystemBlobStore implements BlobStore {
+  readonly root: string;
+  readonly #createdShards = new Set<string>();
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  async init(): Promise<void> {
+    await mkdir(join(this.root, UPLOADS), { recursive: true });
+  }
+
+  async stat(digest: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.#blobPath(digest))).size;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async open(digest: string, range?: ByteRange): Promise<Readable | undefined> {
+    const handle = await open(this.#blobPath(digest), 'r').catch((error: unknown) => {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    });
+    if (!handle) return undefined;
+    return handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: 256 * 1024 });
+  }
+
+  async append(uploadId: string, offset: number, body: AsyncIterable<Uint8Array>, observe?: (chunk: Uint8Array) => void): Promise<number> {
+    const path = this.#stagedPath(uploadId);
+    const current = (await this.stagedSize(uploadId)) ?? 0;
+    if (current !== offset) throw new OffsetMismatchError(offset, current);
+    const out = createWriteStream(path, { flags: 'a', highWaterMark: 1024 * 1024 });
+    let written = offset;
+    try {
+      await once(out, 'open');
+      for await (const chunk of body) {
+        observe?.(chunk);
+        written += chunk.byteLength;
+        if (!out.write(chunk)) await once(out, 'drain');
+      }
+      out.end();
+      await once(out, 'finish');
+      return written;
+    } catch (error) {
+      out.destroy();
+      await once(out, 'close').catch(() => undefined);
+      // Roll back to where the call started, so a broken body never leaves half a chunk behind.
+      await truncate(path, offset).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async stagedSize(uploadId: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.#stagedPath(uploadId))).size;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async readStaged(uploadId: string): Promise<Readable | undefined> {
+    if ((await this.stagedSize(uploadId)) === undefined) return undefined;
+    return createReadStream(this.#stagedPath(uploadId), { highWaterMark: 1024 * 1024 });
+  }
+
+  async commit(uploadId: string, digest: string): Promise<void> {
+    const staged = this.#stagedPath(uploadId);
+    const handle = await open(staged, 'r+').catch(async (error: unknown) => {
+      // An empty upload (zero bytes, never appended) has no staged file yet.
+      if (!isNotFound(error)) throw error;
+      return open(staged, 'w+');
+    });
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    const target = this.#blobPath(digest);
+    const shard = join(target, '..');
+    if (!this.#createdShards.has(shard)) {
+      await mkdir(shard, { recursive: true });
+      this.#createdShards.add(shard);
+    }
+    // Same digest ⇒ same bytes, so replacing an existing copy is harmless and keeps one copy.
+    await rename(staged, target);
+    await syncDirectory(shard);
+  }
+
+  async discard(uploadId: string): Promise<void> {
+    await rm(this.#stagedPath(uploadId), { force: true });
+  }
+
+  async delete(digest: string): Promise<void> {
+    await rm(this.#blobPath(digest), { force: true });
+  }
+
+  async listStaged(): Promise<StagedUpload[]> {
+    const names = await readdir(join(this.root, UPLOADS));
+    const staged: StagedUpload[] = [];
+    for (const id of names) {
+      const info = await stat(join(this.root, UPLOADS, id)).catch(() => undefined);
+      if (info) staged.push({ id, size: info.size, modifiedAt: info.mtime });
+    }
+    return staged;
+  }
+
+  async check(): Promise<void> {
+    await stat(join(this.root, UPLOADS));
+  }
+
+  #blobPath(digest: string): string {
+    const colon = digest.indexOf(':');
+    const algorithm = digest.slice(0, colon);
+    const encoded = digest.slice(colon + 1);
+    return join(this.root, algorithm, encoded.slice(0, 2), encoded);
+  }
+
+  #stagedPath(uploadId: string): string {
+    // Upload ids come from URLs: never let one name a path outside the uploads folder.
+    if (!SAFE_UPLOAD_ID.test(uploadId)) throw new Error(`invalid upload id ${JSON.stringify(uploadId)}`);
+    return join(this.root, UPLOADS, uploadId);
+  }
+}
+
+async function syncDirectory(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException)?.code === 'ENOENT';
+}

@@ -1,0 +1,221 @@
+/**
+ * MetadataStore on SQLite (node:sqlite), the embedded default. One connection in WAL mode;
+ * node:sqlite calls are synchronous, so each method runs to completion before another request's
+ * code can interleave, and a transaction never spans an await.
+ */
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { SQLITE_MIGRATIONS } from './sqlite-migrations.ts';
+import type {
+  ManifestRecord, MetadataStore, Page, Referrer, StoredManifest, UploadSession,
+} from './metadata-store.ts';
+
+type Row = Record<string, unknown>;
+
+export class SqliteMetadataStore implements MetadataStore {
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+
+  constructor(path: string) {
+    this.#db = new DatabaseSync(path, { timeout: 5000 });
+    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
+  }
+
+  async migrate(): Promise<void> {
+    const applied = Number((this.#db.prepare('PRAGMA user_version').get() as Row).user_version);
+    for (let version = applied; version < SQLITE_MIGRATIONS.length; version++) {
+      this.#transaction(() => {
+        this.#db.exec(SQLITE_MIGRATIONS[version]!);
+        this.#db.exec(`PRAGMA user_version = ${version + 1}`);
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.isOpen) this.#db.close();
+  }
+
+  async check(): Promise<void> {
+    this.#sql('SELECT 1').get();
+  }
+
+  async repositoryExists(repository: string): Promise<boolean> {
+    return this.#repositoryId(repository) !== undefined;
+  }
+
+  async listRepositories(page: Page): Promise<string[]> {
+    const rows = this.#sql('SELECT name FROM repositories WHERE name > ? ORDER BY name LIMIT ?')
+      .all(page.last ?? '', page.limit ?? -1) as Row[];
+    return rows.map((row) => row.name as string);
+  }
+
+  async linkBlob(repository: string, digest: string, size: number): Promise<void> {
+    this.#transaction(() => {
+      const now = Date.now();
+      const id = this.#ensureRepository(repository, now);
+      this.#sql('INSERT INTO blobs (digest, size, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(digest, size, now);
+      this.#sql('INSERT INTO repository_blobs (repository_id, digest, linked_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(id, digest, now);
+    });
+  }
+
+  async linkedBlobSize(repository: string, digest: string): Promise<number | undefined> {
+    const row = this.#sql(`SELECT b.size FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id
+      JOIN blobs b ON b.digest = rb.digest WHERE r.name = ? AND rb.digest = ?`).get(repository, digest) as Row | undefined;
+    return row === undefined ? undefined : Number(row.size);
+  }
+
+  async unlinkBlob(repository: string, digest: string): Promise<boolean> {
+    const result = this.#sql(`DELETE FROM repository_blobs WHERE digest = ?
+      AND repository_id = (SELECT id FROM repositories WHERE name = ?)`).run(digest, repository);
+    return Number(result.changes) > 0;
+  }
+
+  async missingBlobs(repository: string, digests: readonly string[]): Promise<string[]> {
+    const id = this.#repositoryId(repository);
+    if (id === undefined) return [...digests];
+    const statement = this.#sql('SELECT 1 FROM repository_blobs WHERE repository_id = ? AND digest = ?');
+    return digests.filter((digest) => statement.get(id, digest) === undefined);
+  }
+
+  async putManifest(repository: string, manifest: ManifestRecord, tag?: string): Promise<void> {
+    this.#transaction(() => {
+      const now = Date.now();
+      const id = this.#ensureRepository(repository, now);
+      const annotations = manifest.annotations ? JSON.stringify(manifest.annotations) : null;
+      this.#sql(`INSERT INTO manifests (repository_id, digest, media_type, artifact_type, size, content, subject_digest, annotations, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`).run(
+        id, manifest.digest, manifest.mediaType, manifest.artifactType ?? null, manifest.content.byteLength,
+        manifest.content, manifest.subject ?? null, annotations, now,
+      );
+      const reference = this.#sql(`INSERT INTO manifest_references (repository_id, manifest_digest, child_digest, kind)
+        VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`);
+      for (const child of manifest.references) reference.run(id, manifest.digest, child.digest, child.kind);
+      if (tag !== undefined) {
+        this.#sql(`INSERT INTO tags (repository_id, name, digest, updated_at) VALUES (?, ?, ?, ?)
+          ON CONFLICT (repository_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`)
+          .run(id, tag, manifest.digest, now);
+      }
+    });
+  }
+
+  async getManifest(repository: string, digest: string): Promise<StoredManifest | undefined> {
+    const row = this.#sql(`SELECT m.digest, m.media_type, m.content FROM manifests m JOIN repositories r ON r.id = m.repository_id
+      WHERE r.name = ? AND m.digest = ?`).get(repository, digest) as Row | undefined;
+    return row && toStoredManifest(row);
+  }
+
+  async getManifestByTag(repository: string, tag: string): Promise<StoredManifest | undefined> {
+    const row = this.#sql(`SELECT m.digest, m.media_type, m.content FROM tags t JOIN repositories r ON r.id = t.repository_id
+      JOIN manifests m ON m.repository_id = t.repository_id AND m.digest = t.digest
+      WHERE r.name = ? AND t.name = ?`).get(repository, tag) as Row | undefined;
+    return row && toStoredManifest(row);
+  }
+
+  async missingManifests(repository: string, digests: readonly string[]): Promise<string[]> {
+    const id = this.#repositoryId(repository);
+    if (id === undefined) return [...digests];
+    const statement = this.#sql('SELECT 1 FROM manifests WHERE repository_id = ? AND digest = ?');
+    return digests.filter((digest) => statement.get(id, digest) === undefined);
+  }
+
+  async deleteManifest(repository: string, digest: string): Promise<boolean> {
+    const id = this.#repositoryId(repository);
+    if (id === undefined) return false;
+    // Tags and references go with it through ON DELETE CASCADE; the referrer edge lives in the row.
+    const result = this.#sql('DELETE FROM manifests WHERE repository_id = ? AND digest = ?').run(id, digest);
+    return Number(result.changes) > 0;
+  }
+
+  async deleteTag(repository: string, tag: string): Promise<boolean> {
+    const result = this.#sql(`DELETE FROM tags WHERE name = ?
+      AND repository_id = (SELECT id FROM repositories WHERE name = ?)`).run(tag, repository);
+    return Number(result.changes) > 0;
+  }
+
+  async listTags(repository: string, page: Page): Promise<string[] | undefined> {
+    const id = this.#repositoryId(repository);
+    if (id === undefined) return undefined;
+    const rows = this.#sql('SELECT name FROM tags WHERE repository_id = ? AND name > ? ORDER BY name LIMIT ?')
+      .all(id, page.last ?? '', page.limit ?? -1) as Row[];
+    return rows.map((row) => row.name as string);
+  }
+
+  async listReferrers(repository: string, subject: string, artifactType?: string): Promise<Referrer[]> {
+    const id = this.#repositoryId(repository);
+    if (id === undefined) return [];
+    const rows = (artifactType === undefined
+      ? this.#sql(`SELECT digest, media_type, size, artifact_type, annotations FROM manifests
+          WHERE repository_id = ? AND subject_digest = ? ORDER BY created_at, digest`).all(id, subject)
+      : this.#sql(`SELECT digest, media_type, size, artifact_type, annotations FROM manifests
+          WHERE repository_id = ? AND subject_digest = ? AND artifact_type = ? ORDER BY created_at, digest`).all(id, subject, artifactType)
+    ) as Row[];
+    return rows.map((row) => ({
+      digest: row.digest as string,
+      mediaType: row.media_type as string,
+      size: Number(row.size),
+      artifactType: (row.artifact_type as string | null) ?? undefined,
+      annotations: row.annotations ? JSON.parse(row.annotations as string) as Record<string, string> : undefined,
+    }));
+  }
+
+  async createUpload(id: string, repository: string): Promise<void> {
+    this.#transaction(() => {
+      const now = Date.now();
+      const repositoryId = this.#ensureRepository(repository, now);
+      this.#sql('INSERT INTO uploads (id, repository_id, created_at) VALUES (?, ?, ?)').run(id, repositoryId, now);
+    });
+  }
+
+  async getUpload(id: string): Promise<UploadSession | undefined> {
+    const row = this.#sql(`SELECT u.id, r.name, u.created_at FROM uploads u JOIN repositories r ON r.id = u.repository_id
+      WHERE u.id = ?`).get(id) as Row | undefined;
+    return row && toUpload(row);
+  }
+
+  async deleteUpload(id: string): Promise<void> {
+    this.#sql('DELETE FROM uploads WHERE id = ?').run(id);
+  }
+
+  async listUploads(): Promise<UploadSession[]> {
+    const rows = this.#sql(`SELECT u.id, r.name, u.created_at FROM uploads u
+      JOIN repositories r ON r.id = u.repository_id ORDER BY u.created_at`).all() as Row[];
+    return rows.map(toUpload);
+  }
+
+  #repositoryId(name: string): number | undefined {
+    const row = this.#sql('SELECT id FROM repositories WHERE name = ?').get(name) as Row | undefined;
+    return row === undefined ? undefined : Number(row.id);
+  }
+
+  #ensureRepository(name: string, now: number): number {
+    this.#sql('INSERT INTO repositories (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING').run(name, now);
+    return this.#repositoryId(name)!;
+  }
+
+  #sql(text: string): StatementSync {
+    let statement = this.#statements.get(text);
+    if (!statement) {
+      statement = this.#db.prepare(text);
+      this.#statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  #transaction(work: () => void): void {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      work();
+      this.#db.exec('COMMIT');
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+}
+
+function toStoredManifest(row: Row): StoredManifest {
+  return { digest: row.digest as string, mediaType: row.media_type as string, content: row.content as Uint8Array };
+}
+
+function toUpload(row: Row): UploadSession {
+  return { id: row.id as string, repository: row.name as string, createdAt: new Date(Number(row.created_at)) };
+}
