@@ -27,9 +27,13 @@ export function parseDigest(text: string): ParsedDigest | undefined {
   return { algorithm, encoded, text };
 }
 
-/** True when the text looks like a digest of any algorithm (`alg:enc`), known or not. */
-export function looksLikeDigest(text: string): boolean {
-  return /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(text);
+/**
+ * Why a text is not an acceptable digest: `unsupported` when it is a well-formed digest of an
+ * algorithm Wharf does not verify (the client could retry with sha256), `invalid` otherwise.
+ */
+export function digestProblem(text: string): 'unsupported' | 'invalid' {
+  const wellFormed = /^([a-z0-9]+(?:[+._-][a-z0-9]+)*):[a-zA-Z0-9=_-]+$/.exec(text);
+  return wellFormed && !(wellFormed[1]! in ENCODED_LENGTH) ? 'unsupported' : 'invalid';
 }
 
 export function createDigester(algorithm: DigestAlgorithm): Hash {

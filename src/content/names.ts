@@ -2,7 +2,7 @@
  * Repository names and manifest references, with the grammar of the OCI Distribution spec.
  * Pure functions: the HTTP layer maps a rejection to NAME_INVALID or MANIFEST_INVALID.
  */
-import { parseDigest, looksLikeDigest, type ParsedDigest } from './digest.ts';
+import { digestProblem, parseDigest, type ParsedDigest } from './digest.ts';
 
 /** Longest repository name accepted: the spec's 255-character limit for `<host>/<name>`. */
 export const MAX_NAME_LENGTH = 255;
@@ -38,7 +38,7 @@ export function parseReference(text: string): ReferenceParse {
   if (text.includes(':')) {
     const digest = parseDigest(text);
     if (digest) return { ok: true, reference: { kind: 'digest', digest } };
-    return { ok: false, reason: looksLikeDigest(text) ? 'unsupported-digest' : 'digest' };
+    return { ok: false, reason: digestProblem(text) === 'unsupported' ? 'unsupported-digest' : 'digest' };
   }
   if (isValidTag(text)) return { ok: true, reference: { kind: 'tag', tag: text } };
   return { ok: false, reason: 'tag' };

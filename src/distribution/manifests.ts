@@ -7,7 +7,7 @@ import type { StoredManifest } from '../storage/metadata/metadata-store.ts';
 import { registryError } from './errors.ts';
 import { readBody, sendEmpty, type RequestContext } from './http.ts';
 import type { RegistryDeps } from './registry-deps.ts';
-import { requireRepositoryName } from './validate.ts';
+import { invalidDigest, requireRepositoryName } from './validate.ts';
 
 export async function getManifest(ctx: RequestContext, deps: RegistryDeps, name: string, referenceText: string): Promise<void> {
   requireRepositoryName(name);
@@ -97,10 +97,7 @@ function requireReference(text: string): Reference {
   const parsed = parseReference(text);
   if (parsed.ok) return parsed.reference;
   if (parsed.reason === 'tag') throw registryError('TAG_INVALID', { message: `invalid tag "${text}"`, detail: { reference: text } });
-  throw registryError('DIGEST_INVALID', {
-    message: parsed.reason === 'unsupported-digest' ? 'unsupported digest algorithm: use sha256 or sha512' : 'invalid digest',
-    detail: { reference: text },
-  });
+  throw invalidDigest(text);
 }
 
 /**

@@ -1,5 +1,5 @@
 /** Request-parameter checks shared by the handlers, each failing with the spec's error code. */
-import { parseDigest, looksLikeDigest, type ParsedDigest } from '../content/digest.ts';
+import { digestProblem, parseDigest, type ParsedDigest } from '../content/digest.ts';
 import { repositoryNameProblem } from '../content/names.ts';
 import { registryError } from './errors.ts';
 
@@ -12,8 +12,13 @@ export function requireRepositoryName(name: string): string {
 export function requireDigest(text: string | null): ParsedDigest {
   const digest = text === null ? undefined : parseDigest(text);
   if (digest) return digest;
-  const reason = text !== null && looksLikeDigest(text)
-    ? 'unsupported digest algorithm: use sha256 or sha512'
-    : 'invalid digest';
-  throw registryError('DIGEST_INVALID', { message: reason, detail: { digest: text } });
+  throw invalidDigest(text);
+}
+
+export function invalidDigest(text: string | null) {
+  const unsupported = text !== null && digestProblem(text) === 'unsupported';
+  return registryError('DIGEST_INVALID', {
+    message: unsupported ? 'unsupported digest algorithm: use sha256 or sha512' : 'invalid digest',
+    detail: { digest: text },
+  });
 }

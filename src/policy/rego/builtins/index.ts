@@ -1,12 +1,34 @@
 /** The table of every built-in function, by name. */
 import type { BuiltinDecl } from './types.ts';
+// Values & core built-ins.
 import { builtins as operators } from './operators.ts';
 import { builtins as aggregates } from './aggregates.ts';
 import { builtins as collections } from './collections.ts';
 import { builtins as objects } from './objects.ts';
 import { builtins as jsonPaths } from './json-paths.ts';
+import { builtins as strings } from './strings.ts';
+import { builtins as stringsFormat } from './strings-format.ts';
+// Time, crypto, net and friends (another owner's files).
+import { builtins as time } from './time.ts';
+import { builtins as crypto } from './crypto.ts';
+import { builtins as net } from './net.ts';
+import { builtins as uuid } from './uuid.ts';
+import { builtins as rand } from './rand.ts';
 
-const categories: BuiltinDecl[][] = [operators, aggregates, collections, objects, jsonPaths];
+const categories: BuiltinDecl[][] = [
+  operators,
+  aggregates,
+  collections,
+  objects,
+  jsonPaths,
+  strings,
+  stringsFormat,
+  time,
+  crypto,
+  net,
+  uuid,
+  rand,
+];
 
 function buildTable(): ReadonlyMap<string, BuiltinDecl> {
   const table = new Map<string, BuiltinDecl>();

@@ -1,0 +1,116 @@
+/**
+ * The guarantees of BlobStore, as tests any implementation runs:
+ * `describeBlobStore('filesystem', async () => ({ store, cleanup }))`.
+ */
+import { describe, it, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { OffsetMismatchError, type BlobStore } from './blob-store.ts';
+
+export interface BlobStoreFixture {
+  readonly store: BlobStore;
+  cleanup(): Promise<void>;
+}
+
+const digestOf = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
+
+async function* chunks(...parts: string[]): AsyncIterable<Uint8Array> {
+  for (const part of parts) yield Buffer.from(part);
+}
+
+async function* failingAfter(part: string): AsyncIterable<Uint8Array> {
+  yield Buffer.from(part);
+  throw new Error('client went away');
+}
+
+async function readAll(stream: AsyncIterable<Uint8Array> | undefined): Promise<string> {
+  assert.ok(stream, 'expected a stream');
+  const parts: Buffer[] = [];
+  for await (const chunk of stream) parts.push(Buffer.from(chunk));
+  return Buffer.concat(parts).toString();
+}
+
+export function describeBlobStore(name: string, make: () => Promise<BlobStoreFixture>): void {
+  describe(`BlobStore contract: ${name}`, () => {
+    let fixture: BlobStoreFixture;
+    let store: BlobStore;
+    beforeEach(async () => {
+      fixture = await make();
+      store = fixture.store;
+    });
+    afterEach(() => fixture.cleanup());
+
+    it('makes a blob readable only after commit', async () => {
+      const digest = digestOf('hello world');
+      assert.equal(await store.append('u1', 0, chunks('hello', ' world')), 11);
+      assert.equal(await store.stat(digest), undefined);
+      assert.equal(await store.open(digest), undefined);
+      await store.commit('u1', digest);
+      assert.equal(await store.stat(digest), 11);
+      assert.equal(await readAll(await store.open(digest)), 'hello world');
+      assert.equal(await store.stagedSize('u1'), undefined);
+    });
+
+    it('reads byte ranges inclusively', async () => {
+      const digest = digestOf('0123456789');
+      await store.append('u1', 0, chunks('0123456789'));
+      await store.commit('u1', digest);
+      assert.equal(await readAll(await store.open(digest, { start: 2, end: 4 })), '234');
+    });
+
+    it('appends in several calls and refuses an append at the wrong offset', async () => {
+      await store.append('u1', 0, chunks('abc'));
+      await assert.rejects(store.append('u1', 1, chunks('x')), OffsetMismatchError);
+      assert.equal(await store.append('u1', 3, chunks('def')), 6);
+      assert.equal(await readAll(await store.readStaged('u1')), 'abcdef');
+    });
+
+    it('rolls a failed append back to where it started', async () => {
+      await store.append('u1', 0, chunks('abc'));
+      await assert.rejects(store.append('u1', 3, failingAfter('partial')), /client went away/);
+      assert.equal(await store.stagedSize('u1'), 3);
+    });
+
+    it('lets the hash observer see every byte written', async () => {
+      const seen: string[] = [];
+      await store.append('u1', 0, chunks('ab', 'cd'), (chunk) => seen.push(Buffer.from(chunk).toString()));
+      assert.deepEqual(seen, ['ab', 'cd']);
+    });
+
+    it('keeps one copy when the same digest is committed twice', async () => {
+      const digest = digestOf('same');
+      await store.append('a', 0, chunks('same'));
+      await store.append('b', 0, chunks('same'));
+      await store.commit('a', digest);
+      await store.commit('b', digest);
+      assert.equal(await readAll(await store.open(digest)), 'same');
+      assert.deepEqual(await store.listStaged(), []);
+    });
+
+    it('commits an empty upload that never received bytes', async () => {
+      const digest = digestOf('');
+      await store.commit('empty', digest);
+      assert.equal(await store.stat(digest), 0);
+    });
+
+    it('discards staged data and deletes blobs', async () => {
+      const digest = digestOf('gone');
+      await store.append('u1', 0, chunks('gone'));
+      await store.append('u2', 0, chunks('x'));
+      await store.discard('u2');
+      assert.deepEqual((await store.listStaged()).map((entry) => entry.id), ['u1']);
+      await store.commit('u1', digest);
+      await store.delete(digest);
+      assert.equal(await store.stat(digest), undefined);
+    });
+
+    it('refuses upload ids that could name another path', async () => {
+      await assert.rejects(store.append('../escape', 0, chunks('x')));
+      await assert.rejects(store.stagedSize('a/b'));
+    });
+
+    it('reports readiness', async () => {
+      await store.check();
+    });
+  });
+}
