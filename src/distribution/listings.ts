@@ -26,7 +26,9 @@ export async function listRepositories(ctx: RequestContext, deps: RegistryDeps):
 export async function listReferrers(ctx: RequestContext, deps: RegistryDeps, name: string, subject: string): Promise<void> {
   requireRepositoryName(name);
   const digest = requireDigest(subject).text;
-  const artifactType = ctx.query.get('artifactType') ?? undefined;
+  // Media types never contain spaces, so a space here is a `+` (as in `+json`) the client did
+  // not percent-encode.
+  const artifactType = ctx.query.get('artifactType')?.replaceAll(' ', '+');
   const referrers = await deps.metadata.listReferrers(name, digest, artifactType);
   const index = {
     schemaVersion: 2,

@@ -1,0 +1,89 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { errorCodes, pushBlob, pushImage, sha256, startTestRegistry, type TestRegistry } from '../../test/support/registry-fixture.ts';
+import { parseRange } from './blobs.ts';
+
+describe('blobs', () => {
+  let registry: TestRegistry;
+  let url: string;
+  before(async () => {
+    registry = await startTestRegistry();
+    url = registry.url;
+  });
+  after(() => registry.close());
+
+  it('serves a blob with its digest, length and validators; HEAD has no body', async () => {
+    const { digest } = await pushBlob(url, 'blob/app', '0123456789');
+    const response = await fetch(`${url}/v2/blob/app/blobs/${digest}`);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('docker-content-digest'), digest);
+    assert.equal(response.headers.get('content-length'), '10');
+    assert.equal(response.headers.get('etag'), `"${digest}"`);
+    assert.equal(await response.text(), '0123456789');
+    const head = await fetch(`${url}/v2/blob/app/blobs/${digest}`, { method: 'HEAD' });
+    assert.equal(head.headers.get('content-length'), '10');
+    assert.equal(await head.text(), '');
+  });
+
+  it('answers a Range request with 206 and Content-Range, and 416 when unsatisfiable', async () => {
+    const { digest } = await pushBlob(url, 'range/app', '0123456789');
+    const cases: [string, string, string][] = [['bytes=2-4', '234', 'bytes 2-4/10'], ['bytes=7-', '789', 'bytes 7-9/10'], ['bytes=-2', '89', 'bytes 8-9/10'], ['bytes=8-100', '89', 'bytes 8-9/10']];
+    for (const [range, body, contentRange] of cases) {
+      const response = await fetch(`${url}/v2/range/app/blobs/${digest}`, { headers: { range } });
+      assert.equal(response.status, 206, range);
+      assert.equal(response.headers.get('content-range'), contentRange);
+      assert.equal(await response.text(), body);
+    }
+    const unsatisfiable = await fetch(`${url}/v2/range/app/blobs/${digest}`, { headers: { range: 'bytes=20-30' } });
+    assert.equal(unsatisfiable.status, 416);
+    assert.equal(unsatisfiable.headers.get('content-range'), 'bytes */10');
+    const ignored = await fetch(`${url}/v2/range/app/blobs/${digest}`, { headers: { range: 'pages=1-2' } });
+    assert.equal(ignored.status, 200);
+  });
+
+  it('never serves a blob to a repository that does not reference it', async () => {
+    const { digest } = await pushBlob(url, 'private/app', 'secret layer');
+    for (const method of ['GET', 'HEAD']) {
+      const response = await fetch(`${url}/v2/public/app/blobs/${digest}`, { method });
+      assert.equal(response.status, 404);
+    }
+    const body = await fetch(`${url}/v2/public/app/blobs/${digest}`);
+    assert.deepEqual(await errorCodes(body), ['BLOB_UNKNOWN']);
+  });
+
+  it('serves a manifest through the blob endpoint by its digest', async () => {
+    const image = await pushImage(url, 'asblob/app', 'v1');
+    const response = await fetch(`${url}/v2/asblob/app/blobs/${image.digest}`);
+    assert.equal(response.status, 200);
+    assert.deepEqual(Buffer.from(await response.arrayBuffer()), image.bytes);
+  });
+
+  it('deletes a blob from one repository only', async () => {
+    const { digest } = await pushBlob(url, 'del/a', 'shared');
+    await pushBlob(url, 'del/b', 'shared');
+    assert.equal((await fetch(`${url}/v2/del/a/blobs/${digest}`, { method: 'DELETE' })).status, 202);
+    assert.equal((await fetch(`${url}/v2/del/a/blobs/${digest}`)).status, 404);
+    assert.equal((await fetch(`${url}/v2/del/b/blobs/${digest}`)).status, 200);
+    const again = await fetch(`${url}/v2/del/a/blobs/${digest}`, { method: 'DELETE' });
+    assert.deepEqual([again.status, await errorCodes(again)], [404, ['BLOB_UNKNOWN']]);
+  });
+
+  it('refuses malformed and unsupported digests', async () => {
+    for (const digest of ['sha256:abc', 'latest', `md5:${'a'.repeat(32)}`, sha256('x').toUpperCase()]) {
+      const response = await fetch(`${url}/v2/blob/app/blobs/${digest}`);
+      assert.deepEqual([response.status, await errorCodes(response)], [400, ['DIGEST_INVALID']], digest);
+    }
+  });
+});
+
+describe('parseRange', () => {
+  it('reads single byte ranges and ignores what it cannot use', () => {
+    assert.deepEqual(parseRange('bytes=0-0', 5), { start: 0, end: 0 });
+    assert.equal(parseRange(undefined, 5), undefined);
+    assert.equal(parseRange('bytes=1-2,4-5', 5), undefined);
+    assert.equal(parseRange('bytes=-', 5), undefined);
+    assert.equal(parseRange('bytes=3-1', 5), 'unsatisfiable');
+    assert.equal(parseRange('bytes=5-', 5), 'unsatisfiable');
+    assert.equal(parseRange('bytes=-0', 5), 'unsatisfiable');
+  });
+});
