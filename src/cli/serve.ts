@@ -43,12 +43,16 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const running = await listen(app, config.listen.host, config.listen.port);
   console.log(`wharf listening on ${running.url}`);
   await new Promise<void>((resolve) => {
+    let stopping = false;
+    // Handlers stay installed: a repeated signal must not kill the process mid-shutdown, which is
+    // already bounded by shutdown.timeoutSeconds.
     const stop = (signal: string) => {
-      logger.info({ signal }, 'shutting down');
+      logger.info({ signal, repeated: stopping }, 'shutting down');
+      stopping = true;
       resolve();
     };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
   });
   await running.stop(config.shutdown.timeoutSeconds * 1000);
   await app.close();

@@ -35,6 +35,14 @@ export class UploadService {
     return id;
   }
 
+  /**
+   * An id for a one-request upload (POST with ?digest=). It gets no session: nobody could resume
+   * it, so staged data it leaves behind after a crash is an orphan and purged at the next start.
+   */
+  startOneShot(): string {
+    return randomUUID();
+  }
+
   /** The session, only when it belongs to `repository`: ids never leak across repositories. */
   async session(repository: string, id: string): Promise<UploadSession> {
     const session = await this.#metadata.getUpload(id).catch(() => undefined);
@@ -92,8 +100,11 @@ export class UploadService {
     await this.#metadata.deleteUpload(id);
   }
 
-  /** Drops sessions untouched for longer than `maxAgeMs`, and staged data no session owns. */
-  async purgeAbandoned(maxAgeMs: number, now = Date.now()): Promise<number> {
+  /**
+   * Drops sessions untouched for longer than `maxAgeMs`, and staged data that no session owns and
+   * that nothing wrote to for `orphanAgeMs` (0 at start-up, when no request can be writing).
+   */
+  async purgeAbandoned(maxAgeMs: number, orphanAgeMs: number, now = Date.now()): Promise<number> {
     let purged = 0;
     const staged = new Map((await this.#blobs.listStaged()).map((entry) => [entry.id, entry]));
     for (const session of await this.#metadata.listUploads()) {
@@ -106,6 +117,7 @@ export class UploadService {
       }
     }
     for (const orphan of staged.values()) {
+      if (now - orphan.modifiedAt.getTime() < orphanAgeMs) continue;
       await this.#blobs.discard(orphan.id);
       purged++;
     }

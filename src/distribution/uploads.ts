@@ -19,7 +19,7 @@ export async function startUpload(ctx: RequestContext, deps: RegistryDeps, name:
   const monolithic = ctx.query.get('digest');
   if (monolithic !== null && mount === null) {
     const digest = requireDigest(monolithic);
-    const id = await deps.uploads.start(name);
+    const id = deps.uploads.startOneShot();
     try {
       await receive(ctx, deps, id);
       await deps.uploads.complete(name, id, digest);

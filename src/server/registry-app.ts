@@ -15,6 +15,9 @@ import { SqliteMetadataStore } from '../storage/metadata/sqlite-metadata-store.t
 import { writeError } from './error-response.ts';
 import type { Logger } from './logger.ts';
 
+/** Staged data of a one-shot upload that nothing wrote to for this long belongs to a dead request. */
+const ORPHAN_MAX_AGE_MS = 3600_000;
+
 export interface RegistryApp {
   readonly deps: RegistryDeps;
   handle(req: IncomingMessage, res: ServerResponse): void;
@@ -31,10 +34,12 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger): Pr
   const deps: RegistryDeps = {
     blobs, metadata, uploads, manifestCache: new ManifestCache(), limits: config.limits,
   };
-  const purged = await uploads.purgeAbandoned(config.uploads.abandonAfterSeconds * 1000);
+  const sessionMaxAgeMs = config.uploads.abandonAfterSeconds * 1000;
+  // At start-up no request is running, so staged data without a session is a crash's leftover.
+  const purged = await uploads.purgeAbandoned(sessionMaxAgeMs, 0);
   if (purged > 0) logger.info({ purged }, 'purged abandoned uploads');
   const purgeTimer = setInterval(() => {
-    uploads.purgeAbandoned(config.uploads.abandonAfterSeconds * 1000)
+    uploads.purgeAbandoned(sessionMaxAgeMs, ORPHAN_MAX_AGE_MS)
       .catch((error: unknown) => logger.error({ err: error }, 'purging abandoned uploads failed'));
   }, 3600_000).unref();
 
