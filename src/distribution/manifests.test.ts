@@ -155,4 +155,14 @@ describe('manifests', () => {
     });
     assert.equal(artifact.response.headers.get('oci-subject'), subject.digest);
   });
+
+  it('accepts the same manifest pushed by many clients at once, storing one copy', async () => {
+    const image = await pushImage(url, 'race/app', 'seed');
+    const responses = await Promise.all(Array.from({ length: 24 }, (_, i) =>
+      put('race/app', i % 2 === 0 ? 'same' : image.digest, image.bytes)));
+    assert.deepEqual(responses.map((r) => r.status), Array(24).fill(201));
+    assert.ok(responses.every((r) => r.headers.get('docker-content-digest') === image.digest));
+    const tags = await (await fetch(`${url}/v2/race/app/tags/list`)).json();
+    assert.deepEqual(tags.tags, ['same', 'seed']);
+  });
 });
