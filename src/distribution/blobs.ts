@@ -55,6 +55,7 @@ export async function deleteBlob(ctx: RequestContext, deps: RegistryDeps, name: 
   requireRepositoryName(name);
   const digest = requireDigest(reference).text;
   if (!(await deps.metadata.unlinkBlob(name, digest))) throw registryError('BLOB_UNKNOWN', { detail: { digest } });
+  deps.events.emit({ kind: 'blob-unlinked', repository: name, digest });
   sendEmpty(ctx.res, 202, { 'docker-content-digest': digest });
 }
 

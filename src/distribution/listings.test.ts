@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  OCI_INDEX, OCI_MANIFEST, errorCodes, pushBlob, pushImage, pushManifest, sha256, startTestRegistry, type TestRegistry,
+  OCI_INDEX, OCI_MANIFEST, errorCodes, pushBlob, pushImage, pushManifest, sha256, startTestRegistry, type TestRegistry, json,
 } from '../../test/support/registry-fixture.ts';
 
 describe('tags, catalog and referrers', () => {
@@ -18,15 +18,15 @@ describe('tags, catalog and referrers', () => {
     const manifest = JSON.parse(image.bytes.toString());
     for (const tag of ['v1', 'v2', 'latest']) await pushManifest(url, 'tags/app', tag, manifest);
     const all = await fetch(`${url}/v2/tags/app/tags/list`);
-    assert.deepEqual(await all.json(), { name: 'tags/app', tags: ['latest', 'v1', 'v2', 'v3'] });
+    assert.deepEqual(await json(all), { name: 'tags/app', tags: ['latest', 'v1', 'v2', 'v3'] });
     assert.equal(all.headers.get('link'), null);
     const first = await fetch(`${url}/v2/tags/app/tags/list?n=2`);
-    assert.deepEqual((await first.json()).tags, ['latest', 'v1']);
+    assert.deepEqual((await json(first)).tags, ['latest', 'v1']);
     assert.equal(first.headers.get('link'), '</v2/tags/app/tags/list?n=2&last=v1>; rel="next"');
     const second = await fetch(`${url}/v2/tags/app/tags/list?n=2&last=v1`);
-    assert.deepEqual((await second.json()).tags, ['v2', 'v3']);
+    assert.deepEqual((await json(second)).tags, ['v2', 'v3']);
     assert.equal(second.headers.get('link'), null, 'no Link on the last page');
-    assert.deepEqual((await (await fetch(`${url}/v2/tags/app/tags/list?n=0`)).json()).tags, []);
+    assert.deepEqual((await json(await fetch(`${url}/v2/tags/app/tags/list?n=0`))).tags, []);
   });
 
   it('refuses a bad page size and answers NAME_UNKNOWN for an unknown repository', async () => {
@@ -41,11 +41,11 @@ describe('tags, catalog and referrers', () => {
   it('lists repositories in the catalog with the same pagination', async () => {
     await pushBlob(url, 'catalog/a', 'a');
     await pushBlob(url, 'catalog/b', 'b');
-    const all = (await (await fetch(`${url}/v2/_catalog`)).json()).repositories as string[];
+    const all = (await json(await fetch(`${url}/v2/_catalog`))).repositories as string[];
     assert.ok(all.includes('catalog/a') && all.includes('catalog/b'));
     assert.deepEqual(all, [...all].sort());
     const page = await fetch(`${url}/v2/_catalog?n=1&last=catalog/a`);
-    assert.deepEqual((await page.json()).repositories, ['catalog/b']);
+    assert.deepEqual((await json(page)).repositories, ['catalog/b']);
     assert.match(page.headers.get('link') ?? '', /^<\/v2\/_catalog\?n=1&last=catalog%2Fb>; rel="next"$/);
   });
 
@@ -69,7 +69,7 @@ describe('tags, catalog and referrers', () => {
     assert.equal(all.status, 200);
     assert.equal(all.headers.get('content-type'), OCI_INDEX);
     assert.equal(all.headers.get('oci-filters-applied'), null);
-    const body = await all.json() as { schemaVersion: number; mediaType: string; manifests: Record<string, unknown>[] };
+    const body = await json(all) as { schemaVersion: number; mediaType: string; manifests: Record<string, unknown>[] };
     assert.equal(body.schemaVersion, 2);
     assert.equal(body.mediaType, OCI_INDEX);
     const byDigest = new Map(body.manifests.map((m) => [m.digest, m]));
@@ -82,17 +82,17 @@ describe('tags, catalog and referrers', () => {
 
     const filtered = await fetch(`${url}/v2/refs/app/referrers/${subject.digest}?artifactType=application/spdx+json`);
     assert.equal(filtered.headers.get('oci-filters-applied'), 'artifactType');
-    assert.deepEqual((await filtered.json()).manifests.map((m: { digest: string }) => m.digest), [sbom.digest]);
+    assert.deepEqual((await json(filtered)).manifests.map((m: { digest: string }) => m.digest), [sbom.digest]);
 
     assert.equal((await fetch(`${url}/v2/refs/app/manifests/${sbom.digest}`, { method: 'DELETE' })).status, 202);
-    const afterDelete = await (await fetch(`${url}/v2/refs/app/referrers/${subject.digest}`)).json();
+    const afterDelete = await json(await fetch(`${url}/v2/refs/app/referrers/${subject.digest}`));
     assert.ok(!afterDelete.manifests.some((m: { digest: string }) => m.digest === sbom.digest), 'deleting a referrer removes its edge');
   });
 
   it('returns an empty index when nothing refers to a digest, and DIGEST_INVALID for a bad one', async () => {
     const none = await fetch(`${url}/v2/refs/app/referrers/${sha256('nothing')}`);
     assert.equal(none.status, 200);
-    assert.deepEqual(await none.json(), { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] });
+    assert.deepEqual(await json(none), { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] });
     const bad = await fetch(`${url}/v2/refs/app/referrers/latest`);
     assert.deepEqual([bad.status, await errorCodes(bad)], [400, ['DIGEST_INVALID']]);
   });

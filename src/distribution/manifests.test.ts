@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  OCI_INDEX, OCI_MANIFEST, errorCodes, pushBlob, pushImage, pushManifest, rawRequest, sha256, startTestRegistry, type TestRegistry,
+  OCI_INDEX, OCI_MANIFEST, errorCodes, pushBlob, pushImage, pushManifest, rawRequest, sha256, startTestRegistry, type TestRegistry, json,
 } from '../../test/support/registry-fixture.ts';
 
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
@@ -89,7 +89,7 @@ describe('manifests', () => {
       assert.deepEqual(await errorCodes(response), ['MANIFEST_INVALID'], body);
     }
     const schema1 = await put('bad/app', 'v1', cases[0]![0], cases[0]![1]);
-    assert.match(JSON.stringify(await schema1.json()), /schema 1 is not supported/);
+    assert.match(JSON.stringify(await json(schema1)), /schema 1 is not supported/);
     assert.equal((await fetch(`${url}/v2/bad/app/tags/list`)).status, 404, 'no repository was created');
   });
 
@@ -162,7 +162,7 @@ describe('manifests', () => {
       put('race/app', i % 2 === 0 ? 'same' : image.digest, image.bytes)));
     assert.deepEqual(responses.map((r) => r.status), Array(24).fill(201));
     assert.ok(responses.every((r) => r.headers.get('docker-content-digest') === image.digest));
-    const tags = await (await fetch(`${url}/v2/race/app/tags/list`)).json();
+    const tags = await json(await fetch(`${url}/v2/race/app/tags/list`));
     assert.deepEqual(tags.tags, ['same', 'seed']);
   });
 });

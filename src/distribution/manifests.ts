@@ -63,6 +63,10 @@ export async function putManifest(ctx: RequestContext, deps: RegistryDeps, name:
     ],
   }, reference.kind === 'tag' ? reference.tag : undefined);
   if (reference.kind === 'tag') deps.manifestCache.forgetTag(name, reference.tag);
+  deps.events.emit({
+    kind: 'manifest-pushed', repository: name, digest, mediaType: manifest.mediaType, artifactType: manifest.artifactType,
+    subject: manifest.subject?.digest, tag: reference.kind === 'tag' ? reference.tag : undefined, annotations: manifest.annotations, content: body,
+  });
   const headers: Record<string, string> = { location: `/v2/${name}/manifests/${digest}`, 'docker-content-digest': digest };
   if (manifest.subject) headers['oci-subject'] = manifest.subject.digest;
   sendEmpty(ctx.res, 201, headers);
@@ -84,11 +88,13 @@ export async function deleteManifest(ctx: RequestContext, deps: RegistryDeps, na
   if (reference.kind === 'tag') {
     if (!(await deps.metadata.deleteTag(name, reference.tag))) throw registryError('MANIFEST_UNKNOWN', { detail: { tag: reference.tag } });
     deps.manifestCache.forgetTag(name, reference.tag);
+    deps.events.emit({ kind: 'tag-deleted', repository: name, tag: reference.tag });
   } else {
     if (!(await deps.metadata.deleteManifest(name, reference.digest.text))) {
       throw registryError('MANIFEST_UNKNOWN', { detail: { digest: reference.digest.text } });
     }
     deps.manifestCache.forgetRepository(name);
+    deps.events.emit({ kind: 'manifest-deleted', repository: name, digest: reference.digest.text });
   }
   sendEmpty(ctx.res, 202);
 }

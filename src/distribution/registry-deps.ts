@@ -1,5 +1,6 @@
 import type { BlobStore } from '../storage/blobs/blob-store.ts';
 import type { MetadataStore } from '../storage/metadata/metadata-store.ts';
+import type { RegistryEvents } from './events.ts';
 import type { ManifestCache } from './manifest-cache.ts';
 import type { UploadService } from './upload-service.ts';
 
@@ -9,5 +10,6 @@ export interface RegistryDeps {
   readonly metadata: MetadataStore;
   readonly uploads: UploadService;
   readonly manifestCache: ManifestCache;
+  readonly events: RegistryEvents;
   readonly limits: { readonly maxManifestBytes: number };
 }

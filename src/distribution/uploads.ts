@@ -14,21 +14,23 @@ export async function startUpload(ctx: RequestContext, deps: RegistryDeps, name:
   const mount = ctx.query.get('mount');
   if (mount !== null) {
     const digest = requireDigest(mount);
-    if (await tryMount(deps, name, digest, ctx.query.get('from'))) return blobCreated(ctx, name, digest.text);
+    const mountedSize = await tryMount(deps, name, digest, ctx.query.get('from'));
+    if (mountedSize !== undefined) return blobCreated(ctx, deps, name, digest.text, mountedSize);
   }
   const monolithic = ctx.query.get('digest');
   if (monolithic !== null && mount === null) {
     const digest = requireDigest(monolithic);
     const id = deps.uploads.startOneShot();
+    let size: number;
     try {
       await receive(ctx, deps, id);
-      await deps.uploads.complete(name, id, digest);
+      size = await deps.uploads.complete(name, id, digest);
     } catch (error) {
       // A one-shot upload has no session for the client to resume: leave nothing behind.
       await deps.uploads.cancel(id).catch(() => undefined);
       throw error;
     }
-    return blobCreated(ctx, name, digest.text);
+    return blobCreated(ctx, deps, name, digest.text, size);
   }
   await drain(ctx);
   const id = await deps.uploads.start(name);
@@ -39,13 +41,13 @@ export async function startUpload(ctx: RequestContext, deps: RegistryDeps, name:
  * A mount succeeds only from a repository that may itself read the blob: a blob is never made
  * readable by guessing its digest. Otherwise the client falls back to an upload (202).
  */
-async function tryMount(deps: RegistryDeps, name: string, digest: ParsedDigest, from: string | null): Promise<boolean> {
-  if (from === null || from === name) return false;
+async function tryMount(deps: RegistryDeps, name: string, digest: ParsedDigest, from: string | null): Promise<number | undefined> {
+  if (from === null || from === name) return undefined;
   requireRepositoryName(from);
   const size = await deps.metadata.linkedBlobSize(from, digest.text);
-  if (size === undefined || (await deps.blobs.stat(digest.text)) === undefined) return false;
+  if (size === undefined || (await deps.blobs.stat(digest.text)) === undefined) return undefined;
   await deps.metadata.linkBlob(name, digest.text, size);
-  return true;
+  return size;
 }
 
 export async function patchUpload(ctx: RequestContext, deps: RegistryDeps, name: string, id: string): Promise<void> {
@@ -66,8 +68,8 @@ export async function completeUpload(ctx: RequestContext, deps: RegistryDeps, na
   await deps.uploads.session(name, id);
   const digest = requireDigest(ctx.query.get('digest'));
   await receive(ctx, deps, id);
-  await deps.uploads.complete(name, id, digest);
-  blobCreated(ctx, name, digest.text);
+  const size = await deps.uploads.complete(name, id, digest);
+  blobCreated(ctx, deps, name, digest.text, size);
 }
 
 export async function cancelUpload(ctx: RequestContext, deps: RegistryDeps, name: string, id: string): Promise<void> {
@@ -112,7 +114,8 @@ function sessionHeaders(name: string, id: string, size: number): Record<string, 
   };
 }
 
-function blobCreated(ctx: RequestContext, name: string, digest: string): void {
+function blobCreated(ctx: RequestContext, deps: RegistryDeps, name: string, digest: string, size: number): void {
+  deps.events.emit({ kind: 'blob-committed', repository: name, digest, size });
   sendEmpty(ctx.res, 201, { location: `/v2/${name}/blobs/${digest}`, 'docker-content-digest': digest });
 }
 

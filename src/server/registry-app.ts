@@ -6,6 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WharfConfig } from '../config/config.ts';
+import { RegistryEvents } from '../distribution/events.ts';
 import { ManifestCache } from '../distribution/manifest-cache.ts';
 import type { RegistryDeps } from '../distribution/registry-deps.ts';
 import { handleRegistryRequest } from '../distribution/router.ts';
@@ -31,8 +32,9 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger): Pr
   const metadata = new SqliteMetadataStore(join(config.data, 'metadata.db'));
   await metadata.migrate();
   const uploads = new UploadService(blobs, metadata);
+  const events = new RegistryEvents((error, event) => logger.error({ err: error, event: event.kind }, 'event listener failed'));
   const deps: RegistryDeps = {
-    blobs, metadata, uploads, manifestCache: new ManifestCache(), limits: config.limits,
+    blobs, metadata, uploads, events, manifestCache: new ManifestCache(), limits: config.limits,
   };
   const sessionMaxAgeMs = config.uploads.abandonAfterSeconds * 1000;
   // At start-up no request is running, so staged data without a session is a crash's leftover.

@@ -89,3 +89,8 @@ export function rawRequest(url: string, method: string, path: string): Promise<{
     req.end();
   });
 }
+
+/** A response's JSON body, loosely typed: tests assert on its shape themselves. */
+export async function json(response: Response): Promise<any> {
+  return response.json();
+}
