@@ -39,20 +39,21 @@ export function loadConfig(sources: ConfigSources = {}): WharfConfig {
   for (const [key, value] of Object.entries(sources.flags ?? {}) as [ConfigKey, string | undefined][]) {
     if (value !== undefined) raw.set(key, { value, origin: `--${key}` });
   }
-  const values = new Map<ConfigKey, unknown>();
+  const config: Record<string, unknown> = {};
   for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) {
     const spec: KeySpec = CONFIG_KEYS[key];
     const given = raw.get(key);
-    values.set(key, given === undefined ? spec.default : convert(key, spec, given.value, given.origin));
+    setPath(config, key, given === undefined ? spec.default : convert(key, spec, given.value, given.origin));
   }
-  return {
-    listen: values.get('listen') as WharfConfig['listen'],
-    data: values.get('data') as string,
-    log: { level: values.get('log.level') as WharfConfig['log']['level'] },
-    limits: { maxManifestBytes: values.get('limits.maxManifestBytes') as number },
-    uploads: { abandonAfterSeconds: values.get('uploads.abandonAfterSeconds') as number },
-    shutdown: { timeoutSeconds: values.get('shutdown.timeoutSeconds') as number },
-  };
+  // The key table and the WharfConfig type describe the same tree; config.test.ts checks it.
+  return config as unknown as WharfConfig;
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
+  node[parts.at(-1)!] = value;
 }
 
 export function envName(key: string): string {

@@ -23,6 +23,10 @@ export const ERROR_CATALOG = {
   UNSUPPORTED: { status: 405, message: 'the operation is unsupported' },
   TOOMANYREQUESTS: { status: 429, message: 'too many requests' },
   UNAVAILABLE: { status: 503, message: 'service unavailable' },
+  // Codes of the management API (/api/v1/), in the same envelope.
+  BAD_REQUEST: { status: 400, message: 'the request is invalid' },
+  NOT_FOUND: { status: 404, message: 'no such resource' },
+  CONFLICT: { status: 409, message: 'the resource is in a conflicting state' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -13,7 +13,10 @@ import { handleRegistryRequest } from '../distribution/router.ts';
 import { UploadService } from '../distribution/upload-service.ts';
 import { FilesystemBlobStore } from '../storage/blobs/filesystem-blob-store.ts';
 import { SqliteMetadataStore } from '../storage/metadata/sqlite-metadata-store.ts';
+import { registryError } from '../distribution/errors.ts';
+import type { RequestContext } from '../distribution/http.ts';
 import { writeError } from './error-response.ts';
+import type { Extension, RunningExtension } from './extension.ts';
 import type { Logger } from './logger.ts';
 
 /** Staged data of a one-shot upload that nothing wrote to for this long belongs to a dead request. */
@@ -25,7 +28,7 @@ export interface RegistryApp {
   close(): Promise<void>;
 }
 
-export async function createRegistryApp(config: WharfConfig, logger: Logger): Promise<RegistryApp> {
+export async function createRegistryApp(config: WharfConfig, logger: Logger, extensions: readonly Extension[] = []): Promise<RegistryApp> {
   await mkdir(config.data, { recursive: true });
   const blobs = new FilesystemBlobStore(join(config.data, 'blobs'));
   await blobs.init();
@@ -45,25 +48,32 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger): Pr
       .catch((error: unknown) => logger.error({ err: error }, 'purging abandoned uploads failed'));
   }, 3600_000).unref();
 
+  const running: RunningExtension[] = [];
+  for (const extension of extensions) running.push(await extension.start({ config, registry: deps, logger: logger.child({ extension: extension.name }) }));
+
   return {
     deps,
-    handle: (req, res) => void route(req, res, deps, logger),
+    handle: (req, res) => void route(req, res, deps, running, logger),
     async close() {
       clearInterval(purgeTimer);
+      for (const extension of running.reverse()) await extension.close?.();
       await metadata.close();
     },
   };
 }
 
-async function route(req: IncomingMessage, res: ServerResponse, deps: RegistryDeps, logger: Logger): Promise<void> {
+async function route(req: IncomingMessage, res: ServerResponse, deps: RegistryDeps, extensions: readonly RunningExtension[], logger: Logger): Promise<void> {
   const started = performance.now();
   const url = req.url ?? '/';
   const queryAt = url.indexOf('?');
   const path = queryAt === -1 ? url : url.slice(0, queryAt);
   const method = req.method ?? 'GET';
+  const ctx: RequestContext = { req, res, method, path, query: new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1)) };
   try {
     if (path.startsWith('/v2')) {
-      await handleRegistryRequest({ req, res, method, path, query: new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1)) }, deps);
+      await handleRegistryRequest(ctx, deps);
+    } else if (path.startsWith('/api/v1/')) {
+      await handleApiRequest(ctx, extensions);
     } else if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/readyz') {
@@ -82,4 +92,11 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: RegistryDe
   } finally {
     logger.info({ method, path, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10 }, 'request');
   }
+}
+
+async function handleApiRequest(ctx: RequestContext, extensions: readonly RunningExtension[]): Promise<void> {
+  for (const extension of extensions) {
+    if (await extension.handle?.(ctx)) return;
+  }
+  throw registryError('NOT_FOUND', { message: `no API endpoint at ${ctx.method} ${ctx.path}` });
 }
