@@ -7,6 +7,12 @@ const USAGE = `Usage: wharf <command> [options]
 Commands:
   serve     serve the registry (default settings: 127.0.0.1:5000, ./wharf-data)
   policy    evaluate, test and check Rego policies (eval, test, check)
+  user      add|passwd|admin|rm|list users
+  team      create|rm|list|add|remove teams and their members
+  member    set|rm|list roles of users and teams in namespaces
+  robot     create|list|revoke robot accounts
+  issuer    add|list|rm trusted OIDC issuers
+  token     rotate-key: start signing registry tokens with a new key
   help      show this help
 
 Run "wharf <command> --help" for a command's options.`;
@@ -16,6 +22,9 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./serve.ts')).serveCommand,
   policy: async () => (await import('./policy.ts')).runPolicyCommand,
+  ...Object.fromEntries(['user', 'team', 'member', 'robot', 'issuer', 'token'].map((group) => [
+    group, async () => { const { identityCommand } = await import('./identity.ts'); return (argv: string[]) => identityCommand(group, argv); },
+  ])),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -2,11 +2,14 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/config.ts';
 import type { ConfigKey } from '../config/keys.ts';
+import { exposureProblem } from '../server/exposure.ts';
+import { extensionsFor } from '../server/extensions.ts';
 import { listen } from '../server/http-server.ts';
 import { createLogger } from '../server/logger.ts';
 import { createRegistryApp } from '../server/registry-app.ts';
 
 export const SERVE_USAGE = `Usage: wharf serve [--listen HOST:PORT] [--data DIR] [--config FILE] [--log-level LEVEL]
+                   [--tls-cert FILE --tls-key FILE] [--allow-anonymous]
 
 Serves the registry. Every setting can also come from the YAML file given with --config or from
 WHARF_* environment variables (see the README's configuration reference).`;
@@ -19,6 +22,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
       data: { type: 'string' },
       config: { type: 'string' },
       'log-level': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'allow-anonymous': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -29,7 +35,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   let config;
   try {
-    const flags: Partial<Record<ConfigKey, string>> = { listen: values.listen, data: values.data, 'log.level': values['log-level'] };
+    const flags: Partial<Record<ConfigKey, string>> = {
+      listen: values.listen, data: values.data, 'log.level': values['log-level'],
+      'tls.cert': values['tls-cert'], 'tls.key': values['tls-key'],
+      'auth.allowAnonymous': values['allow-anonymous'] ? 'true' : undefined,
+    };
     config = loadConfig({ file: values.config ?? process.env.WHARF_CONFIG, env: process.env, flags });
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -38,9 +48,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
     }
     throw error;
   }
+  const problem = exposureProblem(config);
+  if (problem) {
+    console.error(`wharf: ${problem}`);
+    return 2;
+  }
   const logger = createLogger(config.log.level);
-  const app = await createRegistryApp(config, logger);
-  const running = await listen(app, config.listen.host, config.listen.port);
+  const app = await createRegistryApp(config, logger, extensionsFor(config));
+  const running = await listen(app, config.listen.host, config.listen.port, config.tls);
   console.log(`wharf listening on ${running.url}`);
   await new Promise<void>((resolve) => {
     let stopping = false;

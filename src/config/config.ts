@@ -15,6 +15,16 @@ export interface WharfConfig {
   readonly limits: { readonly maxManifestBytes: number };
   readonly uploads: { readonly abandonAfterSeconds: number };
   readonly shutdown: { readonly timeoutSeconds: number };
+  readonly auth: {
+    readonly enabled: boolean;
+    readonly allowAnonymous: boolean;
+    readonly service: string;
+    readonly issuer: string;
+    readonly realm: string;
+    readonly tokenTtlSeconds: number;
+    readonly maxFailedLogins: number;
+  };
+  readonly tls: { readonly cert: string; readonly key: string };
 }
 
 export class ConfigError extends Error {}
@@ -45,8 +55,12 @@ export function loadConfig(sources: ConfigSources = {}): WharfConfig {
     const given = raw.get(key);
     setPath(config, key, given === undefined ? spec.default : convert(key, spec, given.value, given.origin));
   }
-  // The key table and the WharfConfig type describe the same tree; config.test.ts checks it.
-  return config as unknown as WharfConfig;
+  const result = config as unknown as WharfConfig;
+  if ((result.tls.cert === '') !== (result.tls.key === '')) {
+    throw new ConfigError('config key tls.cert/tls.key: give both the certificate and the key, or neither');
+  }
+  // The key table and the WharfConfig type must describe the same tree of keys.
+  return result;
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {

@@ -41,6 +41,51 @@ export const CONFIG_KEYS = {
     description: 'On SIGTERM/SIGINT, how long in-flight requests may take before connections are closed.',
     parse: integerAtLeast(0),
   },
+  'auth.enabled': {
+    default: false,
+    description: 'Require authentication (token auth, Basic, robots, OIDC). Off: anonymous full access, allowed only on loopback.',
+    parse: parseBoolean,
+  },
+  'auth.allowAnonymous': {
+    default: false,
+    description: 'Allow anonymous full access on a non-loopback address with authentication off (--allow-anonymous).',
+    parse: parseBoolean,
+  },
+  'auth.service': {
+    default: 'wharf',
+    description: 'Service name in token challenges and the audience of issued tokens.',
+    parse: nonEmptyString,
+  },
+  'auth.issuer': {
+    default: 'wharf',
+    description: 'Issuer (iss) of registry tokens.',
+    parse: nonEmptyString,
+  },
+  'auth.realm': {
+    default: '',
+    description: 'URL of the token endpoint announced in challenges; empty: derived from the request (http[s]://HOST/token).',
+    parse: (value) => (typeof value === 'string' ? { ok: true, value } : { ok: false, reason: 'must be a URL string' }),
+  },
+  'auth.tokenTtlSeconds': {
+    default: 300,
+    description: 'Lifetime of registry tokens.',
+    parse: integerAtLeast(30),
+  },
+  'auth.maxFailedLogins': {
+    default: 10,
+    description: 'Failed logins per account and per client address within 5 minutes before further attempts are refused (429).',
+    parse: integerAtLeast(1),
+  },
+  'tls.cert': {
+    default: '',
+    description: 'PEM certificate (chain) file: serve HTTPS (--tls-cert). Needs tls.key.',
+    parse: (value) => (typeof value === 'string' ? { ok: true, value } : { ok: false, reason: 'must be a file path' }),
+  },
+  'tls.key': {
+    default: '',
+    description: 'PEM private key file for tls.cert (--tls-key).',
+    parse: (value) => (typeof value === 'string' ? { ok: true, value } : { ok: false, reason: 'must be a file path' }),
+  },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -51,6 +96,17 @@ function parseListen(value: unknown): Parsed {
   const port = match ? Number(match[3]) : NaN;
   if (!match || port > 65535) return { ok: false, reason: `"${value}" is not HOST:PORT with a port from 0 to 65535` };
   return { ok: true, value: { host: match[1] ?? match[2]!, port } };
+}
+
+function parseBoolean(value: unknown): Parsed {
+  if (typeof value === 'boolean') return { ok: true, value };
+  if (value === 'true' || value === '1') return { ok: true, value: true };
+  if (value === 'false' || value === '0') return { ok: true, value: false };
+  return { ok: false, reason: `must be true or false, not ${JSON.stringify(value)}` };
+}
+
+function nonEmptyString(value: unknown): Parsed {
+  return typeof value === 'string' && value.trim() !== '' ? { ok: true, value } : { ok: false, reason: 'must be a non-empty string' };
 }
 
 function oneOf(choices: readonly string[]): (value: unknown) => Parsed {

@@ -12,7 +12,23 @@ export interface RequestContext {
   readonly method: string;
   readonly path: string;
   readonly query: URLSearchParams;
+  /** What the caller may do beyond the access checked for the route itself (e.g. the source of a mount). */
+  readonly access?: AccessChecker;
+  /** Who called, once authenticated (set on /api/v1/ requests when authentication is on). */
+  readonly principal?: Principal;
 }
+
+export interface Principal {
+  readonly subject: string;
+  readonly admin: boolean;
+}
+
+export interface AccessChecker {
+  can(repository: string, action: 'pull' | 'push' | 'delete'): Promise<boolean>;
+}
+
+/** Open mode (no authentication configured): everything is allowed. */
+export const OPEN_ACCESS: AccessChecker = { can: async () => true };
 
 /** Reads a whole (small) body, refusing more than `limit` bytes with 413 SIZE_INVALID. */
 export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {

@@ -4,7 +4,7 @@
  */
 import { getBlob, deleteBlob } from './blobs.ts';
 import { registryError } from './errors.ts';
-import { sendJson, type RequestContext } from './http.ts';
+import { OPEN_ACCESS, sendJson, type RequestContext } from './http.ts';
 import { listReferrers, listRepositories, listTags } from './listings.ts';
 import { deleteManifest, getManifest, putManifest } from './manifests.ts';
 import { matchRegistryPath, type RouteName } from './paths.ts';
@@ -34,5 +34,6 @@ export async function handleRegistryRequest(ctx: RequestContext, deps: RegistryD
     const allowed = Object.keys(HANDLERS[match.route]).join(', ');
     throw registryError('UNSUPPORTED', { message: `${ctx.method} is not supported here`, headers: { allow: allowed } });
   }
-  await handler(ctx, deps, match.name, match.argument);
+  const access = deps.authorize ? await deps.authorize(ctx, match) : OPEN_ACCESS;
+  await handler({ ...ctx, access }, deps, match.name, match.argument);
 }

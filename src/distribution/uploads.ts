@@ -14,7 +14,7 @@ export async function startUpload(ctx: RequestContext, deps: RegistryDeps, name:
   const mount = ctx.query.get('mount');
   if (mount !== null) {
     const digest = requireDigest(mount);
-    const mountedSize = await tryMount(deps, name, digest, ctx.query.get('from'));
+    const mountedSize = await tryMount(ctx, deps, name, digest, ctx.query.get('from'));
     if (mountedSize !== undefined) return blobCreated(ctx, deps, name, digest.text, mountedSize);
   }
   const monolithic = ctx.query.get('digest');
@@ -38,12 +38,15 @@ export async function startUpload(ctx: RequestContext, deps: RegistryDeps, name:
 }
 
 /**
- * A mount succeeds only from a repository that may itself read the blob: a blob is never made
- * readable by guessing its digest. Otherwise the client falls back to an upload (202).
+ * A mount succeeds only from a repository that may itself read the blob, and that the caller may
+ * pull from: a blob is never made readable by guessing its digest. Otherwise the client falls back
+ * to an upload (202).
  */
-async function tryMount(deps: RegistryDeps, name: string, digest: ParsedDigest, from: string | null): Promise<number | undefined> {
+async function tryMount(ctx: RequestContext, deps: RegistryDeps, name: string, digest: ParsedDigest, from: string | null): Promise<number | undefined> {
   if (from === null || from === name) return undefined;
   requireRepositoryName(from);
+  // Mounting reads the source: without pull access to it, fall back to an upload.
+  if (ctx.access && !(await ctx.access.can(from, 'pull'))) return undefined;
   const size = await deps.metadata.linkedBlobSize(from, digest.text);
   if (size === undefined || (await deps.blobs.stat(digest.text)) === undefined) return undefined;
   await deps.metadata.linkBlob(name, digest.text, size);

@@ -1,11 +1,15 @@
 /**
  * The seam for features beyond the registry API (supply chain, identity, policy, lifecycle…).
  * An extension starts with the registry's services, may subscribe to registry events, and may
- * answer requests under /api/v1/ (returning false for paths that are not its own). Its errors are
+ * answer requests outside /v2/ (returning false for paths that are not its own). Its errors are
  * thrown as RegistryError and written in the same envelope as the registry API's.
+ *
+ * One extension (identity) may also guard: `authorize` runs before every registry handler and
+ * `authenticateApi` before every /api/v1/ request, extensions' routes included.
  */
 import type { WharfConfig } from '../config/config.ts';
-import type { RequestContext } from '../distribution/http.ts';
+import type { AccessChecker, RequestContext } from '../distribution/http.ts';
+import type { RouteMatch } from '../distribution/paths.ts';
 import type { RegistryDeps } from '../distribution/registry-deps.ts';
 import type { Logger } from './logger.ts';
 
@@ -16,8 +20,12 @@ export interface ExtensionContext {
 }
 
 export interface RunningExtension {
-  /** Answers a /api/v1/ request and returns true, or returns false when the path is not its own. */
+  /** Answers a request outside /v2/ and returns true, or returns false when the path is not its own. */
   handle?(ctx: RequestContext): Promise<boolean>;
+  /** Checks a registry request (throws UNAUTHORIZED/DENIED) and returns what else the caller may do. */
+  authorize?(ctx: RequestContext, match: RouteMatch): Promise<AccessChecker>;
+  /** Authenticates a /api/v1/ request and returns its context with the principal set (throws UNAUTHORIZED/DENIED). */
+  authenticateApi?(ctx: RequestContext): Promise<RequestContext>;
   close?(): Promise<void>;
 }
 

@@ -50,10 +50,14 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
 
   const running: RunningExtension[] = [];
   for (const extension of extensions) running.push(await extension.start({ config, registry: deps, logger: logger.child({ extension: extension.name }) }));
+  const guards = running.filter((extension) => extension.authorize);
+  if (guards.length > 1) throw new Error('only one extension may guard requests');
+  const guard = guards[0];
+  if (guard) deps.authorize = (ctx, match) => guard.authorize!(ctx, match);
 
   return {
     deps,
-    handle: (req, res) => void route(req, res, deps, running, logger),
+    handle: (req, res) => void route(req, res, deps, running, guard, logger),
     async close() {
       clearInterval(purgeTimer);
       for (const extension of running.reverse()) await extension.close?.();
@@ -62,7 +66,10 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
   };
 }
 
-async function route(req: IncomingMessage, res: ServerResponse, deps: RegistryDeps, extensions: readonly RunningExtension[], logger: Logger): Promise<void> {
+async function route(
+  req: IncomingMessage, res: ServerResponse, deps: RegistryDeps,
+  extensions: readonly RunningExtension[], guard: RunningExtension | undefined, logger: Logger,
+): Promise<void> {
   const started = performance.now();
   const url = req.url ?? '/';
   const queryAt = url.indexOf('?');
@@ -72,8 +79,6 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: RegistryDe
   try {
     if (path.startsWith('/v2')) {
       await handleRegistryRequest(ctx, deps);
-    } else if (path.startsWith('/api/v1/')) {
-      await handleApiRequest(ctx, extensions);
     } else if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/readyz') {
@@ -84,7 +89,7 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: RegistryDe
           res.writeHead(503, { 'content-type': 'text/plain' }).end('storage unavailable\n');
         });
     } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      await handleExtensionRequest(ctx, extensions, guard);
     }
   } catch (error) {
     const { internal } = writeError(res, error);
@@ -94,9 +99,10 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: RegistryDe
   }
 }
 
-async function handleApiRequest(ctx: RequestContext, extensions: readonly RunningExtension[]): Promise<void> {
+async function handleExtensionRequest(ctx: RequestContext, extensions: readonly RunningExtension[], guard: RunningExtension | undefined): Promise<void> {
+  const checked = ctx.path.startsWith('/api/v1/') && guard?.authenticateApi ? await guard.authenticateApi(ctx) : ctx;
   for (const extension of extensions) {
-    if (await extension.handle?.(ctx)) return;
+    if (await extension.handle?.(checked)) return;
   }
-  throw registryError('NOT_FOUND', { message: `no API endpoint at ${ctx.method} ${ctx.path}` });
+  throw registryError('NOT_FOUND', { message: `no endpoint at ${ctx.method} ${ctx.path}` });
 }

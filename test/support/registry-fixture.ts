@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { loadConfig } from '../../src/config/config.ts';
+import { extensionsFor } from '../../src/server/extensions.ts';
 import { listen } from '../../src/server/http-server.ts';
 import { createLogger } from '../../src/server/logger.ts';
 import { createRegistryApp, type RegistryApp } from '../../src/server/registry-app.ts';
@@ -22,7 +23,7 @@ export interface TestRegistry {
 export async function startTestRegistry(env: NodeJS.ProcessEnv = {}): Promise<TestRegistry> {
   const dataDir = await mkdtemp(join(tmpdir(), 'wharf-test-'));
   const config = loadConfig({ env: { WHARF_LISTEN: '127.0.0.1:0', WHARF_DATA: dataDir, WHARF_LOG_LEVEL: 'silent', ...env } });
-  const app = await createRegistryApp(config, createLogger(config.log.level));
+  const app = await createRegistryApp(config, createLogger(config.log.level), extensionsFor(config));
   const running = await listen(app, config.listen.host, config.listen.port);
   return {
     url: running.url,

@@ -1,0 +1,138 @@
+/**
+ * The check in front of every registry and management request when authentication is on.
+ *
+ * Bearer tokens carry their access: the request passes if the token covers what the route needs,
+ * else 401 with a challenge naming the scope (so clients fetch a better token). Basic credentials
+ * are checked directly: 401 when they are wrong, 403 DENIED when right but not allowed.
+ */
+import type { IncomingMessage } from 'node:http';
+import { registryError } from '../distribution/errors.ts';
+import type { AccessChecker, RequestContext } from '../distribution/http.ts';
+import type { RouteMatch } from '../distribution/paths.ts';
+import { covers, formatScope, type AccessEntry } from './access.ts';
+import { parseAuthorization, type Authenticator } from './authenticator.ts';
+import type { IdentityStore } from './identity-store.ts';
+import { allowedActions, isAdmin, type Identity } from './identity.ts';
+import type { RegistryTokens } from './registry-tokens.ts';
+import { isAuditedAccess, requiredAccess, type Requirement } from './required-access.ts';
+
+export interface GuardSettings {
+  readonly service: string;
+  /** Token endpoint URL; when undefined it is derived from the request's Host. */
+  readonly realm?: string;
+  readonly tls: boolean;
+}
+
+export type AuditSink = (entry: { identity: string; action: string; resource: string; allowed: boolean; reason: string; client: string }) => void;
+
+export class AccessGuard {
+  readonly #store: IdentityStore;
+  readonly #authenticator: Authenticator;
+  readonly #tokens: RegistryTokens;
+  readonly #settings: GuardSettings;
+  readonly #audit: AuditSink;
+
+  constructor(store: IdentityStore, authenticator: Authenticator, tokens: RegistryTokens, settings: GuardSettings, audit: AuditSink) {
+    this.#store = store;
+    this.#authenticator = authenticator;
+    this.#tokens = tokens;
+    this.#settings = settings;
+    this.#audit = audit;
+  }
+
+  async authorize(ctx: RequestContext, match: RouteMatch): Promise<AccessChecker> {
+    const requirement = requiredAccess(match, ctx.method);
+    const caller = await this.#identify(ctx, requirement);
+    if (requirement === 'authenticated') return caller.checker;
+    const allowed = await caller.checker.canAll(requirement);
+    if (isAuditedAccess(requirement, ctx.method)) {
+      this.#audit({
+        identity: caller.subject, action: `${ctx.method} ${requirement.actions.join(',')}`, resource: requirement.name,
+        allowed, reason: allowed ? 'granted' : 'not granted', client: clientAddress(ctx.req),
+      });
+    }
+    if (allowed) return caller.checker;
+    if (caller.viaToken) throw this.#challenge(ctx, requirement, 'insufficient_scope');
+    throw registryError('DENIED', { message: `${caller.subject} may not ${requirement.actions.join(',')} ${requirement.name}`, detail: accessDetail(requirement) });
+  }
+
+  /** Any authenticated caller may read the management API; only admins may change it. */
+  async authenticateApi(ctx: RequestContext): Promise<RequestContext> {
+    const caller = await this.#identify(ctx, 'authenticated');
+    const identity = caller.identity ?? await this.#authenticator.identityOfSubject(caller.subject);
+    const admin = identity !== undefined && isAdmin(identity);
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD' && !admin) {
+      this.#audit({ identity: caller.subject, action: `${ctx.method} api`, resource: ctx.path, allowed: false, reason: 'not an admin', client: clientAddress(ctx.req) });
+      throw registryError('DENIED', { message: 'administrator access required' });
+    }
+    return { ...ctx, principal: { subject: caller.subject, admin } };
+  }
+
+  async #identify(ctx: RequestContext, requirement: Requirement): Promise<Caller> {
+    const credentials = parseAuthorization(ctx.req.headers.authorization);
+    if (credentials.kind === 'bearer') {
+      const token = await this.#tokens.verify(credentials.token);
+      if (!token) throw this.#challenge(ctx, requirement, 'invalid_token');
+      // Robot revocation and user deletion take effect at once, not when the token expires.
+      if (!token.subject.startsWith('oidc:') && !(await this.#authenticator.identityOfSubject(token.subject))) {
+        throw this.#challenge(ctx, requirement, 'invalid_token');
+      }
+      return { subject: token.subject, viaToken: true, checker: tokenChecker(token.access) };
+    }
+    if (credentials.kind === 'basic') {
+      const result = await this.#authenticator.login(credentials.username, credentials.password, clientAddress(ctx.req));
+      if (!result.ok) {
+        if (result.throttled) throw registryError('TOOMANYREQUESTS', { message: result.reason });
+        throw this.#challenge(ctx, requirement, undefined, result.reason);
+      }
+      return { subject: result.identity.subject, identity: result.identity, viaToken: false, checker: identityChecker(this.#store, result.identity) };
+    }
+    throw this.#challenge(ctx, requirement);
+  }
+
+  #challenge(ctx: RequestContext, requirement: Requirement, error?: string, message = 'authentication required') {
+    const realm = this.#settings.realm ?? `${this.#settings.tls ? 'https' : 'http'}://${ctx.req.headers.host ?? 'localhost'}/token`;
+    const parts = [`realm="${realm}"`, `service="${this.#settings.service}"`];
+    if (requirement !== 'authenticated') parts.push(`scope="${formatScope(requirement)}"`);
+    if (error) parts.push(`error="${error}"`);
+    return registryError('UNAUTHORIZED', {
+      message,
+      detail: requirement === 'authenticated' ? undefined : accessDetail(requirement),
+      headers: { 'www-authenticate': `Bearer ${parts.join(',')}` },
+    });
+  }
+}
+
+interface Caller {
+  readonly subject: string;
+  readonly identity?: Identity;
+  readonly viaToken: boolean;
+  readonly checker: AccessChecker & { canAll(entry: AccessEntry): Promise<boolean> };
+}
+
+function tokenChecker(access: readonly AccessEntry[]): Caller['checker'] {
+  return {
+    canAll: async (entry) => covers(access, entry),
+    can: async (repository, action) => covers(access, { type: 'repository', name: repository, actions: [action] }),
+  };
+}
+
+function identityChecker(store: IdentityStore, identity: Identity): Caller['checker'] {
+  const can = async (repository: string, action: 'pull' | 'push' | 'delete') => (await allowedActions(store, identity, repository)).includes(action);
+  return {
+    can,
+    canAll: async (entry) => {
+      if (entry.type === 'registry') return isAdmin(identity);
+      const allowed = await allowedActions(store, identity, entry.name);
+      return entry.actions.every((action) => (allowed as string[]).includes(action));
+    },
+  };
+}
+
+function accessDetail(entry: AccessEntry) {
+  return entry.actions.map((action) => ({ Type: entry.type, Name: entry.name, Action: action }));
+}
+
+export function clientAddress(req: IncomingMessage): string {
+  return req.socket.remoteAddress ?? 'unknown';
+}
