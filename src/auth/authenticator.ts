@@ -53,11 +53,12 @@ export class Authenticator {
   }
 
   async login(username: string, password: string, client: string, now = new Date()): Promise<LoginResult> {
-    if (this.#limiter.blocked(username, client, now.getTime())) {
+    const account = username === OIDC_USERNAME || username.startsWith(ROBOT_PREFIX) ? undefined : username;
+    if (this.#limiter.blocked(account, client, now.getTime())) {
       return { ok: false, reason: 'too many failed logins: try again later', throttled: true };
     }
     const result = await this.#check(username, password, now);
-    if (!result.ok) this.#limiter.recordFailure(username, client, now.getTime());
+    if (!result.ok) this.#limiter.recordFailure(account, client, now.getTime());
     return result;
   }
 

@@ -1,8 +1,14 @@
 /**
- * Failed logins are limited per account and per client address: after `maxFailures` failures in
- * `windowMs`, further attempts are refused until the window has passed, whether or not the
- * password would be right (so guessing cannot continue at full speed).
+ * Failed logins are limited per account and per client address: after `maxFailures` failures of
+ * an account in `windowMs` (or ADDRESS_FACTOR times as many from one address, which many users
+ * may share behind a NAT), further attempts are refused until the window has passed, whether or
+ * not the password would be right, so guessing cannot continue at full speed.
+ *
+ * `account` is undefined for credentials that cannot be guessed (256-bit robot secrets, signed
+ * OIDC tokens): limiting those per account would only let anyone lock a CI system out.
  */
+const ADDRESS_FACTOR = 5;
+
 export class LoginLimiter {
   readonly #maxFailures: number;
   readonly #windowMs: number;
@@ -14,12 +20,14 @@ export class LoginLimiter {
   }
 
   /** True when either the account or the address has too many recent failures. */
-  blocked(account: string, address: string, now = Date.now()): boolean {
-    return this.#count(`account:${account}`, now) >= this.#maxFailures || this.#count(`address:${address}`, now) >= this.#maxFailures;
+  blocked(account: string | undefined, address: string, now = Date.now()): boolean {
+    return (account !== undefined && this.#count(`account:${account}`, now) >= this.#maxFailures)
+      || this.#count(`address:${address}`, now) >= this.#maxFailures * ADDRESS_FACTOR;
   }
 
-  recordFailure(account: string, address: string, now = Date.now()): void {
-    for (const key of [`account:${account}`, `address:${address}`]) {
+  recordFailure(account: string | undefined, address: string, now = Date.now()): void {
+    const keys = account === undefined ? [`address:${address}`] : [`account:${account}`, `address:${address}`];
+    for (const key of keys) {
       const times = this.#recent(key, now);
       times.push(now);
       this.#failures.set(key, times);

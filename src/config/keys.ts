@@ -73,7 +73,7 @@ export const CONFIG_KEYS = {
   },
   'auth.maxFailedLogins': {
     default: 10,
-    description: 'Failed logins per account and per client address within 5 minutes before further attempts are refused (429).',
+    description: 'Failed password logins of one account within 5 minutes before further attempts are refused (429); one client address may fail 5 times as often.',
     parse: integerAtLeast(1),
   },
   'tls.cert': {

@@ -42,10 +42,10 @@ export function sha256(bytes: Uint8Array | string): string {
 }
 
 /** Uploads a blob in one request and returns its descriptor. */
-export async function pushBlob(url: string, repository: string, content: Uint8Array | string, mediaType = 'application/octet-stream') {
+export async function pushBlob(url: string, repository: string, content: Uint8Array | string, mediaType = 'application/octet-stream', headers: Record<string, string> = {}) {
   const bytes = typeof content === 'string' ? Buffer.from(content) : Buffer.from(content);
   const digest = sha256(bytes);
-  const response = await fetch(`${url}/v2/${repository}/blobs/uploads/?digest=${digest}`, { method: 'POST', body: bytes });
+  const response = await fetch(`${url}/v2/${repository}/blobs/uploads/?digest=${digest}`, { method: 'POST', body: bytes, headers });
   if (response.status !== 201) throw new Error(`blob push failed: ${response.status} ${await response.text()}`);
   return { mediaType, digest, size: bytes.byteLength };
 }
@@ -54,17 +54,17 @@ export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 
 /** Pushes a config and one layer, then an image manifest for them; returns the manifest digest and bytes. */
-export async function pushImage(url: string, repository: string, reference: string, extra: Record<string, unknown> = {}) {
-  const config = await pushBlob(url, repository, JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }), 'application/vnd.oci.image.config.v1+json');
-  const layer = await pushBlob(url, repository, `layer of ${repository}:${reference} ${Math.random()}`, 'application/vnd.oci.image.layer.v1.tar');
+export async function pushImage(url: string, repository: string, reference: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
+  const config = await pushBlob(url, repository, JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }), 'application/vnd.oci.image.config.v1+json', headers);
+  const layer = await pushBlob(url, repository, `layer of ${repository}:${reference} ${Math.random()}`, 'application/vnd.oci.image.layer.v1.tar', headers);
   const manifest = { schemaVersion: 2, mediaType: OCI_MANIFEST, config, layers: [layer], ...extra };
-  return pushManifest(url, repository, reference, manifest);
+  return pushManifest(url, repository, reference, manifest, OCI_MANIFEST, headers);
 }
 
-export async function pushManifest(url: string, repository: string, reference: string, manifest: unknown, mediaType = OCI_MANIFEST) {
+export async function pushManifest(url: string, repository: string, reference: string, manifest: unknown, mediaType = OCI_MANIFEST, headers: Record<string, string> = {}) {
   const bytes = Buffer.from(JSON.stringify(manifest));
   const response = await fetch(`${url}/v2/${repository}/manifests/${reference}`, {
-    method: 'PUT', body: bytes, headers: { 'content-type': mediaType },
+    method: 'PUT', body: bytes, headers: { 'content-type': mediaType, ...headers },
   });
   if (response.status !== 201) throw new Error(`manifest push failed: ${response.status} ${await response.text()}`);
   return { digest: sha256(bytes), bytes, size: bytes.byteLength, mediaType, response };
