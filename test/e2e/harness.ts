@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { captureStderr, killOnExit, terminate, waitForExit } from './child-lifecycle.ts';
+import { captureSpawnError, captureStderr, killOnExit, terminate, waitForExit } from './child-lifecycle.ts';
 import type { RunningRegistry } from './child-lifecycle.ts';
 
 export type { ExitStatus, RunningRegistry } from './child-lifecycle.ts';
@@ -14,7 +14,7 @@ export type { ExitStatus, RunningRegistry } from './child-lifecycle.ts';
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const PINNED_NODE = join(REPO_ROOT, 'node_modules', '.bin', 'node');
 const WHARF_MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
-const READY_LINE = /^wharf listening on (http:\/\/(127\.0\.0\.1:\d+))\s*$/;
+const READY_LINE = /^wharf listening on (https?:\/\/(127\.0\.0\.1:\d+))\s*$/;
 
 export interface StartWharfOptions {
   /** Reuse this data dir (it is then not removed by stop()); default: a fresh temp dir. */
@@ -41,6 +41,7 @@ export async function startWharf(options: StartWharfOptions = {}): Promise<Runni
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   killOnExit(child);
+  const spawnError = captureSpawnError(child);
   const stderrTail = captureStderr(child);
   const removeOwnedDir = async (): Promise<void> => {
     if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
@@ -52,7 +53,7 @@ export async function startWharf(options: StartWharfOptions = {}): Promise<Runni
   } catch (error) {
     await terminate(child, 2_000);
     await removeOwnedDir();
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = [error instanceof Error ? error.message : String(error), spawnError()].filter(Boolean).join('; ');
     throw new Error(`wharf did not start: ${reason}\n--- wharf stderr ---\n${stderrTail() || '(empty)'}`);
   }
 
