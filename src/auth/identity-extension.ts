@@ -27,6 +27,10 @@ export const identityExtension: Extension = {
     await store.migrate();
     const keys = new TokenKeys(store);
     await keys.load();
+    // A key rotated by the CLI or by another replica is picked up within a minute.
+    const reloadKeys = setInterval(() => {
+      keys.load().catch((error: unknown) => logger.error({ err: error }, 'reloading token keys failed'));
+    }, 60_000).unref();
     const tokens = new RegistryTokens(keys, { issuer: config.auth.issuer, service: config.auth.service, ttlSeconds: config.auth.tokenTtlSeconds });
     const authenticator = new Authenticator(store, new OidcVerifier(), new LoginLimiter(config.auth.maxFailedLogins));
     const audit: AuditSink = (entry) => {
@@ -48,7 +52,10 @@ export const identityExtension: Extension = {
         }
         return api.handle(ctx);
       },
-      close: () => store.close(),
+      async close() {
+        clearInterval(reloadKeys);
+        await store.close();
+      },
     };
   },
 };

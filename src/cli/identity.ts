@@ -99,7 +99,7 @@ const ACTIONS: Record<string, Record<string, Action>> = {
     'rotate-key': async (_, store) => {
       const keys = new TokenKeys(store);
       await keys.load();
-      console.log(`new token-signing key ${await keys.rotate()}; restart or wait for servers to pick it up`);
+      console.log(`new token-signing key ${await keys.rotate()}; running servers sign with it within a minute`);
     },
   },
 };

@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { IdentityAdmin } from '../../src/auth/identity-admin.ts';
 import { SqliteIdentityStore } from '../../src/auth/sqlite-identity-store.ts';
 import { testIssuer } from '../support/auth-fixture.ts';
-import { createToolSandbox, missingToolReason, skopeo, type ToolSandbox } from './container-tools.ts';
+import { buildah, createToolSandbox, missingToolReason, skopeo, type ToolSandbox } from './container-tools.ts';
 import { REPO_ROOT, startWharf, type RunningRegistry } from './harness.ts';
 import { buildUmociImage, initLayout } from './oci-layout.ts';
 import { targetRegistryKind } from './target-registry.ts';
 
-const skip = targetRegistryKind() !== 'wharf' ? 'authentication is Wharf\'s own' : missingToolReason(['skopeo', 'umoci']) ?? false;
+const skip = targetRegistryKind() !== 'wharf' ? 'authentication is Wharf\'s own' : missingToolReason(['skopeo', 'umoci', 'buildah']) ?? false;
 const PASSWORD = 'alice-password';
 
 describe('skopeo with authentication', { skip }, () => {
@@ -70,6 +70,11 @@ describe('skopeo with authentication', { skip }, () => {
     await assert.rejects(push('team-b/app:v1', []), /denied|unauthorized/i);
     await skopeo(sandbox, ['logout', wharf.host]);
     await assert.rejects(skopeo(sandbox, ['login', '--tls-verify=false', '-u', 'alice', '-p', 'wrong-password', wharf.host]), /unauthorized|invalid/i);
+  });
+
+  it('accepts buildah login and refuses a wrong password', async () => {
+    await buildah(sandbox, ['login', '--tls-verify=false', '-u', 'alice', '-p', PASSWORD, wharf.host]);
+    await assert.rejects(buildah(sandbox, ['login', '--tls-verify=false', '-u', 'alice', '-p', 'not-the-password', wharf.host]), /unauthorized|invalid/i);
   });
 
   it('lets a robot push and pull with --creds within its grants only', async () => {
