@@ -220,6 +220,12 @@ export class Lexer {
         return parts;
       }
       if (c === '\n' && !raw) this.fail('non-terminated template string', start);
+      if (c === '\\' && raw && src[this.pos + 1] === '{') {
+        // Raw templates keep backslashes, except `\{` which writes a literal brace.
+        text += '{';
+        this.pos += 2;
+        continue;
+      }
       if (c === '\\' && !raw) {
         text += this.readEscape(start, true);
         continue;

@@ -292,13 +292,13 @@ export class RNumber {
     const scaled = num * pow10(shift);
     let q = scaled / den;
     const digits = absBig(q).toString().length;
-    let drop = digits - DIVISION_DIGITS;
+    const drop = digits - DIVISION_DIGITS;
     let e = exp - shift;
     if (drop > 0) {
       const unit = pow10(drop);
       const r = q % unit;
       q = q / unit;
-      if (absBig(r) * 2n >= unit) q += q < 0n || (q === 0n && num < 0n) ? -1n : 1n;
+      if (absBig(r) * 2n >= unit) q += num < 0n ? -1n : 1n; // round half away from zero
       e += drop;
     }
     return RNumber.decimal(q, e);

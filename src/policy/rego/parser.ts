@@ -61,13 +61,21 @@ export class Parser {
     return t.type === 'punct' && t.value === p;
   }
 
+  /** The current token is the keyword-like identifier `name` (not the head of a ref like `if.x`). */
   private isIdent(name: string, t: Token = this.tok): boolean {
-    return t.type === 'ident' && t.value === name;
+    return t.type === 'ident' && t.value === name && !(t === this.tok && this.startsRef());
+  }
+
+  /** Keywords may name rules and ref elements: `with.foo`, `if.bar` are refs, not keywords. */
+  private startsRef(): boolean {
+    const n = this.peek();
+    return n.type === 'punct' && n.value === '.' && !n.spaceBefore;
   }
 
   /** True for a keyword that is active in this module (future keywords depend on imports). */
   private isKeyword(name: string, t: Token = this.tok): boolean {
     if (t.type !== 'ident' || t.value !== name) return false;
+    if (t === this.tok && this.startsRef()) return false;
     if (name === 'and' || name === 'or') return this.keywords.has(name);
     return FUTURE_KEYWORDS.includes(name) ? this.keywords.has(name) : true;
   }
@@ -98,7 +106,7 @@ export class Parser {
       regoVersion: this.version,
     };
     while (this.tok.type !== 'eof') {
-      if (this.isIdent('import')) {
+      if (this.isIdent('import') && !this.isPunct('.', this.peek())) {
         module.imports.push(this.parseImport());
         continue;
       }
@@ -120,6 +128,7 @@ export class Parser {
       if (names[1] !== 'keywords') this.fail('invalid import, must be `future.keywords`');
       const kw = names[2];
       if (kw === undefined) for (const k of FUTURE_KEYWORDS) this.keywords.add(k);
+      else if (kw === 'every') this.keywords.add('every').add('in');
       else if (FUTURE_KEYWORDS.includes(kw) || kw === 'not') this.keywords.add(kw);
       else if ((kw === 'and' || kw === 'or') && this.experimental) this.keywords.add(kw);
       else this.fail(`unexpected keyword, must be one of [contains every if in]`);
@@ -141,7 +150,7 @@ export class Parser {
   /** Parses one rule statement; v0 chained bodies (`p { a } { b }`) yield several rules. */
   private parseRules(): Rule[] {
     const start = this.tok;
-    const isDefault = this.isIdent('default');
+    const isDefault = this.isIdent('default') && !this.isPunct('.', this.peek());
     if (isDefault) this.next();
     if (this.tok.type !== 'ident') this.fail(`unexpected ${describe(this.tok)} token`);
     const head = this.parseRuleHead(isDefault);
@@ -152,7 +161,7 @@ export class Parser {
     }
     const hasBody = this.parseRuleBody(rule, start);
     if (!hasBody) rule.body = [trueExpr(head.loc)];
-    while (this.isIdent('else')) rule.elses.push(this.parseElse());
+    while (this.isIdent('else') && !this.isPunct('.', this.peek())) rule.elses.push(this.parseElse());
     const rules = [rule];
     // v0 allows `p { a } { b }`: each extra body is a separate rule with the same head.
     while (this.version === 'v0' && this.isPunct('{') && !this.tok.newlineBefore) {
@@ -189,7 +198,7 @@ export class Parser {
   private parseRuleBody(rule: Rule, start: Token): boolean {
     if (this.isKeyword('if')) {
       this.next();
-      rule.body = this.isPunct('{') && this.braceIsBody() ? this.parseBraceBody() : [this.parseLiteral()];
+      rule.body = this.parseIfBody();
       return true;
     }
     if (this.isPunct('{') && !this.tok.newlineBefore) {
@@ -202,6 +211,25 @@ export class Parser {
       this.fail('rule must have a value or body', start);
     }
     return false;
+  }
+
+  /**
+   * The body after `if`: braces hold a body, unless they only parse as a single term
+   * (`if {x: 1 | …}`, a comprehension used as the expression); otherwise one literal.
+   */
+  private parseIfBody(): Body {
+    if (!this.isPunct('{') || !this.braceIsBody()) return [this.parseLiteral()];
+    const save = this.pos;
+    try {
+      return this.parseBraceBody();
+    } catch (bodyError) {
+      this.pos = save;
+      try {
+        return [this.parseLiteral()];
+      } catch {
+        throw bodyError;
+      }
+    }
   }
 
   /** After `if`, `{` starts a body unless it is a set/object literal used as a single expression. */
@@ -228,7 +256,7 @@ export class Parser {
     }
     if (this.isKeyword('if')) {
       this.next();
-      clause.body = this.isPunct('{') && this.braceIsBody() ? this.parseBraceBody() : [this.parseLiteral()];
+      clause.body = this.parseIfBody();
     } else if (this.isPunct('{')) {
       clause.body = this.parseBraceBody();
     } else {
@@ -249,16 +277,20 @@ export class Parser {
   /** Parses literals separated by `;` or newlines until the closing token (not consumed). */
   parseBodyUntil(close: string): Body {
     const body: Body = [];
-    while (!(close === 'eof' ? this.tok.type === 'eof' : this.isPunct(close))) {
+    while (!this.atClose(close)) {
       if (this.tok.type === 'eof') this.fail(`unexpected eof token: expected ${close}`);
       body.push(this.parseLiteral());
       if (this.isPunct(';')) this.next();
-      else if (!(close === 'eof' ? this.tok.type === 'eof' : this.isPunct(close)) && !this.tok.newlineBefore) {
+      else if (!this.atClose(close) && !this.tok.newlineBefore) {
         this.fail(`unexpected ${describe(this.tok)} token`);
       }
     }
     if (body.length === 0) this.fail('found empty body');
     return body;
+  }
+
+  private atClose(close: string): boolean {
+    return close === 'eof' ? this.tok.type === 'eof' : this.isPunct(close);
   }
 
   parseQuery(): Body {
@@ -337,11 +369,19 @@ export class Parser {
   private parseSimpleLiteral(): Expr {
     const start = this.tok;
     let negated = false;
-    if (this.isIdent('some')) return this.parseSome();
-    if (this.isKeyword('every')) return this.parseEvery();
-    if (this.isIdent('not')) {
+    const refHead = this.isPunct('.', this.peek()) && !this.peek().spaceBefore;
+    if (this.isIdent('some') && !refHead) return this.parseSome();
+    if (this.isKeyword('every') && !refHead) return this.parseEvery();
+    if (this.isIdent('not') && !refHead) {
       this.next();
       negated = true;
+      // `import future.keywords.not` allows negating a braced body: `not { a; b }`.
+      if (this.keywords.has('not') && this.isPunct('{') && this.braceIsBody()) {
+        const group = this.parseBraceBody();
+        const expr: Expr = { kind: 'expr', negated: true, node: { type: 'group', body: group }, with: [], loc: start.loc };
+        this.parseWiths(expr);
+        return expr;
+      }
     }
     const node = this.parseExprNode();
     const expr: Expr = { kind: 'expr', negated, node, with: [], loc: start.loc };
@@ -370,7 +410,12 @@ export class Parser {
       if (!this.isKeyword('in')) this.fail('unexpected , token');
       this.next();
       const coll = this.parseTermRelation();
-      return { type: 'term', term: call('internal.member_3', [left, value, coll], inTok.loc) };
+      let term: Term = call('internal.member_3', [left, value, coll], inTok.loc);
+      while (this.isKeyword('in')) {
+        const loc = this.next().loc;
+        term = call('internal.member_2', [term, this.parseTermRelation()], loc);
+      }
+      return { type: 'term', term };
     }
     if (this.isPunct(':=')) {
       this.next();
@@ -506,7 +551,15 @@ export class Parser {
         if (t.value === '{') return this.parseBrace();
         if (t.value === '(') {
           this.next();
-          const inner = this.parseTermExpr();
+          let inner = this.parseTermExpr();
+          if (this.isPunct(',') && this.keywords.has('in')) {
+            // `(k, v in xs)`: membership with key, grouped.
+            this.next();
+            const value = this.parseTermRelation();
+            if (!this.isKeyword('in')) this.fail(`unexpected ${describe(this.tok)} token: expected in`);
+            const loc = this.next().loc;
+            inner = call('internal.member_3', [inner, value, this.parseTermRelation()], loc);
+          }
           this.expectPunct(')');
           return inner;
         }
@@ -516,6 +569,7 @@ export class Parser {
 
   private parseIdentTerm(): Term {
     const t = this.next();
+    if (this.isPunct('.') && !this.tok.spaceBefore) return { kind: 'var', name: t.value, loc: t.loc };
     switch (t.value) {
       case 'null':
         return { kind: 'null', loc: t.loc };
@@ -531,9 +585,9 @@ export class Parser {
         }
         break;
     }
-    if (['not', 'with', 'as', 'some', 'else', 'package', 'import', 'default'].includes(t.value) || (this.isKeyword(t.value, t) && t.value !== 'contains' && t.value !== 'if')) {
-      if (!(t.value === 'contains' || t.value === 'if') || !this.isPunct('(')) this.fail(`unexpected ${t.value} keyword`, t);
-    }
+    const reserved = ['not', 'with', 'as', 'some', 'else', 'package', 'import', 'default'].includes(t.value)
+      || (FUTURE_KEYWORDS.includes(t.value) && this.keywords.has(t.value) && !this.isPunct('('));
+    if (reserved) this.fail(`unexpected ${t.value} keyword`, t);
     if (t.value === '_') return { kind: 'var', name: `$_${wildcardCounter++}`, loc: t.loc };
     return { kind: 'var', name: t.value, loc: t.loc };
   }
@@ -582,7 +636,7 @@ export class Parser {
       this.next();
       return { kind: 'array', items: [], loc };
     }
-    const first = this.parseTermExpr();
+    const first = this.parseTermOrNoBar();
     if (this.isPunct('|')) {
       this.next();
       const body = this.parseBodyUntil(']');

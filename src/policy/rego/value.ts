@@ -18,6 +18,7 @@ const TAG = '\u0000';
 export class RObject {
   private readonly map = new Map<string, [Value, Value]>();
   private cachedKey: string | undefined;
+  private cachedSorted: [Value, Value][] | undefined;
 
   get size(): number {
     return this.map.size;
@@ -31,10 +32,12 @@ export class RObject {
   /** Only while building a new object: objects are immutable once shared. */
   set(key: Value, value: Value): void {
     this.cachedKey = undefined;
+    this.cachedSorted = undefined;
     this.map.set(keyOf(key), [key, value]);
   }
   delete(key: Value): void {
     this.cachedKey = undefined;
+    this.cachedSorted = undefined;
     this.map.delete(keyOf(key));
   }
   *keys(): IterableIterator<Value> {
@@ -46,9 +49,9 @@ export class RObject {
   entries(): IterableIterator<[Value, Value]> {
     return this.map.values();
   }
-  /** Entries in OPA's key order. */
+  /** Entries in OPA's key order (cached; do not mutate the returned array). */
   sortedEntries(): [Value, Value][] {
-    return [...this.map.values()].sort((a, b) => compare(a[0], b[0]));
+    return (this.cachedSorted ??= [...this.map.values()].sort((a, b) => compare(a[0], b[0])));
   }
   /** Canonical key (cached). */
   key(): string {
@@ -149,9 +152,13 @@ const TYPE_RANK: Record<TypeName, number> = {
   set: 6,
 };
 
+/** Keys of the small non-negative integers, built once (array indexes are keyed constantly). */
+const SMALL_INT_KEYS: string[] = Array.from({ length: 1024 }, (_, i) => TAG + String(i));
+
 /** Canonical key: equal(a, b) ⇔ keyOf(a) === keyOf(b). Strings map to themselves. */
 export function keyOf(v: Value): string {
   if (typeof v === 'string') return v.length > 0 && v.charCodeAt(0) === 0 ? TAG + 's' + v : v;
+  if (v instanceof RNumber && v.small >= 0 && v.small < 1024) return SMALL_INT_KEYS[v.small]!;
   return TAG + canonical(v);
 }
 

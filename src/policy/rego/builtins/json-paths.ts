@@ -127,9 +127,8 @@ function pointer(v: Value | undefined): Value[] {
   if (Array.isArray(v)) return v;
   if (typeof v !== 'string') throw new PatchFailure('path must be a string or array');
   if (v === '') return [];
-  if (!v.startsWith('/')) throw new PatchFailure('path must start with /');
-  return v
-    .slice(1)
+  // OPA also accepts paths without the leading slash ("foo/d").
+  return (v.startsWith('/') ? v.slice(1) : v)
     .split('/')
     .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
 }

@@ -16,8 +16,9 @@ function scheme(alg: string, key: KeyObject): { digest: string | null; options: 
   if (digest === undefined) throw new JWSError(`unsupported signature algorithm: ${alg}`);
   switch (family) {
     case 'RS':
+      // PKCS #1 v1.5 is node's default for RSA keys; no options keeps the prepared key fast.
       if (key.asymmetricKeyType !== 'rsa') throw new JWSError('incorrect key type');
-      return { digest, options: { padding: constants.RSA_PKCS1_PADDING } };
+      return { digest, options: {} };
     case 'PS':
       if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'rsa-pss') throw new JWSError('incorrect key type');
       return { digest, options: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST } };
@@ -48,7 +49,7 @@ export function jwsVerify(key: KeyObject, alg: string, data: Buffer, signature: 
       // Go's rsa.VerifyPSS with nil options accepts any salt length.
       options.saltLength = constants.RSA_PSS_SALTLEN_AUTO;
     }
-    return verify(digest, data, { key, ...options } as never, signature);
+    return verify(digest, data, Object.keys(options).length === 0 ? key : ({ key, ...options } as never), signature);
   } catch {
     return false;
   }
@@ -59,5 +60,5 @@ export function jwsSign(key: KeyObject, alg: string, data: Buffer): Buffer {
   if (alg.startsWith('HS')) return hmac(alg, key, data);
   if (key.type !== 'private') throw new JWSError(`invalid key for ${alg} signing: a private key is required`);
   const { digest, options } = scheme(alg, key);
-  return sign(digest, data, { key, ...options } as never);
+  return sign(digest, data, Object.keys(options).length === 0 ? key : ({ key, ...options } as never));
 }

@@ -61,8 +61,21 @@ export function keysFromJWK(text: string): VerificationKey[] {
   return keys;
 }
 
+/** Parsed keys by their text: policies verify many tokens against the same few keys. */
+const keyCache = new Map<string, VerificationKey[]>();
+const KEY_CACHE_SIZE = 64;
+
 /** The verification keys in a `cert` argument: PEM certificate/public key, or JWK (set). */
 export function verificationKeys(text: string): VerificationKey[] {
+  const cached = keyCache.get(text);
+  if (cached !== undefined) return cached;
+  const keys = parseVerificationKeys(text);
+  if (keyCache.size >= KEY_CACHE_SIZE) keyCache.delete(keyCache.keys().next().value!);
+  keyCache.set(text, keys);
+  return keys;
+}
+
+function parseVerificationKeys(text: string): VerificationKey[] {
   const pem = pemDecodeFirst(text);
   if (pem !== undefined) {
     if (pem.rest.length > 0) throw new KeyError('extra data after a PEM certificate block');

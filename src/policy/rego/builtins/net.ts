@@ -7,8 +7,11 @@ import {
 } from './net-ip.ts';
 import { mergeNetworks } from './net-merge.ts';
 
-/** Largest expansion net.cidr_expand produces; OPA has no limit but would run until cancelled. */
-const MAX_EXPANSION = 1 << 20;
+/**
+ * Largest expansion net.cidr_expand produces (a /16 of IPv4). OPA has no limit and relies on
+ * cancellation; here the whole set would be built before any evaluation bound could stop it.
+ */
+const MAX_EXPANSION_BITS = 16;
 
 function cidrOperand(args: Value[], i: number): Network {
   const s = str(args, i);
@@ -72,7 +75,9 @@ const containsMatches: BuiltinFn = (args) => {
 const expand: BuiltinFn = (args) => {
   const n = cidrOperand(args, 0);
   const hostBits = n.ip.bits - n.prefix;
-  if (hostBits > 20) throw new BuiltinError(`network too large to expand: more than ${MAX_EXPANSION} addresses`);
+  if (hostBits > MAX_EXPANSION_BITS) {
+    throw new BuiltinError(`network too large to expand: more than ${2 ** MAX_EXPANSION_BITS} addresses`);
+  }
   const result = new RSet();
   for (let i = 0n; i < 1n << BigInt(hostBits); i++) {
     result.add(formatIP({ value: n.ip.value + i, bits: n.ip.bits }));
@@ -133,5 +138,5 @@ export const builtins: BuiltinDecl[] = [
   },
   { name: 'net.cidr_expand', args: ['string'], result: 'set[string]', fn: expand },
   { name: 'net.cidr_is_valid', args: ['string'], result: 'boolean', fn: isValid },
-  { name: 'net.cidr_merge', args: ['any<array[any<string>], set[any<string>]>'], result: 'set[string]', fn: merge },
+  { name: 'net.cidr_merge', args: ['any<array[any<string>], set[string]>'], result: 'set[string]', fn: merge },
 ];

@@ -101,11 +101,7 @@ export const builtins: BuiltinDecl[] = [
   arithmetic('plus', '+', (a, b) => a.add(b)),
   arithmetic('mul', '*', (a, b) => a.mul(b)),
   arithmetic('div', '/', guarded((a, b) => a.div(b))),
-  arithmetic(
-    'rem',
-    '%',
-    guarded((a, b) => a.rem(b)),
-  ),
+  arithmetic('rem', '%', guarded((a, b) => a.rem(b))),
   {
     name: 'minus',
     infix: '-',

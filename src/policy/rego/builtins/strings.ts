@@ -174,6 +174,20 @@ export const builtins: BuiltinDecl[] = [
     },
   },
   {
+    name: 'strings.split_n',
+    args: ['string', 'string', 'number'],
+    result: 'array[string]',
+    fn: (args) => {
+      const s = str(args, 0);
+      const d = str(args, 1);
+      const n = int(args, 2);
+      const parts = d === '' ? codePoints(s) : s.split(d);
+      const count = n.toSafeInteger() ?? (n.sign() < 0 ? -parts.length : parts.length);
+      // A positive n keeps the first n parts, a negative n the last |n|.
+      return count >= 0 ? parts.slice(0, count) : parts.slice(Math.max(0, parts.length + count));
+    },
+  },
+  {
     name: 'substring',
     args: ['string', 'number', 'number'],
     result: 'string',

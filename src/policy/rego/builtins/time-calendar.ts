@@ -132,7 +132,9 @@ function localZone(): Zone {
 export function zoneOffsetAt(zone: Zone, unixSeconds: number): number {
   if (zone.kind === 'utc') return 0;
   if (zone.kind === 'fixed') return zone.offset;
-  // Intl works in milliseconds; clamp to its range (±8.64e15 ms) which covers every int64 ns time.
+  // Intl works in milliseconds within ±8.64e15 (every int64 ns time fits); beyond that the
+  // offset at the edge stands in, as the result is out of OPA's range anyway.
+  unixSeconds = Math.max(-8.64e12, Math.min(8.64e12, Number.isFinite(unixSeconds) ? unixSeconds : 0));
   const parts = formatterFor(zone.name).formatToParts(new Date(unixSeconds * 1000));
   const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? '0');
   const era = parts.find((p) => p.type === 'era')?.value;
@@ -141,17 +143,34 @@ export function zoneOffsetAt(zone: Zone, unixSeconds: number): number {
   return local - unixSeconds;
 }
 
+/**
+ * ICU only names a zone by its customary abbreviation in the locales of its region (IST in
+ * en-IN, CET in en-GB, JST in ja-JP), so each zone is asked in its region's locale first.
+ */
+const REGION_LOCALES: [string, string][] = [
+  ['Asia/Kolkata', 'en-IN'], ['Asia/Calcutta', 'en-IN'], ['Asia/Tokyo', 'ja-JP'], ['Europe/', 'en-GB'],
+  ['Australia/', 'en-AU'], ['Pacific/Auckland', 'en-NZ'], ['Africa/', 'en-ZA'],
+];
+
+function abbreviationIn(locale: string, zone: string, unixSeconds: number): string {
+  const key = `${locale}/${zone}`;
+  let f = zoneNameFormatters.get(key);
+  if (f === undefined) {
+    f = new Intl.DateTimeFormat(locale, { timeZone: zone, timeZoneName: 'short' });
+    zoneNameFormatters.set(key, f);
+  }
+  return f.formatToParts(new Date(unixSeconds * 1000)).find((p) => p.type === 'timeZoneName')?.value ?? '';
+}
+
 /** The zone abbreviation Go would print for the `MST` layout element. */
 export function zoneAbbreviation(zone: Zone, unixSeconds: number): string {
   if (zone.kind === 'utc') return 'UTC';
   if (zone.kind === 'fixed') return zone.name;
-  let f = zoneNameFormatters.get(zone.name);
-  if (f === undefined) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: zone.name, timeZoneName: 'short' });
-    zoneNameFormatters.set(zone.name, f);
+  const regional = REGION_LOCALES.find(([prefix]) => zone.name.startsWith(prefix))?.[1];
+  for (const locale of regional === undefined ? ['en-US'] : [regional, 'en-US']) {
+    const abbr = abbreviationIn(locale, zone.name, unixSeconds);
+    if (/^[A-Z]{3,5}$/.test(abbr)) return abbr;
   }
-  const abbr = f.formatToParts(new Date(unixSeconds * 1000)).find((p) => p.type === 'timeZoneName')?.value ?? '';
-  if (/^[A-Z]{3,5}$/.test(abbr)) return abbr;
   // tzdata names zones without a customary abbreviation by their offset ("+03", "+0530").
   const offset = zoneOffsetAt(zone, unixSeconds);
   const sign = offset < 0 ? '-' : '+';
@@ -206,6 +225,7 @@ export function instantFromCivil(
 
 /** Whether an instant's nanosecond count fits in int64 (OPA's "valid range"). */
 export function fitsInt64Nanos(t: Instant): boolean {
+  if (!Number.isSafeInteger(t.seconds)) return false;
   const ns = instantToNanos(t);
   return ns >= INT64_MIN && ns <= INT64_MAX;
 }

@@ -1,4 +1,7 @@
-/** Go's time.ParseDuration: "[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+" into int64 nanoseconds. */
+/**
+ * Go's time.ParseDuration ("[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+") into int64 nanoseconds, with the
+ * day, week and year units (24h, 7d, 365d) that OPA's time.parse_duration_ns adds.
+ */
 import { goQuote } from './time-layout.ts';
 
 const UNIT_NS: Readonly<Record<string, bigint>> = {
@@ -10,6 +13,9 @@ const UNIT_NS: Readonly<Record<string, bigint>> = {
   s: 1_000_000_000n,
   m: 60_000_000_000n,
   h: 3_600_000_000_000n,
+  d: 86_400_000_000_000n,
+  w: 604_800_000_000_000n,
+  y: 31_536_000_000_000_000n,
 };
 
 const LIMIT = 1n << 63n;

@@ -131,8 +131,21 @@ function elementAt(layout: string, i: number): StdElement | undefined {
   }
 }
 
-/** Splits a layout into literal prefixes and elements. */
+/** Tokenised layouts: policies use a handful of layouts over and over. */
+const tokenized = new Map<string, LayoutChunk[]>();
+
+/** Splits a layout into literal prefixes and elements (memoised; callers must not mutate). */
 export function tokenizeLayout(layout: string): LayoutChunk[] {
+  let chunks = tokenized.get(layout);
+  if (chunks === undefined) {
+    chunks = tokenize(layout);
+    if (tokenized.size >= 256) tokenized.clear();
+    tokenized.set(layout, chunks);
+  }
+  return chunks;
+}
+
+function tokenize(layout: string): LayoutChunk[] {
   const chunks: LayoutChunk[] = [];
   let start = 0;
   for (let i = 0; i < layout.length; i++) {

@@ -1,7 +1,7 @@
 /** time.* built-ins with the semantics of OPA's Go implementation (time package layouts and zones). */
 import { RNumber, type Value } from '../value.ts';
 import { int, str, typeError } from './operands.ts';
-import { BuiltinError, type BuiltinDecl, type BuiltinFn } from './types.ts';
+import { BuiltinError, BuiltinTypeError, type BuiltinDecl, type BuiltinFn } from './types.ts';
 import {
   INT64_MAX, INT64_MIN, LONG_DAY_NAMES, UTC, civilIn, fitsInt64Nanos, instantFromCivil, instantFromNanos,
   instantToNanos, loadZone, type Instant, type Zone,
@@ -103,12 +103,19 @@ const weekday: BuiltinFn = (args) => {
   return LONG_DAY_NAMES[civilIn(t, zone).weekday]!;
 };
 
+/** An int operand as Go's IntOperand reads it: an integer that fits a machine int. */
+function int64Operand(args: Value[], i: number): number {
+  const n = int(args, i).toSafeInteger();
+  if (n === undefined) throw new BuiltinTypeError(`operand ${i + 1} must be integer number but got floating-point number`);
+  return n;
+}
+
 /** Go's AddDate: add to the civil fields in the time's zone, then normalise. */
 const addDate: BuiltinFn = (args) => {
   const { t, zone } = zonedTime(args[0]!);
-  const years = int(args, 1).toNumber();
-  const months = int(args, 2).toNumber();
-  const days = int(args, 3).toNumber();
+  const years = int64Operand(args, 1);
+  const months = int64Operand(args, 2);
+  const days = int64Operand(args, 3);
   const c = civilIn(t, zone);
   const result = instantFromCivil(
     c.year + years, c.month + months, c.day + days, c.hour, c.minute, c.second, c.nanos, zone,
@@ -145,6 +152,9 @@ const diff: BuiltinFn = (args) => {
   return intArray(year, month, day, hour, minute, second);
 };
 
+/** A time operand: ns since the epoch, or [ns, zone]. */
+const TIME_ARG = 'any<number, array<number, string>>';
+
 export const builtins: BuiltinDecl[] = [
   {
     name: 'time.now_ns', args: [], result: 'number', nondeterministic: true,
@@ -153,15 +163,18 @@ export const builtins: BuiltinDecl[] = [
   { name: 'time.parse_ns', args: ['string', 'string'], result: 'number', fn: parseNs },
   { name: 'time.parse_rfc3339_ns', args: ['string'], result: 'number', fn: parseRfc3339Ns },
   { name: 'time.parse_duration_ns', args: ['string'], result: 'number', fn: parseDurationNs },
-  { name: 'time.format', args: ['any<number, array[any]>'], result: 'string', fn: format },
-  { name: 'time.date', args: ['any<number, array[any]>'], result: 'array[number]', fn: date },
-  { name: 'time.clock', args: ['any<number, array[any]>'], result: 'array[number]', fn: clock },
-  { name: 'time.weekday', args: ['any<number, array[any]>'], result: 'string', fn: weekday },
+  {
+    name: 'time.format', args: ['any<number, array<number, string>, array<number, string, string>>'], result: 'string',
+    fn: format,
+  },
+  { name: 'time.date', args: [TIME_ARG], result: 'array<number, number, number>', fn: date },
+  { name: 'time.clock', args: [TIME_ARG], result: 'array<number, number, number>', fn: clock },
+  { name: 'time.weekday', args: [TIME_ARG], result: 'string', fn: weekday },
   {
     name: 'time.add_date', args: ['number', 'number', 'number', 'number'], result: 'number', fn: addDate,
   },
   {
-    name: 'time.diff', args: ['any<number, array[any]>', 'any<number, array[any]>'], result: 'array[number]',
+    name: 'time.diff', args: [TIME_ARG, TIME_ARG], result: 'array<number, number, number, number, number, number>',
     fn: diff,
   },
 ];

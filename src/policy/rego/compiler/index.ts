@@ -3,13 +3,14 @@
  * bodies, and classifies every rule (complete, partial set, partial object, function).
  */
 import type { Body, Module, Rule, Term } from '../ast.ts';
-import { walkExpr, walkTerm } from '../ast.ts';
+import { walkTerm } from '../ast.ts';
 import { RegoError, type RegoErrorDetail } from '../errors.ts';
 import { BUILTINS } from '../builtins/index.ts';
 import { bodyVars, declaredVars, resolveBody, resolveTerm, scopeForModule, type ResolveScope } from './resolve.ts';
 import { SafetyChecker } from './safety.ts';
 import { newNode, nodeAt, type CompiledClause, type CompiledRule, type RuleKind, type TreeNode } from './tree.ts';
 import { indexHintFor } from './index-hint.ts';
+import { checkCalls, checkRecursion } from './checks.ts';
 
 export interface CompileOptions {
   regoVersion?: 'v0' | 'v1';
@@ -44,6 +45,7 @@ export function compileModules(modules: Module[], _options: CompileOptions = {})
   const arityOf = (name: string): number | undefined => arityFor(name, functionArity);
   const errors: RegoErrorDetail[] = [];
   for (const m of modules) {
+    nodeAt(root, m.packagePath, true)!.isPackage = true;
     const scope = scopeForModule(m, ruleNames.get(m.packagePath.join('.')) ?? new Set());
     for (const rule of m.rules) {
       const safety = new SafetyChecker(arityOf);
@@ -60,8 +62,21 @@ export function compileModules(modules: Module[], _options: CompileOptions = {})
       } else node.rules.push(compiled);
     }
   }
+  if (errors.length === 0) {
+    for (const rule of allRules(root)) {
+      const terms = [...rule.keyPath, ...(rule.key ? [rule.key] : []), ...rule.clauses.map((c) => c.value)];
+      checkCalls(terms, rule.clauses.map((c) => c.body), functionArity, errors);
+    }
+    checkRecursion(root, errors);
+  }
   if (errors.length) throw new RegoError(errors);
   return { root, modules, functionArity };
+}
+
+function allRules(node: TreeNode): CompiledRule[] {
+  const out = [...node.rules, ...(node.defaultRule ? [node.defaultRule] : [])];
+  for (const c of node.children.values()) out.push(...allRules(c));
+  return out;
 }
 
 export function arityFor(name: string, functionArity: Map<string, number>): number | undefined {
@@ -160,11 +175,17 @@ function checkHeadSafe(terms: Term[], bound: Set<string>, safety: SafetyChecker,
 /** Compiles a query body against a policy: resolution of `data`/`input` and ordering. */
 export function compileQuery(body: Body, policy: CompiledPolicy): Body {
   const scope: ResolveScope = { packagePath: [], ruleNames: new Set(), aliases: new Map() };
-  const locals = new Set<string>();
-  for (const e of body) walkExpr(e, (t) => void (t.kind === 'var' && t.name !== 'data' && t.name !== 'input' && locals.add(t.name)));
+  // Vars inside closures are not query locals: a comprehension's own vars stay its own.
+  const locals = bodyVars(body);
+  locals.delete('data');
+  locals.delete('input');
+  for (const d of declaredVars(body)) locals.add(d);
   const resolved = resolveBody(body, scope, locals);
   const safety = new SafetyChecker((n) => arityFor(n, policy.functionArity));
   const ordered = safety.orderBody(resolved, new Set(), locals);
   safety.throwIfErrors();
+  const errors: RegoErrorDetail[] = [];
+  checkCalls([], [ordered.body], policy.functionArity, errors);
+  if (errors.length) throw new RegoError(errors);
   return ordered.body;
 }

@@ -14,6 +14,11 @@ export interface ResolveScope {
   ruleNames: Set<string>;
   /** Import alias → the imported ref. */
   aliases: Map<string, RefTerm>;
+  /**
+   * Names declared with `:=` later in the body being resolved: a closure before that
+   * declaration has its own var of that name (OPA scopes `:=` from the declaration on).
+   */
+  later?: Set<string>;
 }
 
 let renameCounter = 0;
@@ -146,15 +151,36 @@ export function resolveClosureBody(body: Body, scope: ResolveScope, outer: Set<s
   for (const name of declared) {
     if (outer.has(name) || scope.ruleNames.has(name) || scope.aliases.has(name)) renames.set(name, `${name}$${++renameCounter}`);
   }
+  if (scope.later?.size) {
+    for (const e of body) {
+      walkExpr(e, (t) => {
+        if (t.kind === 'var' && scope.later!.has(t.name) && !renames.has(t.name)) renames.set(t.name, `${t.name}$${++renameCounter}`);
+      });
+    }
+  }
   const renamed = renames.size ? body.map((e) => renameExpr(e, renames)) : body;
   const inner = new Set(outer);
   for (const name of declared) inner.add(renames.get(name) ?? name);
-  for (const name of bodyVars(renamed)) if (!scope.ruleNames.has(name) && !scope.aliases.has(name)) inner.add(name);
+  for (const name of bodyVars(renamed)) {
+    if (!scope.ruleNames.has(name) && !scope.aliases.has(name) && name !== 'data' && name !== 'input') inner.add(name);
+  }
   return { body: resolveBody(renamed, scope, inner), renames, inner };
 }
 
 export function resolveBody(body: Body, scope: ResolveScope, locals: Set<string>): Body {
-  return body.map((e) => resolveExpr(e, scope, locals));
+  const saved = scope.later;
+  const assignedAt = body.map((e) => (e.node.type === 'assign' ? declaredVars([e]) : new Set<string>()));
+  try {
+    return body.map((e, i) => {
+      const later = new Set<string>();
+      for (let j = i + 1; j < body.length; j++) for (const name of assignedAt[j]) later.add(name);
+      for (let j = 0; j <= i; j++) for (const name of assignedAt[j]) later.delete(name);
+      scope.later = later;
+      return resolveExpr(e, scope, locals);
+    });
+  } finally {
+    scope.later = saved;
+  }
 }
 
 function resolveExpr(e: Expr, scope: ResolveScope, locals: Set<string>): Expr {

@@ -4,7 +4,7 @@
  * bound waits until an expression that binds them has run. Anything left over is unsafe.
  */
 import type { Body, Expr, ExprNode, Term } from '../ast.ts';
-import { walkExpr, walkTerm } from '../ast.ts';
+import { refToDotted, walkExpr, walkTerm } from '../ast.ts';
 import { RegoError, type RegoErrorDetail } from '../errors.ts';
 
 /** Arity of a callable (built-in or user function), or undefined when unknown. */
@@ -51,7 +51,7 @@ export class SafetyChecker {
     const seen = new Set<string>();
     for (const e of remaining) {
       const vars = new Set<string>();
-      walkExpr(e, (t) => void (t.kind === 'var' && vars.add(t.name)));
+      walkExpr(e, (t) => void (t.kind === 'var' && !isRoot(t.name) && vars.add(t.name)));
       for (const v of vars) {
         if (bound.has(v) || seen.has(v) || v.startsWith('$_')) continue;
         seen.add(v);
@@ -66,10 +66,18 @@ export class SafetyChecker {
   // ---- what an expression binds, or null when it cannot run yet ------------------------
 
   private exprProvides(e: Expr, bound: Set<string>, scope: Set<string>): Provides {
-    for (const w of e.with) if (this.termValue(w.value, bound, scope) === null) return null;
+    for (const w of e.with) {
+      const fn = refToDotted(w.value);
+      if (fn !== undefined && !bound.has(fn.split('.')[0]) && (this.arityOf(fn) !== undefined || fn.startsWith('data.'))) continue;
+      if (this.termValue(w.value, bound, scope) === null) return null;
+    }
     const provides = this.nodeProvides(e.node, bound, scope);
     if (provides === null) return null;
-    if (e.negated) return new Set();
+    if (e.negated) {
+      // A negated expression cannot bind anything, so its (non-wildcard) vars must be bound.
+      for (const v of exprVarsShallow(e)) if (!bound.has(v) && !v.startsWith('$_')) return null;
+      return new Set();
+    }
     return provides;
   }
 
@@ -115,6 +123,8 @@ export class SafetyChecker {
     if (a.kind === 'array' && b.kind === 'array' && a.items.length === b.items.length) {
       return this.pairwise(a.items.map((x, i) => [x, b.items[i]] as [Term, Term]), bound, scope);
     }
+    const pairs = objectPairs(a, b);
+    if (pairs) return this.pairwise(pairs, bound, scope);
     const right = seq(this.termValue(b, bound, scope), (p) => this.termPattern(a, union(bound, p), scope));
     if (right !== null) return right;
     return seq(this.termValue(a, bound, scope), (p) => this.termPattern(b, union(bound, p), scope));
@@ -182,12 +192,15 @@ export class SafetyChecker {
     return this.termValue(t, bound, scope) ?? this.termPattern(t, bound, scope);
   }
 
+  /** Terms evaluated together: a ref in one may bind a var another one reads. */
   private allValues(terms: Term[], bound: Set<string>, scope: Set<string>): Provides {
     let acc = new Set<string>();
-    for (const item of terms) {
-      const r = this.termValue(item, union(bound, acc), scope);
-      if (r === null) return null;
-      acc = union(acc, r);
+    const left = [...terms];
+    while (left.length) {
+      const idx = left.findIndex((item) => this.termValue(item, union(bound, acc), scope) !== null);
+      if (idx < 0) return null;
+      acc = union(acc, this.termValue(left[idx], union(bound, acc), scope)!);
+      left.splice(idx, 1);
     }
     return acc;
   }
@@ -228,8 +241,9 @@ export class SafetyChecker {
     const localNames = new Set<string>();
     for (const l of locals) if (l) walkTerm(l, (x) => void (x.kind === 'var' && localNames.add(x.name)));
     const used = new Set<string>();
-    for (const e of body) walkExpr(e, (x) => void (x.kind === 'var' && used.add(x.name)));
-    for (const h of heads) if (h) walkTerm(h, (x) => void (x.kind === 'var' && used.add(x.name)));
+    const add = (x: Term) => void (x.kind === 'var' && !isRoot(x.name) && used.add(x.name));
+    for (const e of body) walkExpr(e, add);
+    for (const h of heads) if (h) walkTerm(h, add);
     for (const v of used) if (scope.has(v) && !bound.has(v) && !localNames.has(v)) return false;
     return true;
   }
@@ -280,6 +294,26 @@ export class SafetyChecker {
   }
 }
 
+/** Entries of two object literals with the same constant keys, paired by key. */
+export function objectPairs(a: Term, b: Term): [Term, Term][] | undefined {
+  if (a.kind !== 'object' || b.kind !== 'object' || a.entries.length !== b.entries.length) return undefined;
+  const pairs: [Term, Term][] = [];
+  for (const [ka, va] of a.entries) {
+    const match = b.entries.find(([kb]) => constKey(kb) !== undefined && constKey(kb) === constKey(ka));
+    if (!match) return undefined;
+    pairs.push([va, match[1]]);
+  }
+  return pairs;
+}
+
+function constKey(t: Term): string | undefined {
+  if (t.kind === 'string') return 's' + t.value;
+  if (t.kind === 'number') return 'n' + t.text;
+  if (t.kind === 'boolean') return 'b' + t.value;
+  if (t.kind === 'null') return 'null';
+  return undefined;
+}
+
 function isRoot(name: string): boolean {
   return name === 'data' || name === 'input';
 }
@@ -289,12 +323,28 @@ function displayName(v: string): string {
   return i > 0 ? v.slice(0, i) : v;
 }
 
+/** Vars of an expression outside closures (comprehensions, `every` bodies, logic groups). */
 function exprVarsShallow(e: Expr): Set<string> {
   const out = new Set<string>();
-  walkExpr(e, (t) => {
-    if (t.kind === 'var') out.add(t.name);
+  const n = e.node;
+  if (n.type === 'group' || n.type === 'logic') return out;
+  if (n.type === 'every') {
+    walkTerm(n.domain, (t) => void (t.kind === 'var' && !isRoot(t.name) && out.add(t.name)));
+    return out;
+  }
+  // `with` targets name documents or functions, never vars, so they are left out.
+  walkExpr({ ...e, with: [] }, (t) => {
+    if (t.kind === 'var' && !isRoot(t.name)) out.add(t.name);
     if (t.kind === 'arraycompr' || t.kind === 'setcompr' || t.kind === 'objectcompr') return false;
   });
+  for (const w of e.with) {
+    const fn = refToDotted(w.value);
+    if (fn !== undefined && fn.startsWith('data.')) continue;
+    walkTerm(w.value, (t) => {
+      if (t.kind === 'var' && !isRoot(t.name)) out.add(t.name);
+      if (t.kind === 'arraycompr' || t.kind === 'setcompr' || t.kind === 'objectcompr') return false;
+    });
+  }
   return out;
 }
 

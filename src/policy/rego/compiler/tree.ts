@@ -41,6 +41,8 @@ export interface TreeNode {
   isFunction: boolean;
   /** Number of function args, when a function. */
   arity?: number;
+  /** True for a package's node: its document is at least `{}` even with no rules. */
+  isPackage?: boolean;
   /** Unique id for caches. */
   id: number;
 }

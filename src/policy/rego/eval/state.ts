@@ -29,6 +29,8 @@ export class EvalState {
   readonly mocks: Map<string, FunctionMock>;
   readonly docCache = new Map<number, Cached>();
   readonly fnCache = new Map<string, Cached>();
+  /** Nodes whose rules are being evaluated: re-entering one means recursion. */
+  readonly inProgress = new Set<number>();
 
   constructor(input: Value | undefined, data: RObject, overrides = new Map<string, { path: string[]; value: Value }>(), mocks = new Map<string, FunctionMock>()) {
     this.input = input;

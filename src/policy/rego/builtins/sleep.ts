@@ -1,0 +1,29 @@
+/** test.sleep: OPA's test helper that pauses evaluation (capped so a policy cannot stall us). */
+import { BuiltinError, type BuiltinDecl } from './types.ts';
+import { str } from './operands.ts';
+import { DurationError, parseDuration } from './time-duration.ts';
+
+/** Longest pause honoured, in milliseconds. */
+const MAX_SLEEP_MS = 1000;
+const waitCell = new Int32Array(new SharedArrayBuffer(4));
+
+export const builtins: BuiltinDecl[] = [
+  {
+    name: 'test.sleep',
+    args: ['string'],
+    result: 'null',
+    nondeterministic: true,
+    fn: (args) => {
+      let ns: bigint;
+      try {
+        ns = parseDuration(str(args, 0));
+      } catch (e) {
+        if (e instanceof DurationError) throw new BuiltinError(e.message);
+        throw e;
+      }
+      const ms = Math.min(MAX_SLEEP_MS, Math.max(0, Number(ns / 1_000_000n)));
+      if (ms > 0) Atomics.wait(waitCell, 0, 0, ms); // a synchronous pause: evaluation is synchronous
+      return null;
+    },
+  },
+];

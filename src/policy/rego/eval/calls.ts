@@ -1,0 +1,193 @@
+/**
+ * Calls: user functions under `data`, built-ins from the table, evaluator-level built-ins
+ * (`walk`, `print`, `trace`, `rego.metadata.*`) and `with` mocks that replace any of them.
+ */
+import type { CallTerm, Term } from '../ast.ts';
+import { BUILTINS } from '../builtins/index.ts';
+import { BuiltinTypeError, type BuiltinDecl } from '../builtins/types.ts';
+import { nodeAt, type TreeNode } from '../compiler/tree.ts';
+import { arityFor } from '../compiler/index.ts';
+import { RegoError, RegoEvalError } from '../errors.ts';
+import { RNumber, RObject, RSet, type Value } from '../value.ts';
+import { callFunction } from './docs.ts';
+import type { Env, Evaluator, VK } from './evaluator.ts';
+import { formatPrintValue } from './format.ts';
+import { metadataChain, metadataRule } from './metadata.ts';
+
+/** What a call resolves to, computed once per call site. */
+export interface CallPlan {
+  kind: 'special' | 'function' | 'builtin' | 'missing';
+  hasOutput: boolean;
+  inputs: Term[];
+  arity: number;
+  node?: TreeNode;
+  decl?: BuiltinDecl;
+}
+
+const plans = new WeakMap<CallTerm, CallPlan>();
+const SPECIAL = new Set(['print', 'walk', 'trace', 'rego.metadata.rule', 'rego.metadata.chain', 'opa.runtime']);
+
+export function planFor(ev: Evaluator, call: CallTerm): CallPlan {
+  let plan = plans.get(call);
+  if (plan) return plan;
+  const name = call.name;
+  const arity = arityFor(name, ev.policy.functionArity) ?? call.args.length;
+  const hasOutput = call.args.length === arity + 1;
+  const inputs = hasOutput ? call.args.slice(0, arity) : call.args;
+  if (SPECIAL.has(name)) plan = { kind: 'special', hasOutput, inputs, arity };
+  else if (name.startsWith('data.')) {
+    const node = nodeAt(ev.policy.root, name.split('.').slice(1), false);
+    plan = node?.isFunction ? { kind: 'function', hasOutput, inputs, arity, node } : { kind: 'missing', hasOutput, inputs, arity };
+  } else {
+    const decl = BUILTINS.get(name);
+    plan = decl ? { kind: 'builtin', hasOutput, inputs, arity, decl } : { kind: 'missing', hasOutput, inputs, arity };
+  }
+  plans.set(call, plan);
+  return plan;
+}
+
+/**
+ * Evaluates a call. `k` receives the call's value; with an extra output argument
+ * (`count(x, n)`) the value is unified with that argument and `k` receives `true`.
+ */
+export function evalCall(ev: Evaluator, call: CallTerm, env: Env, k: VK, exprLevel: boolean): boolean {
+  if (ev.state.mocks.size) {
+    const mock = ev.state.mocks.get(call.name);
+    if (mock) {
+      if (mock.kind === 'value') return ev.evalTerms(call.args, 0, [], env, () => k(mock.value));
+      // A replacement function runs without any mocks (mocks never call other mocks); the
+      // rest of the body, run by `k`, sees them again.
+      const replaced: CallTerm = { ...call, name: mock.name };
+      return ev.evalTerms(planFor(ev, replaced).inputs, 0, [], env, (args) => {
+        const results: Value[] = [];
+        withoutMocks(ev, () => evalCallWithValues(ev, replaced, args, (v) => (results.push(v), false)));
+        const plan = planFor(ev, replaced);
+        for (const v of results) {
+          const halted = plan.hasOutput ? ev.match(call.args[plan.arity], v, env, () => k(true)) : k(v);
+          if (halted) return true;
+        }
+        return false;
+      });
+    }
+  }
+  const plan = planFor(ev, call);
+  const finish: VK = plan.hasOutput ? (v) => ev.match(call.args[plan.arity], v, env, () => k(true)) : k;
+  switch (plan.kind) {
+    case 'function':
+      return ev.evalTerms(plan.inputs, 0, [], env, (args) => callFunction(ev, plan.node!, args, finish));
+    case 'builtin':
+      return ev.evalTerms(plan.inputs, 0, [], env, (args) => callBuiltin(ev, plan.decl!, args, call, finish));
+    case 'special':
+      return evalSpecial(ev, call, plan.inputs, env, k, finish);
+    case 'missing':
+      if (call.name.startsWith('data.')) return false;
+      throw new RegoEvalError('rego_type_error', `undefined function ${call.name}`, call.loc);
+  }
+}
+
+/** Calls a function or built-in with already evaluated arguments. */
+function evalCallWithValues(ev: Evaluator, call: CallTerm, args: Value[], k: VK): boolean {
+  const plan = planFor(ev, call);
+  switch (plan.kind) {
+    case 'function':
+      return callFunction(ev, plan.node!, args, k);
+    case 'builtin':
+      return callBuiltin(ev, plan.decl!, args, call, k);
+    case 'special': {
+      // Specials evaluate terms, so the values are passed as vars bound in a fresh env.
+      const env: Env = new Map(args.map((a, i) => [`$arg${i}`, a]));
+      const vars: Term[] = args.map((_, i) => ({ kind: 'var', name: `$arg${i}`, loc: call.loc }));
+      return evalSpecial(ev, { ...call, args: vars }, vars, env, k, k);
+    }
+    case 'missing':
+      throw new RegoEvalError('rego_type_error', `undefined function ${call.name}`, call.loc);
+  }
+}
+
+function callBuiltin(ev: Evaluator, decl: BuiltinDecl, args: Value[], call: CallTerm, finish: VK): boolean {
+  const result = callBuiltinValue(ev, decl, args, call);
+  return result === undefined ? false : finish(result);
+}
+
+/** Calls a built-in; undefined when it is undefined or fails outside strict mode. */
+export function callBuiltinValue(ev: Evaluator, decl: BuiltinDecl, args: Value[], call: CallTerm): Value | undefined {
+  try {
+    return decl.fn(args, ev.builtinCtx);
+  } catch (e) {
+    if (e instanceof RegoError) throw e;
+    // Outside strict mode a failing built-in makes its expression undefined, as in OPA.
+    if (!ev.strict) return undefined;
+    const code = e instanceof BuiltinTypeError ? 'eval_type_error' : 'eval_builtin_error';
+    const message = e instanceof Error ? e.message : String(e);
+    throw new RegoEvalError(code, `${call.name}: ${message}`, call.loc);
+  }
+}
+
+function evalSpecial(ev: Evaluator, call: CallTerm, inputs: Term[], env: Env, k: VK, finish: VK): boolean {
+  switch (call.name) {
+    case 'print':
+      return evalPrint(ev, call, env, k);
+    case 'walk':
+      return ev.evalTerms(inputs, 0, [], env, ([x]) => walkValue(x, [], finish));
+    case 'trace':
+      return ev.evalTerms(inputs, 0, [], env, () => finish(true));
+    case 'rego.metadata.rule':
+      return finish(metadataRule(ev));
+    case 'opa.runtime':
+      // No OPA runtime here: like `opa eval` without configuration, an empty object.
+      return finish(new RObject());
+    default:
+      return finish(metadataChain(ev));
+  }
+}
+
+function withoutMocks(ev: Evaluator, f: () => boolean): boolean {
+  const mocks = ev.state.mocks;
+  const saved = [...mocks];
+  mocks.clear();
+  try {
+    return f();
+  } finally {
+    for (const [name, mock] of saved) mocks.set(name, mock);
+  }
+}
+
+/** `print(a, b, …)`: each argument's value (or `<undefined>`), space-separated; always true. */
+function evalPrint(ev: Evaluator, call: CallTerm, env: Env, k: VK): boolean {
+  const parts: string[] = [];
+  for (const arg of call.args) {
+    const values: string[] = [];
+    ev.evalTerm(arg, env, (v) => (values.push(formatPrintValue(v)), false));
+    parts.push(values.length === 0 ? '<undefined>' : values.length === 1 ? values[0] : `{${values.join(', ')}}`);
+  }
+  ev.print(parts.join(' '));
+  return k(true);
+}
+
+/** `walk(x)`: every `[path, value]` pair of x, x itself first. */
+function walkValue(x: Value, path: Value[], k: VK): boolean {
+  if (k([path.slice(), x])) return true;
+  if (Array.isArray(x)) {
+    for (let i = 0; i < x.length; i++) {
+      path.push(RNumber.int(i));
+      const halted = walkValue(x[i], path, k);
+      path.pop();
+      if (halted) return true;
+    }
+  } else if (x instanceof RObject) {
+    for (const [key, value] of x.sortedEntries()) {
+      path.push(key);
+      const halted = walkValue(value, path, k);
+      path.pop();
+      if (halted) return true;
+    }
+  } else if (x instanceof RSet) {
+    for (const v of x.sorted()) {
+      path.push(v);
+      const halted = walkValue(v, path, k);
+      path.pop();
+      if (halted) return true;
+    }
+  }
+  return false;
+}
