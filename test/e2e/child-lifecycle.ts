@@ -50,20 +50,39 @@ export async function findFreePort(): Promise<number> {
   });
 }
 
+/** True once the child has exited, or when it never started (a failed spawn leaves no pid). */
+export function hasEnded(child: ChildProcess): boolean {
+  return child.pid === undefined || child.exitCode !== null || child.signalCode !== null;
+}
+
 /** Resolves with the exit status once the child has exited (immediately if it already has). */
 export function waitForExit(child: ChildProcess): Promise<ExitStatus> {
-  if (child.exitCode !== null || child.signalCode !== null) {
+  if (hasEnded(child)) {
     return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   }
   return new Promise((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
+    // A process that could not be spawned at all (ENOENT, EACCES) emits 'error' and never 'exit'.
+    child.once('error', () => resolve({ code: child.exitCode, signal: child.signalCode }));
   });
+}
+
+/**
+ * Records a spawn failure instead of letting an unhandled 'error' event crash the test process;
+ * the returned function gives the failure's message, or '' when there was none.
+ */
+export function captureSpawnError(child: ChildProcess): () => string {
+  let failure = '';
+  child.on('error', (error) => {
+    failure = error.message;
+  });
+  return () => failure;
 }
 
 /** SIGTERM first so graceful shutdown is exercised; SIGKILL only if the grace period runs out. */
 export async function terminate(child: ChildProcess, graceMs = 10_000): Promise<ExitStatus> {
   const exited = waitForExit(child);
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  if (!hasEnded(child)) child.kill('SIGTERM');
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), graceMs);
@@ -102,8 +121,8 @@ export async function waitForHttpStatus(
   const deadline = Date.now() + timeoutMs;
   let lastProblem = 'no answer yet';
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`process exited (code ${child.exitCode}, signal ${child.signalCode}) before ${url} answered`);
+    if (hasEnded(child)) {
+      throw new Error(`process ended (code ${child.exitCode}, signal ${child.signalCode}) before ${url} answered`);
     }
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });

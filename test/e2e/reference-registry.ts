@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { captureStderr, findFreePort, killOnExit, terminate, waitForHttpStatus } from './child-lifecycle.ts';
+import { captureSpawnError, captureStderr, findFreePort, killOnExit, terminate, waitForHttpStatus } from './child-lifecycle.ts';
 import type { RunningRegistry } from './child-lifecycle.ts';
 
 export const REFERENCE_REGISTRY_BINARY = '/usr/bin/docker-registry';
@@ -16,9 +16,10 @@ export function referenceRegistryInstalled(): boolean {
 }
 
 /**
- * The config keeps Distribution close to how Wharf runs: filesystem storage, deletes enabled
- * (the e2e suite deletes manifests), no access log (it would cost the benchmark CPU), and no
- * debug listener (it would need another port).
+ * Distribution as Debian ships it (/etc/docker/registry/config.yml), minus what does not apply on
+ * loopback: filesystem storage with the in-memory blob descriptor cache (the packaged default, so
+ * the benchmark does not handicap the reference), deletes enabled (the e2e suite deletes
+ * manifests); no htpasswd auth, no access log (it would cost CPU per request), no debug listener.
  */
 function referenceConfig(rootDirectory: string, port: number): string {
   return [
@@ -28,6 +29,8 @@ function referenceConfig(rootDirectory: string, port: number): string {
     '  accesslog:',
     '    disabled: true',
     'storage:',
+    '  cache:',
+    '    blobdescriptor: inmemory',
     '  filesystem:',
     `    rootdirectory: ${rootDirectory}`,
     '  delete:',
@@ -49,6 +52,7 @@ export async function startReferenceRegistry(startupTimeoutMs = 20_000): Promise
 
   const child = spawn(REFERENCE_REGISTRY_BINARY, ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
   killOnExit(child);
+  const spawnError = captureSpawnError(child);
   const stderrTail = captureStderr(child);
   const host = `127.0.0.1:${port}`;
   const url = `http://${host}`;
@@ -57,7 +61,7 @@ export async function startReferenceRegistry(startupTimeoutMs = 20_000): Promise
   } catch (error) {
     await terminate(child, 2_000);
     await rm(workDir, { recursive: true, force: true });
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = [error instanceof Error ? error.message : String(error), spawnError()].filter(Boolean).join('; ');
     throw new Error(`docker-registry did not start: ${reason}\n--- stderr ---\n${stderrTail() || '(empty)'}`);
   }
 

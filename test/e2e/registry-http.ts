@@ -8,6 +8,10 @@ export interface PushedContent {
   size: number;
 }
 
+// Every request is bounded, so a server that stops answering fails a test or the bench instead
+// of hanging it.
+const REQUEST_TIMEOUT_MS = 60_000;
+
 export function sha256Of(bytes: Uint8Array): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
@@ -28,7 +32,10 @@ export function uploadUrl(baseUrl: string, location: string, digest: string): st
 /** Opens an upload session and finishes it with one PUT carrying the whole body. */
 export async function pushBlob(baseUrl: string, repo: string, bytes: Uint8Array): Promise<PushedContent> {
   const digest = sha256Of(bytes);
-  const started = await fetch(`${baseUrl}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
+  const started = await fetch(`${baseUrl}/v2/${repo}/blobs/uploads/`, {
+    method: 'POST',
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
   await started.arrayBuffer();
   if (started.status !== 202) throw new Error(`start upload in ${repo}: status ${started.status}`);
   const location = started.headers.get('location');
@@ -37,6 +44,7 @@ export async function pushBlob(baseUrl: string, repo: string, bytes: Uint8Array)
     method: 'PUT',
     headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(bytes.length) },
     body: bytes,
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
   });
   await expectStatus(finished, 201, `finish upload of ${digest}`);
   await finished.arrayBuffer();
@@ -55,6 +63,7 @@ export async function putManifest(
     method: 'PUT',
     headers: { 'Content-Type': mediaType },
     body: bytes,
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
   });
   await expectStatus(response, 201, `put manifest ${repo}:${reference}`);
   await response.arrayBuffer();

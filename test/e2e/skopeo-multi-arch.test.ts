@@ -11,6 +11,8 @@ import { startTargetRegistry } from './target-registry.ts';
 import type { RunningRegistry } from './child-lifecycle.ts';
 
 const plainHttp = '--tls-verify=false';
+const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
+const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
 
 describe('skopeo with a two-platform image index', { skip: missingToolReason(['skopeo', 'umoci']) }, () => {
   let registry: RunningRegistry;
@@ -63,6 +65,23 @@ describe('skopeo with a two-platform image index', { skip: missingToolReason(['s
       // skopeo reports the digest it resolved the tag to (the index); the layers show which child it chose.
       assert.equal(inspected.Digest, built.index.digest);
       assert.deepEqual(inspected.Layers, manifest.layers.map((layer) => layer.digest), `platform ${architecture} layers`);
+    }
+  });
+
+  test('skopeo copy --format v2s2 converts the index into a Docker manifest list the registry serves', async () => {
+    await skopeo(sandbox, ['copy', '--multi-arch', 'all', '--format', 'v2s2', '--dest-tls-verify=false', `oci:${layout}:multi`, `${remote}:docker`]);
+    const response = await fetch(`${registry.url}/v2/e2e/multi/manifests/docker`, {
+      headers: { Accept: `${DOCKER_LIST}, ${DOCKER_MANIFEST}` },
+    });
+    const list = (await response.json()) as { mediaType: string; manifests: Descriptor[] };
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), DOCKER_LIST);
+    assert.equal(list.mediaType, DOCKER_LIST);
+    assert.deepEqual(list.manifests.map((entry) => entry.platform?.architecture).sort(), ['amd64', 'arm64']);
+    for (const entry of list.manifests) {
+      assert.equal(entry.mediaType, DOCKER_MANIFEST);
+      const child = JSON.parse(await skopeo(sandbox, ['inspect', plainHttp, '--raw', `${remote}@${entry.digest}`])) as { mediaType: string };
+      assert.equal(child.mediaType, DOCKER_MANIFEST);
     }
   });
 
