@@ -1,0 +1,113 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { dataPath, readData, readDataJson, readDataText, sharedDataOptions } from '../testing/shared-data.ts';
+import { verifyBundle, type BundleTrust } from './bundle-verifier.ts';
+import { parseBundle, bundleVersion } from './bundle.ts';
+import { sha256Digest } from '../shared/digest.ts';
+
+const options = sharedDataOptions();
+const DEFAULT_IDENTITY = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
+const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
+
+function publicGood(): unknown {
+  return readDataJson('sigstore', 'trusted_root.public-good.json');
+}
+
+describe('Sigstore conformance bundles', options, () => {
+  const cases = existsSync(dataPath('sigstore', 'conformance')) ? readdirSync(dataPath('sigstore', 'conformance')).filter((name) => existsSync(dataPath('sigstore', 'conformance', name, 'bundle.sigstore.json'))) : [];
+  const trustFor = (name: string, identity = DEFAULT_IDENTITY, issuer = GITHUB_ISSUER): BundleTrust => {
+    const local = (file: string) => existsSync(dataPath('sigstore', 'conformance', name, file));
+    return {
+      trustedRoot: local('trusted_root.json') ? readDataJson('sigstore', 'conformance', name, 'trusted_root.json') : publicGood(),
+      identities: local('key.pub') ? [] : [{ subject: identity, issuer }],
+      publicKeys: local('key.pub') ? [{ name: 'key.pub', pem: readDataText('sigstore', 'conformance', name, 'key.pub') }] : [],
+    };
+  };
+  const artifactFor = (name: string) => existsSync(dataPath('sigstore', 'conformance', name, 'artifact'))
+    ? readData('sigstore', 'conformance', name, 'artifact') : readData('sigstore', 'conformance', 'a.txt');
+
+  it('there are 19 cases', () => assert.equal(cases.length, 19));
+  for (const name of cases) {
+    const mustPass = !name.endsWith('_fail');
+    it(`${name}: ${mustPass ? 'MUST VERIFY' : 'MUST FAIL'}`, () => {
+      const artifact = artifactFor(name);
+      const verdict = verifyBundle(readData('sigstore', 'conformance', name, 'bundle.sigstore.json'), { artifact, digest: sha256Digest(artifact) }, trustFor(name));
+      assert.equal(verdict.verified, mustPass, verdict.reason);
+      assert.ok(verdict.reason.length > 10);
+      if (mustPass && !existsSync(dataPath('sigstore', 'conformance', name, 'key.pub'))) assert.equal(verdict.signer, DEFAULT_IDENTITY);
+    });
+  }
+  it('passing keyless cases fail with another expected identity or issuer', () => {
+    const artifact = readData('sigstore', 'conformance', 'a.txt');
+    for (const name of ['happy-path-v0.3', 'happy-path-intoto-in-dsse-v3', 'happy-path-v0.1']) {
+      const bundle = readData('sigstore', 'conformance', name, 'bundle.sigstore.json');
+      const otherIdentity = verifyBundle(bundle, { artifact, digest: sha256Digest(artifact) }, trustFor(name, 'https://github.com/example/other/.github/workflows/x.yml@refs/heads/main'));
+      assert.equal(otherIdentity.verified, false);
+      assert.match(otherIdentity.reason, /not a trusted keyless identity/);
+      const otherIssuer = verifyBundle(bundle, { artifact, digest: sha256Digest(artifact) }, trustFor(name, DEFAULT_IDENTITY, 'https://accounts.google.com'));
+      assert.equal(otherIssuer.verified, false);
+    }
+  });
+  it('a regex identity matches the whole SAN only', () => {
+    const artifact = readData('sigstore', 'conformance', 'a.txt');
+    const bundle = readData('sigstore', 'conformance', 'happy-path-v0.3', 'bundle.sigstore.json');
+    assert.equal(verifyBundle(bundle, { artifact, digest: sha256Digest(artifact) }, trustFor('happy-path-v0.3', '/https://github\\.com/sigstore-conformance/.*/')).verified, true);
+    assert.equal(verifyBundle(bundle, { artifact, digest: sha256Digest(artifact) }, trustFor('happy-path-v0.3', '/sigstore-conformance/')).verified, false);
+  });
+});
+
+describe('Sigstore bundles carrying SLSA provenance', options, () => {
+  const trust = (subject: string): BundleTrust => ({ trustedRoot: publicGood(), identities: [{ subject, issuer: GITHUB_ISSUER }], publicKeys: [] });
+  it('npm provenance of sigstore@2.0.0 (v0.1) verifies for its sha512 subject', () => {
+    const bytes = readData('sigstore', 'npm-provenance', 'sigstore-2.0.0.provenance.sigstore.json');
+    const parsed = parseBundle(bytes);
+    assert.ok(parsed.ok && parsed.summary.version === '0.1' && parsed.summary.content === 'dsse');
+    const statement = JSON.parse(parsed.summary.dssePayload!.toString());
+    const digest = `sha512:${statement.subject[0].digest.sha512}`;
+    const verdict = verifyBundle(bytes, { digest }, trust('https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main'));
+    assert.equal(verdict.verified, true, verdict.reason);
+    assert.equal(verdict.issuer, GITHUB_ISSUER);
+  });
+  it('slsa-github-generator v2.1.0 bundle (SLSA v0.2) verifies for its subject', () => {
+    const bytes = readData('intoto', 'slsa-v0.2', 'sigstore-bundle', 'gha_generic-binary-linux-amd64-workflow_dispatch.intoto.jsonl');
+    const verdict = verifyBundle(bytes, { digest: 'sha256:376e7e01348585b6e6643bc6663146b9d525d9b41228bf180eaeb4d4a3706caa' },
+      trust('https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/v2.1.0'));
+    assert.equal(verdict.verified, true, verdict.reason);
+  });
+  const bcrIdentity = '/https://github\\.com/bazel-contrib/publish-to-bcr/\\.github/workflows/publish\\.yaml@.*/';
+  const moduleDigest = 'sha256:06ce330900a7d6403bc8d88e5dfad6aeeb8ae40179f66bb89e69c8bf6f6b1a0b';
+  it('BCR MODULE.bazel attestation (SLSA v1) verifies with the publish-to-bcr identity', () => {
+    const verdict = verifyBundle(readData('intoto', 'slsa-v1', 'bcr', 'MODULE.bazel.intoto.jsonl'), { digest: moduleDigest }, trust(bcrIdentity));
+    assert.equal(verdict.verified, true, verdict.reason);
+    assert.match(verdict.signer ?? '', /publish-to-bcr.*@refs\/tags\/v0\.0\.1$/);
+  });
+  it('the wrong-signer BCR attestation is cryptographically valid but fails the identity policy', () => {
+    const bytes = readData('intoto', 'slsa-v1', 'bcr', 'MODULE-wrong-signer.bazel.intoto.jsonl');
+    const verdict = verifyBundle(bytes, { digest: moduleDigest }, trust(bcrIdentity));
+    assert.equal(verdict.verified, false);
+    assert.match(verdict.reason, /not a trusted keyless identity/);
+    assert.equal(verifyBundle(bytes, { digest: moduleDigest }, trust('/.*/')).verified, true);
+  });
+  it('a bundle checked against another subject digest fails before any cryptography', () => {
+    const verdict = verifyBundle(readData('intoto', 'slsa-v1', 'bcr', 'MODULE.bazel.intoto.jsonl'), { digest: sha256Digest('other') }, trust(bcrIdentity));
+    assert.match(verdict.reason, /do not include/);
+  });
+});
+
+describe('Sigstore bundle parsing', () => {
+  it('knows every bundle media type spelling', () => {
+    assert.equal(bundleVersion('application/vnd.dev.sigstore.bundle+json;version=0.1'), '0.1');
+    assert.equal(bundleVersion('application/vnd.dev.sigstore.bundle+json;version=0.2'), '0.2');
+    assert.equal(bundleVersion('application/vnd.dev.sigstore.bundle.v0.3+json'), '0.3');
+    assert.equal(bundleVersion('application/json'), undefined);
+  });
+  it('malformed bundles are rejected with a reason', () => {
+    for (const text of ['', '[]', '{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}', '{"mediaType":"x"}',
+      '{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{},"dsseEnvelope":{"payload":"!!"}}']) {
+      const verdict = verifyBundle(Buffer.from(text), { digest: sha256Digest('a') }, { identities: [], publicKeys: [] });
+      assert.equal(verdict.verified, false);
+      assert.ok(verdict.reason.length > 0);
+    }
+  });
+});
