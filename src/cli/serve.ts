@@ -54,7 +54,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     return 2;
   }
   const logger = createLogger(config.log.level);
-  const app = await createRegistryApp(config, logger, extensionsFor(config));
+  const app = await createRegistryApp(config, logger, await extensionsFor(config));
   const running = await listen(app, config.listen.host, config.listen.port, config.tls);
   console.log(`wharf listening on ${running.url}`);
   await new Promise<void>((resolve) => {

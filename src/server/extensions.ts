@@ -1,10 +1,12 @@
-/** Which extensions a configuration turns on, in the order they start. */
-import { identityExtension } from '../auth/identity-extension.ts';
+/**
+ * Which extensions a configuration turns on, in the order they start. Each is loaded only when
+ * turned on, so a registry without authentication never loads the JWT and OIDC code.
+ */
 import type { WharfConfig } from '../config/config.ts';
 import type { Extension } from './extension.ts';
 
-export function extensionsFor(config: WharfConfig): Extension[] {
+export async function extensionsFor(config: WharfConfig): Promise<Extension[]> {
   const extensions: Extension[] = [];
-  if (config.auth.enabled) extensions.push(identityExtension);
+  if (config.auth.enabled) extensions.push((await import('../auth/identity-extension.ts')).identityExtension);
   return extensions;
 }

@@ -13,7 +13,7 @@ export type { ExitStatus, RunningRegistry } from './child-lifecycle.ts';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const PINNED_NODE = join(REPO_ROOT, 'node_modules', '.bin', 'node');
-const WHARF_MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
+const WHARF_MAIN = join(REPO_ROOT, 'src', 'cli', 'wharf.mjs');
 const READY_LINE = /^wharf listening on (https?:\/\/(127\.0\.0\.1:\d+))\s*$/;
 
 export interface StartWharfOptions {

@@ -53,7 +53,7 @@ export class FilesystemBlobStore implements BlobStore {
     const path = this.#stagedPath(uploadId);
     const current = (await this.stagedSize(uploadId)) ?? 0;
     if (current !== offset) throw new OffsetMismatchError(offset, current);
-    const out = createWriteStream(path, { flags: 'a', highWaterMark: 1024 * 1024 });
+    const out = createWriteStream(path, { flags: 'a', highWaterMark: 8 * 1024 * 1024 });
     let written = offset;
     try {
       await once(out, 'open');
@@ -85,7 +85,7 @@ export class FilesystemBlobStore implements BlobStore {
 
   async readStaged(uploadId: string): Promise<Readable | undefined> {
     if ((await this.stagedSize(uploadId)) === undefined) return undefined;
-    return createReadStream(this.#stagedPath(uploadId), { highWaterMark: 1024 * 1024 });
+    return createReadStream(this.#stagedPath(uploadId), { highWaterMark: 8 * 1024 * 1024 });
   }
 
   async commit(uploadId: string, digest: string): Promise<void> {
