@@ -2,7 +2,8 @@
  * IdentityStore on SQLite (node:sqlite), in its own database file beside the registry metadata
  * (`<data>/identity.db`), so that the CLI can administer it while the server runs (WAL mode).
  */
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { StatementSync } from 'node:sqlite';
+import { SqliteDatabase } from '../storage/sqlite-database.ts';
 import type {
   AuditEvent, IdentityStore, Issuer, Membership, Robot, SigningKey, User,
 } from './identity-store.ts';
@@ -40,31 +41,18 @@ const MIGRATIONS: readonly string[] = [
 ];
 
 export class SqliteIdentityStore implements IdentityStore {
-  readonly #db: DatabaseSync;
-  readonly #statements = new Map<string, StatementSync>();
+  readonly #db: SqliteDatabase;
 
   constructor(path: string) {
-    this.#db = new DatabaseSync(path, { timeout: 5000 });
-    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
+    this.#db = new SqliteDatabase(path);
   }
 
   async migrate(): Promise<void> {
-    const applied = Number((this.#db.prepare('PRAGMA user_version').get() as Row).user_version);
-    for (let version = applied; version < MIGRATIONS.length; version++) {
-      this.#db.exec('BEGIN IMMEDIATE');
-      try {
-        this.#db.exec(MIGRATIONS[version]!);
-        this.#db.exec(`PRAGMA user_version = ${version + 1}`);
-        this.#db.exec('COMMIT');
-      } catch (error) {
-        this.#db.exec('ROLLBACK');
-        throw error;
-      }
-    }
+    this.#db.migrate(MIGRATIONS);
   }
 
   async close(): Promise<void> {
-    if (this.#db.isOpen) this.#db.close();
+    this.#db.close();
   }
 
   async hasPrincipals(): Promise<boolean> {
@@ -88,9 +76,11 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   async deleteUser(username: string): Promise<boolean> {
-    this.#sql(`DELETE FROM memberships WHERE principal_kind = 'user' AND principal = ?`).run(username);
-    this.#sql('DELETE FROM refresh_tokens WHERE subject = ?').run(`user:${username}`);
-    return Number(this.#sql('DELETE FROM users WHERE username = ?').run(username).changes) > 0;
+    return this.#db.transaction(() => {
+      this.#sql(`DELETE FROM memberships WHERE principal_kind = 'user' AND principal = ?`).run(username);
+      this.#sql('DELETE FROM refresh_tokens WHERE subject = ?').run(`user:${username}`);
+      return Number(this.#sql('DELETE FROM users WHERE username = ?').run(username).changes) > 0;
+    });
   }
 
   async createTeam(name: string): Promise<void> {
@@ -98,8 +88,10 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   async deleteTeam(name: string): Promise<boolean> {
-    this.#sql(`DELETE FROM memberships WHERE principal_kind = 'team' AND principal = ?`).run(name);
-    return Number(this.#sql('DELETE FROM teams WHERE name = ?').run(name).changes) > 0;
+    return this.#db.transaction(() => {
+      this.#sql(`DELETE FROM memberships WHERE principal_kind = 'team' AND principal = ?`).run(name);
+      return Number(this.#sql('DELETE FROM teams WHERE name = ?').run(name).changes) > 0;
+    });
   }
 
   async listTeams(): Promise<{ name: string; members: string[] }[]> {
@@ -247,12 +239,7 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   #sql(text: string): StatementSync {
-    let statement = this.#statements.get(text);
-    if (!statement) {
-      statement = this.#db.prepare(text);
-      this.#statements.set(text, statement);
-    }
-    return statement;
+    return this.#db.sql(text);
   }
 }
 

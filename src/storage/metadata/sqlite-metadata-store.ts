@@ -3,7 +3,8 @@
  * node:sqlite calls are synchronous, so each method runs to completion before another request's
  * code can interleave, and a transaction never spans an await.
  */
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { StatementSync } from 'node:sqlite';
+import { SqliteDatabase } from '../sqlite-database.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.ts';
 import type {
   ManifestRecord, MetadataStore, Page, Referrer, StoredManifest, UploadSession,
@@ -12,26 +13,18 @@ import type {
 type Row = Record<string, unknown>;
 
 export class SqliteMetadataStore implements MetadataStore {
-  readonly #db: DatabaseSync;
-  readonly #statements = new Map<string, StatementSync>();
+  readonly #db: SqliteDatabase;
 
   constructor(path: string) {
-    this.#db = new DatabaseSync(path, { timeout: 5000 });
-    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
+    this.#db = new SqliteDatabase(path);
   }
 
   async migrate(): Promise<void> {
-    const applied = Number((this.#db.prepare('PRAGMA user_version').get() as Row).user_version);
-    for (let version = applied; version < SQLITE_MIGRATIONS.length; version++) {
-      this.#transaction(() => {
-        this.#db.exec(SQLITE_MIGRATIONS[version]!);
-        this.#db.exec(`PRAGMA user_version = ${version + 1}`);
-      });
-    }
+    this.#db.migrate(SQLITE_MIGRATIONS);
   }
 
   async close(): Promise<void> {
-    if (this.#db.isOpen) this.#db.close();
+    this.#db.close();
   }
 
   async check(): Promise<void> {
@@ -192,23 +185,11 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   #sql(text: string): StatementSync {
-    let statement = this.#statements.get(text);
-    if (!statement) {
-      statement = this.#db.prepare(text);
-      this.#statements.set(text, statement);
-    }
-    return statement;
+    return this.#db.sql(text);
   }
 
   #transaction(work: () => void): void {
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      work();
-      this.#db.exec('COMMIT');
-    } catch (error) {
-      this.#db.exec('ROLLBACK');
-      throw error;
-    }
+    this.#db.transaction(work);
   }
 }
 

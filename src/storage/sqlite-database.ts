@@ -1,0 +1,53 @@
+/**
+ * What every SQLite-backed store of Wharf shares: one connection in WAL mode with full fsync and
+ * foreign keys, migrations applied in order (recorded in `user_version`), cached prepared
+ * statements, and transactions that never span an await (node:sqlite is synchronous).
+ */
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+
+export class SqliteDatabase {
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+
+  constructor(path: string) {
+    this.#db = new DatabaseSync(path, { timeout: 5000 });
+    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
+  }
+
+  /** Applies the migrations not applied yet, each in its own transaction. A released migration is never edited. */
+  migrate(migrations: readonly string[]): void {
+    const applied = Number((this.#db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
+    for (let version = applied; version < migrations.length; version++) {
+      this.transaction(() => {
+        this.#db.exec(migrations[version]!);
+        this.#db.exec(`PRAGMA user_version = ${version + 1}`);
+      });
+    }
+  }
+
+  /** A prepared statement, prepared once per text. */
+  sql(text: string): StatementSync {
+    let statement = this.#statements.get(text);
+    if (!statement) {
+      statement = this.#db.prepare(text);
+      this.#statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  transaction<T>(work: () => T): T {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = work();
+      this.#db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+}
