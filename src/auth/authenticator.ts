@@ -80,7 +80,7 @@ export class Authenticator {
     if (username === OIDC_USERNAME) {
       const result = await this.#oidc.verify(password, await this.#store.listIssuers(), now);
       if (!result.ok) return { ok: false, reason: `OIDC token refused: ${result.reason}` };
-      return { ok: true, identity: { kind: 'oidc', subject: result.subject, issuer: result.issuer.name, grants: result.grants } };
+      return { ok: true, identity: { kind: 'oidc', subject: result.subject, issuer: result.issuer.name, grants: result.grants, claims: result.claims } };
     }
     if (username.startsWith(ROBOT_PREFIX)) return this.#checkRobot(username.slice(ROBOT_PREFIX.length), password, now);
     const user = await this.#store.getUser(username);

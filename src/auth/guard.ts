@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { registryError } from '../distribution/errors.ts';
-import type { AccessChecker, RequestContext } from '../distribution/http.ts';
+import type { AccessChecker, RequestContext, Requester } from '../distribution/http.ts';
 import type { RouteMatch } from '../distribution/paths.ts';
 import { covers, formatScope, type AccessEntry } from './access.ts';
 import { parseAuthorization, type Authenticator } from './authenticator.ts';
@@ -77,7 +77,7 @@ export class AccessGuard {
       if (!token.subject.startsWith('oidc:') && !(await this.#authenticator.identityOfSubject(token.subject))) {
         throw this.#challenge(ctx, requirement, 'invalid_token');
       }
-      return { subject: token.subject, viaToken: true, checker: tokenChecker(token.access) };
+      return { subject: token.subject, viaToken: true, checker: tokenChecker(requesterOfSubject(token.subject), token.access) };
     }
     if (credentials.kind === 'basic') {
       const result = await this.#authenticator.login(credentials.username, credentials.password, clientAddress(ctx.req));
@@ -110,8 +110,9 @@ interface Caller {
   readonly checker: AccessChecker & { canAll(entry: AccessEntry): Promise<boolean> };
 }
 
-function tokenChecker(access: readonly AccessEntry[]): Caller['checker'] {
+function tokenChecker(requester: Requester, access: readonly AccessEntry[]): Caller['checker'] {
   return {
+    requester,
     canAll: async (entry) => covers(access, entry),
     can: async (repository, action) => covers(access, { type: 'repository', name: repository, actions: [action] }),
   };
@@ -120,6 +121,7 @@ function tokenChecker(access: readonly AccessEntry[]): Caller['checker'] {
 function identityChecker(store: IdentityStore, identity: Identity): Caller['checker'] {
   const can = async (repository: string, action: 'pull' | 'push' | 'delete') => (await allowedActions(store, identity, repository)).includes(action);
   return {
+    requester: { subject: identity.subject, kind: identity.kind, claims: identity.kind === 'oidc' ? identity.claims : undefined },
     can,
     canAll: async (entry) => {
       if (entry.type === 'registry') return isAdmin(identity);
@@ -127,6 +129,11 @@ function identityChecker(store: IdentityStore, identity: Identity): Caller['chec
       return entry.actions.every((action) => (allowed as string[]).includes(action));
     },
   };
+}
+
+function requesterOfSubject(subject: string): Requester {
+  const kind = subject.slice(0, subject.indexOf(':'));
+  return { subject, kind: kind === 'user' || kind === 'robot' || kind === 'oidc' ? kind : 'anonymous' };
 }
 
 function accessDetail(entry: AccessEntry) {

@@ -4,12 +4,13 @@
  * maps its claims to grants through the issuer's rules. No secret is stored for such callers.
  */
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
+import { wildcardMatch } from '../content/wildcard.ts';
 import type { ClaimRule, Grant, Issuer } from './identity-store.ts';
 
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'];
 
 export type OidcResult =
-  | { readonly ok: true; readonly issuer: Issuer; readonly subject: string; readonly grants: Grant[] }
+  | { readonly ok: true; readonly issuer: Issuer; readonly subject: string; readonly grants: Grant[]; readonly claims: JWTPayload }
   | { readonly ok: false; readonly reason: string };
 
 export class OidcVerifier {
@@ -40,7 +41,7 @@ export class OidcVerifier {
     }
     const grants = grantsFor(issuer.rules, payload);
     if (grants.length === 0) return { ok: false, reason: 'no rule of the issuer matches the token' };
-    return { ok: true, issuer, subject: `oidc:${issuer.name}:${String(payload.sub)}`, grants };
+    return { ok: true, issuer, subject: `oidc:${issuer.name}:${String(payload.sub)}`, grants, claims: payload };
   }
 
   #keySet(issuer: Issuer) {
@@ -65,12 +66,5 @@ export function grantsFor(rules: readonly ClaimRule[], claims: JWTPayload): Gran
 /** A claim matches an exact string, or a glob where `*` stands for any run of characters. */
 export function claimMatches(value: unknown, pattern: string): boolean {
   if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') return false;
-  const text = String(value);
-  if (!pattern.includes('*')) return text === pattern;
-  const regex = new RegExp(`^${pattern.split('*').map(escapeRegex).join('.*')}$`, 's');
-  return regex.test(text);
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return wildcardMatch(pattern, String(value));
 }

@@ -25,6 +25,8 @@ export interface WharfConfig {
     readonly maxFailedLogins: number;
   };
   readonly tls: { readonly cert: string; readonly key: string };
+  readonly policy: { readonly failureMode: 'closed' | 'open'; readonly timeoutMs: number };
+  readonly admission: { readonly registryHosts: string; readonly timeoutMs: number; readonly failurePolicy: 'Fail' | 'Ignore' };
 }
 
 export class ConfigError extends Error {}

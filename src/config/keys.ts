@@ -76,6 +76,31 @@ export const CONFIG_KEYS = {
     description: 'Failed password logins of one account within 5 minutes before further attempts are refused (429); one client address may fail 5 times as often.',
     parse: integerAtLeast(1),
   },
+  'policy.failureMode': {
+    default: 'closed',
+    description: 'What a policy that fails or times out means: closed (deny, the default) or open (allow, and log the error).',
+    parse: oneOf(['closed', 'open']),
+  },
+  'policy.timeoutMs': {
+    default: 1000,
+    description: 'Time budget of one policy evaluation.',
+    parse: integerAtLeast(1),
+  },
+  'admission.registryHosts': {
+    default: '',
+    description: 'Comma-separated host[:port] names under which clusters pull from this registry; admission resolves only their images.',
+    parse: (value) => (typeof value === 'string' ? { ok: true, value } : { ok: false, reason: 'must be a comma-separated list of hosts' }),
+  },
+  'admission.timeoutMs': {
+    default: 3000,
+    description: 'Time budget of one admission review; past it the failure policy applies.',
+    parse: integerAtLeast(1),
+  },
+  'admission.failurePolicy': {
+    default: 'Fail',
+    description: 'Fail (deny when the review cannot be completed, the default) or Ignore (allow), as in Kubernetes webhooks.',
+    parse: oneOf(['Fail', 'Ignore']),
+  },
   'tls.cert': {
     default: '',
     description: 'PEM certificate (chain) file: serve HTTPS (--tls-cert). Needs tls.key.',

@@ -17,6 +17,8 @@ export interface Descriptor {
   readonly artifactType?: string;
   readonly annotations?: Readonly<Record<string, string>>;
   readonly urls?: readonly string[];
+  /** Of an index's children: the platform the manifest is for. */
+  readonly platform?: Readonly<Record<string, unknown>>;
 }
 
 export interface ParsedManifest {
@@ -140,6 +142,7 @@ function descriptor(value: unknown, where: string): Descriptor {
     artifactType: optionalMediaType(value.artifactType, `${where}.artifactType`),
     annotations: stringMap(value.annotations, `${where}.annotations`),
     urls: urls as string[] | undefined,
+    platform: isObject(value.platform) ? value.platform : undefined,
   };
 }
 

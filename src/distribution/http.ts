@@ -24,11 +24,23 @@ export interface Principal {
 }
 
 export interface AccessChecker {
+  /** Who is asking, for policies and logs. */
+  readonly requester: Requester;
   can(repository: string, action: 'pull' | 'push' | 'delete'): Promise<boolean>;
 }
 
+export interface Requester {
+  /** `user:alice`, `robot:ci`, `oidc:<issuer>:<sub>` or `anonymous`. */
+  readonly subject: string;
+  readonly kind: 'user' | 'robot' | 'oidc' | 'anonymous';
+  /** Verified claims of an OIDC caller. */
+  readonly claims?: Readonly<Record<string, unknown>>;
+}
+
+export const ANONYMOUS_REQUESTER: Requester = { subject: 'anonymous', kind: 'anonymous' };
+
 /** Open mode (no authentication configured): everything is allowed. */
-export const OPEN_ACCESS: AccessChecker = { can: async () => true };
+export const OPEN_ACCESS: AccessChecker = { requester: ANONYMOUS_REQUESTER, can: async () => true };
 
 /** Reads a whole (small) body, refusing more than `limit` bytes with 413 SIZE_INVALID. */
 export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {

@@ -20,6 +20,7 @@ export async function getManifest(ctx: RequestContext, deps: RegistryDeps, name:
       detail: { mediaType: manifest.mediaType },
     });
   }
+  if (deps.gates) await deps.gates.beforePull(ctx, name, referenceText, manifest);
   ctx.res.writeHead(200, {
     'content-type': manifest.mediaType,
     'content-length': manifest.content.byteLength,
@@ -50,6 +51,9 @@ export async function putManifest(ctx: RequestContext, deps: RegistryDeps, name:
   if (!parsed.ok) throw registryError('MANIFEST_INVALID', { message: parsed.reason, detail: { reason: parsed.reason } });
   const manifest = parsed.manifest;
   await requireReferencedContent(deps, name, manifest);
+  const afterCommit = await deps.gates?.beforePush(ctx, {
+    repository: name, reference: referenceText, digest, content: body, contentType: manifest.mediaType,
+  });
   await deps.metadata.putManifest(name, {
     digest,
     mediaType: manifest.mediaType,
@@ -63,6 +67,7 @@ export async function putManifest(ctx: RequestContext, deps: RegistryDeps, name:
     ],
   }, reference.kind === 'tag' ? reference.tag : undefined);
   if (reference.kind === 'tag') deps.manifestCache.forgetTag(name, reference.tag);
+  await afterCommit?.();
   deps.events.emit({
     kind: 'manifest-pushed', repository: name, digest, mediaType: manifest.mediaType, artifactType: manifest.artifactType,
     subject: manifest.subject?.digest, tag: reference.kind === 'tag' ? reference.tag : undefined, annotations: manifest.annotations, content: body,

@@ -3,6 +3,7 @@ import type { MetadataStore } from '../storage/metadata/metadata-store.ts';
 import type { RegistryEvents } from './events.ts';
 import type { AccessChecker, RequestContext } from './http.ts';
 import type { ManifestCache } from './manifest-cache.ts';
+import type { StoredManifest } from '../storage/metadata/metadata-store.ts';
 import type { RouteMatch } from './paths.ts';
 import type { UploadService } from './upload-service.ts';
 
@@ -19,4 +20,21 @@ export interface RegistryDeps {
    * returns what else it may do. Absent in open mode.
    */
   authorize?: (ctx: RequestContext, match: RouteMatch) => Promise<AccessChecker>;
+  /** Policy decisions on manifest pushes and pulls (throwing DENIED); absent when no policy service runs. */
+  gates?: ManifestGates;
+}
+
+export interface ManifestPush {
+  readonly repository: string;
+  readonly reference: string;
+  readonly digest: string;
+  readonly content: Uint8Array;
+  readonly contentType: string;
+}
+
+export interface ManifestGates {
+  /** Decides on a push before anything is stored; returns work to do once it is committed. */
+  beforePush(ctx: RequestContext, push: ManifestPush): Promise<(() => Promise<void>) | undefined>;
+  /** Decides on a pull before the manifest is served. */
+  beforePull(ctx: RequestContext, repository: string, reference: string, manifest: StoredManifest): Promise<void>;
 }

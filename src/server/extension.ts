@@ -10,13 +10,15 @@
 import type { WharfConfig } from '../config/config.ts';
 import type { AccessChecker, RequestContext } from '../distribution/http.ts';
 import type { RouteMatch } from '../distribution/paths.ts';
-import type { RegistryDeps } from '../distribution/registry-deps.ts';
+import type { ManifestGates, RegistryDeps } from '../distribution/registry-deps.ts';
 import type { Logger } from './logger.ts';
 
 export interface ExtensionContext {
   readonly config: WharfConfig;
   readonly registry: RegistryDeps;
   readonly logger: Logger;
+  /** The extensions started before this one, by name. */
+  readonly running: ReadonlyMap<string, RunningExtension>;
 }
 
 export interface RunningExtension {
@@ -26,6 +28,8 @@ export interface RunningExtension {
   authorize?(ctx: RequestContext, match: RouteMatch): Promise<AccessChecker>;
   /** Authenticates a /api/v1/ request and returns its context with the principal set (throws UNAUTHORIZED/DENIED). */
   authenticateApi?(ctx: RequestContext): Promise<RequestContext>;
+  /** Decides on manifest pushes and pulls (one extension at most: the policy service). */
+  readonly gates?: ManifestGates;
   close?(): Promise<void>;
 }
 

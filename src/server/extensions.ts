@@ -1,6 +1,7 @@
 /**
- * Which extensions a configuration turns on, in the order they start. Each is loaded only when
- * turned on, so a registry without authentication never loads the JWT and OIDC code.
+ * Which extensions a configuration turns on, in the order they start (an extension may use those
+ * started before it). Each is loaded only when turned on, so a registry without authentication
+ * never loads the JWT and OIDC code.
  */
 import type { WharfConfig } from '../config/config.ts';
 import type { Extension } from './extension.ts';
@@ -8,5 +9,6 @@ import type { Extension } from './extension.ts';
 export async function extensionsFor(config: WharfConfig): Promise<Extension[]> {
   const extensions: Extension[] = [];
   if (config.auth.enabled) extensions.push((await import('../auth/identity-extension.ts')).identityExtension);
+  extensions.push((await import('../policy/service/policy-extension.ts')).policyExtension);
   return extensions;
 }

@@ -48,12 +48,14 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
       .catch((error: unknown) => logger.error({ err: error }, 'purging abandoned uploads failed'));
   }, 3600_000).unref();
 
-  const running: RunningExtension[] = [];
-  for (const extension of extensions) running.push(await extension.start({ config, registry: deps, logger: logger.child({ extension: extension.name }) }));
-  const guards = running.filter((extension) => extension.authorize);
-  if (guards.length > 1) throw new Error('only one extension may guard requests');
-  const guard = guards[0];
+  const byName = new Map<string, RunningExtension>();
+  for (const extension of extensions) {
+    byName.set(extension.name, await extension.start({ config, registry: deps, logger: logger.child({ extension: extension.name }), running: byName }));
+  }
+  const running = [...byName.values()];
+  const guard = onlyOne(running.filter((extension) => extension.authorize), 'guard requests');
   if (guard) deps.authorize = (ctx, match) => guard.authorize!(ctx, match);
+  deps.gates = onlyOne(running.filter((extension) => extension.gates), 'gate manifests')?.gates;
 
   return {
     deps,
@@ -97,6 +99,11 @@ async function route(
   } finally {
     logger.info({ method, path, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10 }, 'request');
   }
+}
+
+function onlyOne<T>(candidates: T[], role: string): T | undefined {
+  if (candidates.length > 1) throw new Error(`only one extension may ${role}`);
+  return candidates[0];
 }
 
 async function handleExtensionRequest(ctx: RequestContext, extensions: readonly RunningExtension[], guard: RunningExtension | undefined): Promise<void> {

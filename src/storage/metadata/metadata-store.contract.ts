@@ -59,6 +59,8 @@ export function describeMetadataStore(name: string, make: () => Promise<Metadata
       assert.equal(byDigest?.mediaType, record.mediaType);
       assert.equal(await store.getManifest('other', digest(1)), undefined);
       assert.deepEqual(await store.missingManifests('repo', [digest(1), digest(2)]), [digest(2)]);
+      assert.deepEqual(await store.listManifests('repo'), [{ digest: digest(1), mediaType: record.mediaType }]);
+      assert.deepEqual(await store.listManifests('other'), []);
     });
 
     it('moves a tag to a new manifest', async () => {
@@ -109,6 +111,18 @@ export function describeMetadataStore(name: string, make: () => Promise<Metadata
       assert.deepEqual(await store.listRepositories({ limit: 1 }), ['repo']);
       assert.deepEqual(await store.listRepositories({ last: 'repo' }), ['z/last']);
       assert.equal(await store.repositoryExists('z/last'), true);
+    });
+
+    it('sums the storage of a namespace, counting a blob shared by its repositories once', async () => {
+      await store.linkBlob('team/a', digest(1), 100);
+      await store.linkBlob('team/b', digest(1), 100);
+      await store.linkBlob('team/b', digest(2), 20);
+      await store.linkBlob('teamx/c', digest(3), 5000);
+      await store.linkBlob('team', digest(4), 3);
+      await store.putManifest('team/a', manifest(9));
+      const manifestBytes = manifest(9).content.byteLength;
+      assert.deepEqual(await store.namespaceUsage('team'), { storageBytes: 123 + manifestBytes, artifacts: 1 });
+      assert.deepEqual(await store.namespaceUsage('nobody'), { storageBytes: 0, artifacts: 0 });
     });
 
     it('tracks upload sessions', async () => {

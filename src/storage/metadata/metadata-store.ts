@@ -69,6 +69,8 @@ export interface MetadataStore {
   putManifest(repository: string, manifest: ManifestRecord, tag?: string): Promise<void>;
   getManifest(repository: string, digest: string): Promise<StoredManifest | undefined>;
   getManifestByTag(repository: string, tag: string): Promise<StoredManifest | undefined>;
+  /** Every manifest of a repository (digest and media type), oldest first. */
+  listManifests(repository: string): Promise<{ digest: string; mediaType: string }[]>;
   /** Which of `digests` are not manifests of `repository`. */
   missingManifests(repository: string, digests: readonly string[]): Promise<string[]>;
   deleteManifest(repository: string, digest: string): Promise<boolean>;
@@ -77,6 +79,9 @@ export interface MetadataStore {
   /** Tags of a repository, or undefined when the repository is unknown. */
   listTags(repository: string, page: Page): Promise<string[] | undefined>;
   listReferrers(repository: string, subject: string, artifactType?: string): Promise<Referrer[]>;
+
+  /** Bytes stored for a namespace (distinct blobs of its repositories plus manifests) and its manifest count. */
+  namespaceUsage(namespace: string): Promise<{ storageBytes: number; artifacts: number }>;
 
   createUpload(id: string, repository: string): Promise<void>;
   getUpload(id: string): Promise<UploadSession | undefined>;

@@ -103,6 +103,12 @@ export class SqliteMetadataStore implements MetadataStore {
     return row && toStoredManifest(row);
   }
 
+  async listManifests(repository: string): Promise<{ digest: string; mediaType: string }[]> {
+    const rows = this.#sql(`SELECT m.digest, m.media_type FROM manifests m JOIN repositories r ON r.id = m.repository_id
+      WHERE r.name = ? ORDER BY m.created_at, m.digest`).all(repository) as Row[];
+    return rows.map((row) => ({ digest: row.digest as string, mediaType: row.media_type as string }));
+  }
+
   async missingManifests(repository: string, digests: readonly string[]): Promise<string[]> {
     const id = this.#repositoryId(repository);
     if (id === undefined) return [...digests];
@@ -148,6 +154,15 @@ export class SqliteMetadataStore implements MetadataStore {
       artifactType: (row.artifact_type as string | null) ?? undefined,
       annotations: row.annotations ? JSON.parse(row.annotations as string) as Record<string, string> : undefined,
     }));
+  }
+
+  async namespaceUsage(namespace: string): Promise<{ storageBytes: number; artifacts: number }> {
+    const inNamespace = '(r.name = ?1 OR substr(r.name, 1, length(?1) + 1) = ?1 || \'/\')';
+    const blobs = this.#sql(`SELECT COALESCE(SUM(size), 0) AS bytes FROM (SELECT DISTINCT b.digest, b.size FROM repository_blobs rb
+      JOIN repositories r ON r.id = rb.repository_id JOIN blobs b ON b.digest = rb.digest WHERE ${inNamespace})`).get(namespace) as Row;
+    const manifests = this.#sql(`SELECT COALESCE(SUM(m.size), 0) AS bytes, COUNT(*) AS n FROM manifests m
+      JOIN repositories r ON r.id = m.repository_id WHERE ${inNamespace}`).get(namespace) as Row;
+    return { storageBytes: Number(blobs.bytes) + Number(manifests.bytes), artifacts: Number(manifests.n) };
   }
 
   async createUpload(id: string, repository: string): Promise<void> {

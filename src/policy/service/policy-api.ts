@@ -1,0 +1,140 @@
+/**
+ * The policy part of the management API (writes need an administrator when authentication is on):
+ *
+ *   GET            /api/v1/policies                  GET|PUT|DELETE /api/v1/policies/{name}
+ *   POST           /api/v1/policy-simulations        (body: a policy definition; nothing is stored)
+ *   GET            /api/v1/decisions?point=&allowed=&repository=&policy=&limit=
+ *   GET            /api/v1/quarantine
+ *   GET|PUT        /api/v1/namespaces/{ns}/settings  (labels, quota, budget: facts policies read)
+ */
+import { registryError } from '../../distribution/errors.ts';
+import { readBody, sendEmpty, sendJson, type RequestContext } from '../../distribution/http.ts';
+import { ENFORCEMENT_POINTS, type EnforcementPoint, type NamespaceSettings, type PolicyStore } from './policy-store.ts';
+import { PolicyDefinitionError, validatePolicyDefinition } from './policy-definition.ts';
+import type { SimulationReport } from './simulation.ts';
+
+const MAX_POLICY_BODY = 4 * 1024 * 1024;
+
+export interface PolicyApiHooks {
+  simulate(definition: ReturnType<typeof validatePolicyDefinition>): Promise<SimulationReport>;
+  /** Called after every change, so this process applies it at once. */
+  changed(): Promise<void>;
+}
+
+export class PolicyApi {
+  readonly #store: PolicyStore;
+  readonly #hooks: PolicyApiHooks;
+
+  constructor(store: PolicyStore, hooks: PolicyApiHooks) {
+    this.#store = store;
+    this.#hooks = hooks;
+  }
+
+  async handle(ctx: RequestContext): Promise<boolean> {
+    try {
+      return await this.#route(ctx);
+    } catch (error) {
+      if (error instanceof PolicyDefinitionError) throw registryError('BAD_REQUEST', { message: error.message });
+      throw error;
+    }
+  }
+
+  async #route(ctx: RequestContext): Promise<boolean> {
+    const { method, path } = ctx;
+    if (path === '/api/v1/policies' && method === 'GET') {
+      sendJson(ctx.res, 200, await this.#store.listPolicies());
+      return true;
+    }
+    const policy = /^\/api\/v1\/policies\/([^/]+)$/.exec(path);
+    if (policy) {
+      const name = decodeURIComponent(policy[1]!);
+      if (method === 'GET') {
+        const stored = await this.#store.getPolicy(name);
+        if (!stored) throw registryError('NOT_FOUND', { message: `no policy ${name}` });
+        sendJson(ctx.res, 200, stored);
+      } else if (method === 'PUT') {
+        const definition = validatePolicyDefinition({ ...(await jsonBody(ctx)), name });
+        const stored = await this.#store.putPolicy(definition);
+        await this.#hooks.changed();
+        sendJson(ctx.res, 201, { name: stored.name, version: stored.version, revision: stored.revision });
+      } else if (method === 'DELETE') {
+        if (!(await this.#store.deletePolicy(name))) throw registryError('NOT_FOUND', { message: `no policy ${name}` });
+        await this.#hooks.changed();
+        sendEmpty(ctx.res, 204);
+      } else {
+        return false;
+      }
+      return true;
+    }
+    if (path === '/api/v1/policy-simulations' && method === 'POST') {
+      sendJson(ctx.res, 200, await this.#hooks.simulate(validatePolicyDefinition(await jsonBody(ctx))));
+      return true;
+    }
+    if (path === '/api/v1/decisions' && method === 'GET') {
+      sendJson(ctx.res, 200, await this.#store.listDecisions(decisionFilter(ctx.query)));
+      return true;
+    }
+    if (path === '/api/v1/quarantine' && method === 'GET') {
+      sendJson(ctx.res, 200, await this.#store.listQuarantined());
+      return true;
+    }
+    const settings = /^\/api\/v1\/namespaces\/([^/]+)\/settings$/.exec(path);
+    if (settings) {
+      const namespace = decodeURIComponent(settings[1]!);
+      if (method === 'GET') sendJson(ctx.res, 200, (await this.#store.getNamespaceSettings(namespace)) ?? { labels: {} });
+      else if (method === 'PUT') {
+        await this.#store.putNamespaceSettings(namespace, validateNamespaceSettings(await jsonBody(ctx)));
+        await this.#hooks.changed();
+        sendEmpty(ctx.res, 204);
+      } else return false;
+      return true;
+    }
+    return false;
+  }
+}
+
+export function decisionFilter(query: URLSearchParams) {
+  const point = query.get('point') ?? undefined;
+  if (point !== undefined && !(ENFORCEMENT_POINTS as readonly string[]).includes(point)) throw new PolicyDefinitionError(`unknown point "${point}"`);
+  const allowed = query.get('allowed');
+  return {
+    limit: Math.min(Math.max(Number(query.get('limit') ?? 100) || 100, 1), 1000),
+    point: point as EnforcementPoint | undefined,
+    allowed: allowed === null ? undefined : allowed === 'true',
+    repository: query.get('repository') ?? undefined,
+    policy: query.get('policy') ?? undefined,
+  };
+}
+
+export function validateNamespaceSettings(input: unknown): NamespaceSettings {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new PolicyDefinitionError('settings must be an object');
+  const body = input as Record<string, unknown>;
+  const labels = body.labels ?? {};
+  if (typeof labels !== 'object' || labels === null || Array.isArray(labels) || !Object.values(labels).every((v) => typeof v === 'string')) {
+    throw new PolicyDefinitionError('labels must be an object of strings');
+  }
+  const number = (key: string) => {
+    const value = body[key];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new PolicyDefinitionError(`${key} must be a non-negative number`);
+    return value;
+  };
+  const currency = body.currency;
+  if (currency !== undefined && (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency))) throw new PolicyDefinitionError('currency must be an ISO 4217 code like EUR');
+  return {
+    labels: labels as Record<string, string>,
+    quotaBytes: number('quotaBytes'), monthlyBudget: number('monthlyBudget'), pricePerGiBMonth: number('pricePerGiBMonth'),
+    currency: currency as string | undefined,
+  };
+}
+
+async function jsonBody(ctx: RequestContext): Promise<Record<string, unknown>> {
+  const bytes = await readBody(ctx.req, MAX_POLICY_BODY);
+  try {
+    const value = JSON.parse(bytes.toString('utf8'));
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value;
+  } catch {
+    // reported below
+  }
+  throw new PolicyDefinitionError('the body must be a JSON object');
+}

@@ -1,0 +1,82 @@
+/**
+ * The policy service as a registry extension: gates manifest pushes and pulls, answers the policy
+ * API (and, through the admission module, Kubernetes admission reviews), and re-evaluates
+ * quarantined artifacts when something is attached to them.
+ */
+import { join } from 'node:path';
+import type { RegistryEvent } from '../../distribution/events.ts';
+import type { Extension, RunningExtension } from '../../server/extension.ts';
+import { PolicyApi } from './policy-api.ts';
+import { PolicyEngine, type EngineSettings } from './policy-engine.ts';
+import type { TrustSource } from './policy-input.ts';
+import { PolicyService } from './policy-service.ts';
+import { simulatePolicy } from './simulation.ts';
+import { SqlitePolicyStore } from './sqlite-policy-store.ts';
+
+export interface RunningPolicy extends RunningExtension {
+  readonly service: PolicyService;
+}
+
+/** What the supply-chain extension offers this one, when it runs. */
+interface SupplyChainLike extends RunningExtension {
+  readonly service: { trustDocument(repository: string, digest: string): Promise<Buffer | undefined> };
+  idle(): Promise<void>;
+}
+
+const COSIGN_TAG = /^sha256-([a-f0-9]{64})\.(sig|att|sbom)$/;
+
+export function policyDatabasePath(dataDir: string): string {
+  return join(dataDir, 'policy.db');
+}
+
+export function engineSettings(config: { policy: { failureMode: 'closed' | 'open'; timeoutMs: number } }): EngineSettings {
+  return { failureMode: config.policy.failureMode, timeoutMs: config.policy.timeoutMs, refreshIntervalMs: 1000 };
+}
+
+export const policyExtension = {
+  name: 'policy',
+  async start({ config, registry, logger, running }) {
+    const store = new SqlitePolicyStore(policyDatabasePath(config.data));
+    await store.migrate();
+    const supplyChain = running.get('supplychain') as SupplyChainLike | undefined;
+    const trust: TrustSource | undefined = supplyChain && {
+      async trustOf(repository, digest) {
+        const document = await supplyChain.service.trustDocument(repository, digest);
+        return document && JSON.parse(document.toString('utf8'));
+      },
+    };
+    const settings = engineSettings(config);
+    const engine = new PolicyEngine(store, settings);
+    const service = new PolicyService(store, engine, registry, trust, logger);
+    await service.start();
+    const api = new PolicyApi(store, {
+      simulate: (definition) => simulatePolicy(definition, registry, store, trust, settings),
+      changed: () => engine.refresh(true),
+    });
+    const unsubscribe = registry.events.subscribe(async (event) => {
+      const subject = attachedTo(event);
+      if (!subject) return;
+      // The supply chain indexes the attachment first; then its subject's trust has changed.
+      await supplyChain?.idle();
+      service.forgetPullDecisions(subject.repository, subject.digest);
+      await service.reevaluateQuarantine(subject.repository, subject.digest);
+    });
+    return {
+      service,
+      gates: service.gates,
+      handle: (ctx) => api.handle(ctx),
+      async close() {
+        unsubscribe();
+        await store.close();
+      },
+    } satisfies RunningPolicy;
+  },
+} satisfies Extension;
+
+/** The artifact a pushed signature, attestation or SBOM is about (referrers or cosign's tag scheme). */
+function attachedTo(event: RegistryEvent): { repository: string; digest: string } | undefined {
+  if (event.kind !== 'manifest-pushed') return undefined;
+  if (event.subject) return { repository: event.repository, digest: event.subject };
+  const tag = event.tag && COSIGN_TAG.exec(event.tag);
+  return tag ? { repository: event.repository, digest: `sha256:${tag[1]}` } : undefined;
+}

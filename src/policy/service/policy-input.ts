@@ -1,0 +1,127 @@
+/**
+ * Builds the input document of docs/policy-input.md from what the registry knows: the manifest
+ * and its image config, the supply-chain trust document, the requester, the namespace's facts.
+ */
+import { parseManifest } from '../../content/manifest.ts';
+import { namespaceOf } from '../../auth/access.ts';
+import type { Requester } from '../../distribution/http.ts';
+import type { RegistryDeps } from '../../distribution/registry-deps.ts';
+import type { EnforcementPoint, PolicyStore } from './policy-store.ts';
+
+/** The supply-chain answer for a digest (signatures, attestations, SBOM, vulnerabilities). */
+export interface TrustSource {
+  trustOf(repository: string, digest: string): Promise<Record<string, unknown> | undefined>;
+}
+
+export const NO_TRUST = { signatures: [], attestations: [], sbom: null, vulnerabilities: null };
+
+/** Image configs larger than this are not read for labels (they are never that large in practice). */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+const GIB = 1024 ** 3;
+
+export interface ManifestFacts {
+  readonly repository: string;
+  readonly reference: string;
+  readonly digest: string;
+  readonly content: Uint8Array;
+  readonly contentType: string;
+  readonly pushedAt: Date;
+}
+
+export async function artifactFacts(registry: RegistryDeps, facts: ManifestFacts): Promise<Record<string, unknown>> {
+  const parsed = parseManifest(facts.content, facts.contentType);
+  if (!parsed.ok) throw new Error(`stored manifest ${facts.digest} does not parse: ${parsed.reason}`);
+  const manifest = parsed.manifest;
+  const [config, ...layers] = manifest.blobs;
+  const image = config && manifest.manifests.length === 0 ? await readImageConfig(registry, config.digest, config.size) : undefined;
+  const children = manifest.manifests.map((child) => ({ ...descriptor(child), platform: child.platform ?? null }));
+  const referencedBytes = [...manifest.blobs, ...manifest.manifests].reduce((sum, descriptor) => sum + descriptor.size, 0);
+  return {
+    repository: facts.repository,
+    namespace: namespaceOf(facts.repository),
+    reference: facts.reference,
+    tag: facts.reference.includes(':') ? null : facts.reference,
+    digest: facts.digest,
+    mediaType: manifest.mediaType,
+    artifactType: manifest.artifactType ?? null,
+    size: facts.content.byteLength,
+    totalSize: facts.content.byteLength + referencedBytes,
+    annotations: manifest.annotations ?? {},
+    labels: image?.labels ?? {},
+    config: config && manifest.manifests.length === 0 ? descriptor(config) : null,
+    layers: manifest.manifests.length === 0 ? layers.map(descriptor) : [],
+    manifests: children,
+    subject: manifest.subject?.digest ?? null,
+    platform: image?.platform ?? null,
+    created: image?.created ?? null,
+    pushedAt: facts.pushedAt.toISOString(),
+  };
+}
+
+export async function namespaceFacts(registry: RegistryDeps, store: PolicyStore, namespace: string): Promise<Record<string, unknown>> {
+  const [settings, usage] = await Promise.all([store.getNamespaceSettings(namespace), registry.metadata.namespaceUsage(namespace)]);
+  const price = settings?.pricePerGiBMonth;
+  return {
+    name: namespace,
+    labels: settings?.labels ?? {},
+    usage,
+    quota: settings?.quotaBytes === undefined ? null : { storageBytes: settings.quotaBytes },
+    budget: settings?.monthlyBudget === undefined ? null : {
+      monthlyStorageCost: settings.monthlyBudget,
+      currency: settings.currency ?? 'USD',
+      pricePerGiBMonth: price ?? null,
+      projectedMonthlyStorageCost: price === undefined ? null : (usage.storageBytes / GIB) * price,
+    },
+  };
+}
+
+export function requesterFacts(requester: Requester, address: string | undefined): Record<string, unknown> {
+  return { subject: requester.subject, kind: requester.kind, claims: requester.claims ?? {}, address: address ?? null };
+}
+
+export function policyInput(point: EnforcementPoint, parts: {
+  artifact: Record<string, unknown> | null;
+  trust: Record<string, unknown> | undefined;
+  requester: Record<string, unknown>;
+  namespace: Record<string, unknown> | null;
+  admission?: Record<string, unknown>;
+}, now = new Date()): Record<string, unknown> {
+  return {
+    point,
+    now: now.toISOString(),
+    artifact: parts.artifact,
+    trust: parts.trust ?? NO_TRUST,
+    requester: parts.requester,
+    namespace: parts.namespace,
+    ...(parts.admission ? { admission: parts.admission } : {}),
+  };
+}
+
+async function readImageConfig(registry: RegistryDeps, digest: string, size: number) {
+  if (size > MAX_CONFIG_BYTES) return undefined;
+  const stream = await registry.blobs.open(digest);
+  if (!stream) return undefined;
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return undefined; // an artifact's config need not be JSON
+  }
+  if (typeof config !== 'object' || config === null) return undefined;
+  const inner = (config.config ?? {}) as Record<string, unknown>;
+  return {
+    labels: isStringMap(inner.Labels) ? inner.Labels : {},
+    platform: typeof config.os === 'string' ? { os: config.os, architecture: config.architecture ?? null, ...(config.variant ? { variant: config.variant } : {}) } : null,
+    created: typeof config.created === 'string' ? config.created : null,
+  };
+}
+
+function descriptor(value: { mediaType: string; digest: string; size: number }) {
+  return { mediaType: value.mediaType, digest: value.digest, size: value.size };
+}
+
+function isStringMap(value: unknown): value is Record<string, string> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string');
+}

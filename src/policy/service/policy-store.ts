@@ -1,0 +1,91 @@
+/**
+ * Policies as managed, versioned objects, the decision log, quarantined artifacts and the
+ * namespace facts that policies read (labels, quota, budget).
+ */
+export const ENFORCEMENT_POINTS = ['push', 'pull', 'admission'] as const;
+export type EnforcementPoint = (typeof ENFORCEMENT_POINTS)[number];
+export type PolicyMode = 'enforce' | 'audit';
+
+/** Where a policy applies. Each list holds glob patterns (`*` = any run of characters); empty = everywhere. */
+export interface PolicyBinding {
+  readonly points: readonly EnforcementPoint[];
+  readonly namespaces: readonly string[];
+  readonly repositories: readonly string[];
+  readonly artifactTypes: readonly string[];
+}
+
+export interface PolicyDefinition {
+  readonly name: string;
+  /** Rego package holding `deny` / `quarantine`, e.g. `wharf.policies.no_latest`. */
+  readonly package: string;
+  readonly modules: readonly { readonly file: string; readonly source: string }[];
+  /** Data documents, merged under `data` (e.g. `{"wharf": {"params": {...}}}`). */
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly binding: PolicyBinding;
+  readonly mode: PolicyMode;
+  readonly description?: string;
+  /** Where it came from, e.g. `oci:team-a/policies@sha256:…` or `cli`. */
+  readonly origin?: string;
+}
+
+export interface StoredPolicy extends PolicyDefinition {
+  readonly version: number;
+  /** sha256 of the content: the bundle revision in decision logs. */
+  readonly revision: string;
+  readonly updatedAt: Date;
+}
+
+export interface Violation {
+  readonly msg: string;
+  readonly code?: string;
+  readonly details?: unknown;
+}
+
+export interface DecisionRecord {
+  readonly id: string;
+  readonly time: Date;
+  readonly point: EnforcementPoint;
+  readonly repository?: string;
+  readonly digest?: string;
+  readonly requester: string;
+  readonly allowed: boolean;
+  /** `name@version:revision` of every policy evaluated. */
+  readonly policies: readonly string[];
+  /** Query paths evaluated, e.g. `data.wharf.policies.no_latest.deny`. */
+  readonly paths: readonly string[];
+  readonly inputHash: string;
+  readonly result: { readonly violations: readonly (Violation & { policy: string; mode: PolicyMode })[]; readonly quarantine: readonly (Violation & { policy: string })[]; readonly errors: readonly string[] };
+  readonly durationMs: number;
+}
+
+export interface NamespaceSettings {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly quotaBytes?: number;
+  readonly monthlyBudget?: number;
+  readonly currency?: string;
+  readonly pricePerGiBMonth?: number;
+}
+
+export interface PolicyStore {
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Stores a new version of a policy (version 1 when new). */
+  putPolicy(definition: PolicyDefinition): Promise<StoredPolicy>;
+  getPolicy(name: string): Promise<StoredPolicy | undefined>;
+  listPolicies(): Promise<StoredPolicy[]>;
+  deletePolicy(name: string): Promise<boolean>;
+  /** Grows with every change to policies or namespace settings: what caches compare against. */
+  generation(): Promise<number>;
+
+  appendDecision(record: DecisionRecord): Promise<void>;
+  listDecisions(filter: { limit: number; point?: EnforcementPoint; allowed?: boolean; repository?: string; policy?: string }): Promise<DecisionRecord[]>;
+
+  setQuarantine(repository: string, digest: string, reasons: readonly Violation[]): Promise<void>;
+  clearQuarantine(repository: string, digest: string): Promise<void>;
+  getQuarantine(repository: string, digest: string): Promise<{ reasons: Violation[]; since: Date } | undefined>;
+  listQuarantined(): Promise<{ repository: string; digest: string; reasons: Violation[]; since: Date }[]>;
+
+  getNamespaceSettings(namespace: string): Promise<NamespaceSettings | undefined>;
+  putNamespaceSettings(namespace: string, settings: NamespaceSettings): Promise<void>;
+}
