@@ -2,6 +2,7 @@
  * The policy part of the management API (writes need an administrator when authentication is on):
  *
  *   GET            /api/v1/policies                  GET|PUT|DELETE /api/v1/policies/{name}
+ *                  (PUT with `ociReference` instead of `modules`: an OPA bundle stored in Wharf)
  *   POST           /api/v1/policy-simulations        (body: a policy definition; nothing is stored)
  *   GET            /api/v1/decisions?point=&allowed=&repository=&policy=&limit=
  *   GET            /api/v1/quarantine
@@ -12,6 +13,7 @@ import { readBody, sendEmpty, sendJson, type RequestContext } from '../../distri
 import { ENFORCEMENT_POINTS, type EnforcementPoint, type NamespaceSettings, type PolicyStore } from './policy-store.ts';
 import { PolicyDefinitionError, validatePolicyDefinition } from './policy-definition.ts';
 import type { SimulationReport } from './simulation.ts';
+import { BundleError, type Bundle } from './opa-bundle.ts';
 
 const MAX_POLICY_BODY = 4 * 1024 * 1024;
 
@@ -19,6 +21,8 @@ export interface PolicyApiHooks {
   simulate(definition: ReturnType<typeof validatePolicyDefinition>): Promise<SimulationReport>;
   /** Called after every change, so this process applies it at once. */
   changed(): Promise<void>;
+  /** Reads an OPA bundle stored in this registry (`repository:tag` or `repository@digest`). */
+  loadBundle(reference: string): Promise<Bundle & { origin: string }>;
 }
 
 export class PolicyApi {
@@ -34,7 +38,7 @@ export class PolicyApi {
     try {
       return await this.#route(ctx);
     } catch (error) {
-      if (error instanceof PolicyDefinitionError) throw registryError('BAD_REQUEST', { message: error.message });
+      if (error instanceof PolicyDefinitionError || error instanceof BundleError) throw registryError('BAD_REQUEST', { message: error.message });
       throw error;
     }
   }
@@ -53,7 +57,7 @@ export class PolicyApi {
         if (!stored) throw registryError('NOT_FOUND', { message: `no policy ${name}` });
         sendJson(ctx.res, 200, stored);
       } else if (method === 'PUT') {
-        const definition = validatePolicyDefinition({ ...(await jsonBody(ctx)), name });
+        const definition = validatePolicyDefinition({ ...(await this.#withBundle(await jsonBody(ctx))), name });
         const stored = await this.#store.putPolicy(definition);
         await this.#hooks.changed();
         sendJson(ctx.res, 201, { name: stored.name, version: stored.version, revision: stored.revision });
@@ -67,7 +71,7 @@ export class PolicyApi {
       return true;
     }
     if (path === '/api/v1/policy-simulations' && method === 'POST') {
-      sendJson(ctx.res, 200, await this.#hooks.simulate(validatePolicyDefinition(await jsonBody(ctx))));
+      sendJson(ctx.res, 200, await this.#hooks.simulate(validatePolicyDefinition(await this.#withBundle(await jsonBody(ctx)))));
       return true;
     }
     if (path === '/api/v1/decisions' && method === 'GET') {
@@ -90,6 +94,16 @@ export class PolicyApi {
       return true;
     }
     return false;
+  }
+
+  /** A body naming `ociReference` gets the bundle's modules and data (its own `data` wins). */
+  async #withBundle(body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    if (body.ociReference === undefined) return body;
+    if (typeof body.ociReference !== 'string') throw new PolicyDefinitionError('ociReference must be a string');
+    if (body.modules !== undefined) throw new PolicyDefinitionError('give either modules or ociReference, not both');
+    const bundle = await this.#hooks.loadBundle(body.ociReference);
+    const data = typeof body.data === 'object' && body.data !== null ? body.data : {};
+    return { ...body, modules: bundle.modules, data: { ...bundle.data, ...data }, origin: bundle.origin };
   }
 }
 

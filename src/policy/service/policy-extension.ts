@@ -11,6 +11,7 @@ import { PolicyEngine, type EngineSettings } from './policy-engine.ts';
 import type { TrustSource } from './policy-input.ts';
 import { PolicyService } from './policy-service.ts';
 import { simulatePolicy } from './simulation.ts';
+import { loadBundleFromRegistry } from './bundle-source.ts';
 import { SqlitePolicyStore } from './sqlite-policy-store.ts';
 
 export interface RunningPolicy extends RunningExtension {
@@ -52,6 +53,7 @@ export const policyExtension = {
     const api = new PolicyApi(store, {
       simulate: (definition) => simulatePolicy(definition, registry, store, trust, settings),
       changed: () => engine.refresh(true),
+      loadBundle: (reference) => loadBundleFromRegistry(registry, reference),
     });
     const unsubscribe = registry.events.subscribe(async (event) => {
       const subject = attachedTo(event);
