@@ -20,6 +20,7 @@ import { SqliteIdentityStore } from '../auth/sqlite-identity-store.ts';
 import { TokenKeys } from '../auth/token-keys.ts';
 import { ConfigError, loadConfig } from '../config/config.ts';
 import { readSecret } from './prompt.ts';
+import { printRows } from './table.ts';
 
 type Parsed = { positionals: string[]; values: Record<string, string | boolean | string[] | undefined> };
 type Action = (admin: IdentityAdmin, store: IdentityStore, args: Parsed) => Promise<void>;
@@ -167,14 +168,5 @@ function rulesFromFile(path: string | undefined) {
 }
 
 function print(values: Parsed['values'], rows: Record<string, unknown>[]): void {
-  if (values.json) {
-    console.log(JSON.stringify(rows, null, 2));
-    return;
-  }
-  if (rows.length === 0) return console.log('(none)');
-  const columns = Object.keys(rows[0]!);
-  const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => String(row[column] ?? '').length)));
-  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
-  console.log(line(columns.map((c) => c.toUpperCase())));
-  for (const row of rows) console.log(line(columns.map((c) => String(row[c] ?? ''))));
+  printRows(rows, values.json === true);
 }

@@ -6,7 +6,8 @@ const USAGE = `Usage: wharf <command> [options]
 
 Commands:
   serve     serve the registry (default settings: 127.0.0.1:5000, ./wharf-data)
-  policy    evaluate, test and check Rego policies (eval, test, check)
+  policy    eval|test|check Rego policies; push|list|rm|decisions|simulate|quarantine enforced ones
+  namespace set|show the labels, quota and budget of a namespace (facts policies read)
   user      add|passwd|admin|rm|list users
   team      create|rm|list|add|remove teams and their members
   member    set|rm|list roles of users and teams in namespaces
@@ -21,7 +22,12 @@ type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./serve.ts')).serveCommand,
-  policy: async () => (await import('./policy.ts')).runPolicyCommand,
+  policy: async () => async (argv: string[]) => {
+    const admin = await import('./policy-admin.ts');
+    if (argv[0] !== undefined && admin.POLICY_ADMIN_COMMANDS.has(argv[0])) return admin.policyAdminCommand('policy', argv);
+    return (await import('./policy.ts')).runPolicyCommand(argv);
+  },
+  namespace: async () => async (argv: string[]) => (await import('./policy-admin.ts')).policyAdminCommand('namespace', argv),
   ...Object.fromEntries(['user', 'team', 'member', 'robot', 'issuer', 'token'].map((group) => [
     group, async () => { const { identityCommand } = await import('./identity.ts'); return (argv: string[]) => identityCommand(group, argv); },
   ])),
