@@ -12,6 +12,7 @@ import type { TrustSource } from './policy-input.ts';
 import { PolicyService } from './policy-service.ts';
 import { simulatePolicy } from './simulation.ts';
 import { loadBundleFromRegistry } from './bundle-source.ts';
+import { handleAdmission, type AdmissionDeps } from '../../admission/webhook.ts';
 import { SqlitePolicyStore } from './sqlite-policy-store.ts';
 
 export interface RunningPolicy extends RunningExtension {
@@ -55,6 +56,14 @@ export const policyExtension = {
       changed: () => engine.refresh(true),
       loadBundle: (reference) => loadBundleFromRegistry(registry, reference),
     });
+    const admission: AdmissionDeps = {
+      registry, policies: service, store, trust,
+      settings: {
+        registryHosts: config.admission.registryHosts.split(',').map((host) => host.trim()).filter((host) => host !== ''),
+        timeoutMs: config.admission.timeoutMs,
+        failurePolicy: config.admission.failurePolicy,
+      },
+    };
     const unsubscribe = registry.events.subscribe(async (event) => {
       const subject = attachedTo(event);
       if (!subject) return;
@@ -66,7 +75,7 @@ export const policyExtension = {
     return {
       service,
       gates: service.gates,
-      handle: (ctx) => api.handle(ctx),
+      handle: async (ctx) => (ctx.path.startsWith('/admission/') ? handleAdmission(ctx, admission) : api.handle(ctx)),
       async close() {
         unsubscribe();
         await store.close();
