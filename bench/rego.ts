@@ -12,6 +12,7 @@
  *
  * Options: --iterations N (default 5000 for a/b, 300 for c), --json (machine-readable output).
  */
+import { availableParallelism, loadavg } from 'node:os';
 import { compile, fromJS, type Value } from '../src/policy/rego/index.ts';
 
 interface Workload {
@@ -251,6 +252,9 @@ function main(argv: string[]): void {
     console.log(JSON.stringify(results, null, 2));
     return;
   }
+  const [load1] = loadavg();
+  // Wall-clock percentiles include time the process is descheduled: say how busy the machine was.
+  console.log(`node ${process.version}, ${availableParallelism()} cores, load average ${load1.toFixed(2)} (one evaluation at a time, one core)`);
   console.log('workload                              median µs     p99 µs    evals/s   target            met');
   for (const r of results) {
     console.log(`${r.name.padEnd(36)} ${r.medianMicros.toFixed(1).padStart(10)} ${r.p99Micros.toFixed(1).padStart(10)} ${r.evalsPerSecond.toFixed(0).padStart(10)}   ${r.target.padEnd(17)} ${r.met ? 'yes' : 'NO'}`);

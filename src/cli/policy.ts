@@ -69,7 +69,9 @@ export async function runPolicyCommand(argv: string[], io: PolicyIO = defaultIO)
       io.err(`wharf policy: ${(e as Error).message}\n${USAGE}`);
       return 2;
     }
-    throw e;
+    // Anything else (a document nested too deeply to convert, …): a message, not a stack trace.
+    io.err(`wharf policy: ${e instanceof RangeError ? 'input is too large or too deeply nested' : (e as Error).message ?? String(e)}`);
+    return 1;
   }
 }
 

@@ -20,7 +20,8 @@ export type Term =
   | { kind: 'setcompr'; term: Term; body: Body; loc: Location }
   | { kind: 'objectcompr'; key: Term; value: Term; body: Body; loc: Location }
   | CallTerm
-  | { kind: 'template'; parts: (string | Term)[]; loc: Location };
+  /** `$"…{expr}…"`; `multi[i]` marks a part that is an array comprehension of the expression's values. */
+  | { kind: 'template'; parts: (string | Term)[]; multi?: boolean[]; loc: Location };
 
 /** `head.path[0].path[1]…`; string path elements come from `.name` or `["name"]`. */
 export interface RefTerm {

@@ -10,6 +10,15 @@
  *
  * Compile once, evaluate many times: `prepare` parses and orders the query once, and each
  * `eval` only evaluates. Every evaluation is bounded by {@link EvalLimits}.
+ *
+ * Errors are {@link RegoError}s carrying OPA's codes: compile errors (`rego_parse_error`,
+ * `rego_unsafe_var_error`, `rego_recursion_error`, `rego_type_error`, `rego_compile_error`)
+ * from `compile`/`prepare`, run-time errors (`eval_conflict_error`, `eval_builtin_error`,
+ * `eval_type_error` with strict built-in errors, `eval_limit_error`, `eval_cancel_error`)
+ * from `eval`. Values are engine values (`fromJS`/`toJS` convert from and to JSON form).
+ *
+ * Left out by design: `http.send`, `net.lookup_ip_addr` (calls compile, and can be replaced
+ * with `with`), and the OPA runtime (`opa.runtime()` returns an empty object).
  */
 import type { Body, Expr, Module, Term } from './ast.ts';
 import { walkExpr } from './ast.ts';
@@ -20,7 +29,7 @@ import { Budget, EvalState, type EvalLimits } from './eval/state.ts';
 import { RegoError, RegoEvalError, type RegoErrorDetail } from './errors.ts';
 import { RObject, type Value } from './value.ts';
 import type { BuiltinContext } from './builtins/types.ts';
-import { listTests, runTest, type TestResult } from './testing.ts';
+import { listTests, runTest, type TestResult } from './eval/testing.ts';
 
 export { RegoError, RegoEvalError, type RegoErrorDetail };
 export type { EvalLimits, TestResult };
@@ -36,7 +45,7 @@ export interface CompileOptions {
   regoVersion?: 'v0' | 'v1';
   /** Enables the experimental `and`/`or` keywords (`import future.keywords.and`). */
   experimentalKeywords?: boolean;
-  /** Reserved for OPA's strict-mode compile checks. */
+  /** OPA's strict mode: unused imports and assignments, deprecated built-ins are errors. */
   strict?: boolean;
 }
 
@@ -65,6 +74,29 @@ export interface QueryResult {
   bindings: Record<string, Value>;
   /** Value of each top-level expression of the query, in source order. */
   expressions: ExpressionResult[];
+}
+
+/**
+ * The built-ins' view of one query evaluation. The clock is read and the cache created only
+ * when a built-in asks for them, so the common evaluation allocates neither.
+ */
+class QueryContext implements BuiltinContext {
+  readonly strict: boolean;
+  private now: bigint | undefined;
+  private map: Map<string, Value> | undefined;
+
+  constructor(now: bigint | undefined, strict: boolean) {
+    this.now = now;
+    this.strict = strict;
+  }
+
+  get nowNs(): bigint {
+    return (this.now ??= BigInt(Date.now()) * 1_000_000n);
+  }
+
+  get cache(): Map<string, Value> {
+    return (this.map ??= new Map());
+  }
 }
 
 /** A compiled policy: modules parsed, names resolved, bodies ordered. */
@@ -121,7 +153,7 @@ export class PreparedQuery {
   eval(options: EvalOptions = {}): QueryResult[] {
     const data = options.data instanceof RObject ? options.data : new RObject();
     const budget = new Budget(options.limits);
-    const ctx: BuiltinContext = { nowNs: options.now ?? BigInt(Date.now()) * 1_000_000n, cache: new Map(), strict: options.strictBuiltinErrors ?? false };
+    const ctx = new QueryContext(options.now, options.strictBuiltinErrors ?? false);
     const ev = new Evaluator({
       policy: this.policy, state: new EvalState(options.input, data), budget, builtinCtx: ctx, strict: ctx.strict, print: options.print,
     });

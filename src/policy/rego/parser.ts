@@ -6,7 +6,7 @@
 import type { Body, CallTerm, ElseClause, Expr, ExprNode, Import, Location, Module, RefTerm, Rule, RuleHead, Term, WithModifier } from './ast.ts';
 import { Lexer, type Token } from './lexer.ts';
 import { RegoError } from './errors.ts';
-import { attachAnnotations } from './annotations.ts';
+import { attachAnnotations } from './compiler/annotations.ts';
 
 export interface ParseOptions {
   regoVersion?: 'v0' | 'v1';
@@ -62,7 +62,7 @@ export class Parser {
   }
 
   /** The current token is the keyword-like identifier `name` (not the head of a ref like `if.x`). */
-  private isIdent(name: string, t: Token = this.tok): boolean {
+  isIdent(name: string, t: Token = this.tok): boolean {
     return t.type === 'ident' && t.value === name && !(t === this.tok && this.startsRef());
   }
 
@@ -114,6 +114,8 @@ export class Parser {
         rule.module = module;
         module.rules.push(rule);
       }
+      // Statements are separated by newlines: `p := 1 q := 2` is an error, as in OPA.
+      if (!this.atEnd() && !this.tok.newlineBefore && !this.isPunct(';')) this.fail(`unexpected ${describe(this.tok)} token`);
     }
     attachAnnotations(module, this.lexer.comments);
     return module;
@@ -178,6 +180,8 @@ export class Parser {
     if (this.isPunct('(') && !this.tok.spaceBefore) {
       this.next();
       head.args = this.parseTermList(')');
+      // `f() = 1` declares no parameters: OPA treats it as a constant rule named f.
+      if (head.args.length === 0) head.args = undefined;
     }
     if (this.isKeyword('contains')) {
       this.next();
@@ -299,7 +303,12 @@ export class Parser {
   }
 
   parseLiteral(): Expr {
-    if (this.keywords.has('and') || this.keywords.has('or')) return this.parseLogicOr();
+    if (this.keywords.has('and') || this.keywords.has('or')) {
+      // Trailing `with` modifiers apply to the whole and/or expression.
+      const expr = this.parseLogicOr();
+      this.parseWiths(expr);
+      return expr;
+    }
     return this.parseSimpleLiteral();
   }
 
@@ -344,7 +353,7 @@ export class Parser {
       }
       this.pos = save;
     }
-    return this.parseSimpleLiteral();
+    return this.parseSimpleLiteral(false);
   }
 
   private parseGroupBody(): Expr {
@@ -366,7 +375,7 @@ export class Parser {
     return t.type === 'eof' || t.newlineBefore || this.isPunct(';') || this.isPunct('}') || this.isPunct(')');
   }
 
-  private parseSimpleLiteral(): Expr {
+  private parseSimpleLiteral(allowWith = true): Expr {
     const start = this.tok;
     let negated = false;
     const refHead = this.isPunct('.', this.peek()) && !this.peek().spaceBefore;
@@ -385,11 +394,11 @@ export class Parser {
     }
     const node = this.parseExprNode();
     const expr: Expr = { kind: 'expr', negated, node, with: [], loc: start.loc };
-    this.parseWiths(expr);
+    if (allowWith) this.parseWiths(expr);
     return expr;
   }
 
-  private parseWiths(expr: Expr): void {
+  parseWiths(expr: Expr): void {
     while (this.isIdent('with')) {
       const loc = this.next().loc;
       const target = this.parseTermAtom();
@@ -419,13 +428,29 @@ export class Parser {
     }
     if (this.isPunct(':=')) {
       this.next();
-      return { type: 'assign', left, right: this.parseTermExpr() };
+      return { type: 'assign', left, right: this.parseMembershipRhs() };
     }
     if (this.isPunct('=')) {
       this.next();
-      return { type: 'unify', left, right: this.parseTermExpr() };
+      return { type: 'unify', left, right: this.parseMembershipRhs() };
     }
     return { type: 'term', term: left };
+  }
+
+  /** The right side of `:=`/`=`, which may be a `k, v in xs` membership test. */
+  private parseMembershipRhs(): Term {
+    const first = this.parseTermExpr();
+    if (!(this.isPunct(',') && this.keywords.has('in'))) return first;
+    this.next();
+    const value = this.parseTermRelation();
+    if (!this.isKeyword('in')) this.fail(`unexpected ${describe(this.tok)} token: expected in`);
+    const loc = this.next().loc;
+    let term: Term = call('internal.member_3', [first, value, this.parseTermRelation()], loc);
+    while (this.isKeyword('in')) {
+      const inLoc = this.next().loc;
+      term = call('internal.member_2', [term, this.parseTermRelation()], inLoc);
+    }
+    return term;
   }
 
   private parseSome(): Expr {
@@ -599,7 +624,7 @@ export class Parser {
       if (this.isPunct('.') && !t.spaceBefore) {
         this.next();
         const name = this.tok;
-        if (name.type !== 'ident' || name.spaceBefore) this.fail('unexpected . token: expected ident');
+        if (name.type !== 'ident' || name.spaceBefore) this.fail(`unexpected ${describe(name)} token: expected ident`);
         this.next();
         term = appendRef(term, { kind: 'string', value: name.value, loc: name.loc });
       } else if (this.isPunct('[') && !t.spaceBefore) {
@@ -711,6 +736,7 @@ export class Parser {
 
   private parseTemplate(t: Token): Term {
     const parts: (string | Term)[] = [];
+    let multi: boolean[] | undefined;
     for (const p of t.parts ?? []) {
       if ('text' in p) {
         parts.push(p.text);
@@ -718,10 +744,19 @@ export class Parser {
       }
       const sub = new Parser(p.source, this.file, { regoVersion: 'v1' }, p.loc);
       const term = sub.parseTermExpr();
+      if (sub.isIdent('with')) {
+        // `{x with input as y}`: collect the values of the modified expression in a
+        // comprehension; the template reads them as the part's values.
+        const name = `$tpl_${wildcardCounter++}`;
+        const out: Term = { kind: 'var', name, loc: term.loc };
+        const expr: Expr = { kind: 'expr', negated: false, node: { type: 'assign', left: out, right: term }, with: [], loc: term.loc };
+        sub.parseWiths(expr);
+        parts.push({ kind: 'arraycompr', term: out, body: [expr], loc: term.loc });
+        (multi ??= new Array(t.parts!.length).fill(false))[parts.length - 1] = true;
+      } else parts.push(term);
       if (sub.tok.type !== 'eof') sub.fail(`unexpected ${describe(sub.tok)} token in template expression`);
-      parts.push(term);
     }
-    return { kind: 'template', parts, loc: t.loc };
+    return multi ? { kind: 'template', parts, multi, loc: t.loc } : { kind: 'template', parts, loc: t.loc };
   }
 
   /** A ref made only of a var head, `.name` and `[term]` (packages, imports, rule heads). */
@@ -735,7 +770,7 @@ export class Parser {
       if (this.isPunct('.') && !this.tok.spaceBefore) {
         this.next();
         const name = this.tok;
-        if (name.type !== 'ident') this.fail('unexpected . token: expected ident');
+        if (name.type !== 'ident') this.fail(`unexpected ${describe(name)} token: expected ident`);
         this.next();
         ref = { ...ref, path: [...ref.path, { kind: 'string', value: name.value, loc: name.loc }] };
       } else if (this.isPunct('[') && !this.tok.spaceBefore) {

@@ -15,7 +15,7 @@ const ALL_KINDS: Kind[] = ['null', 'boolean', 'number', 'string', 'array', 'obje
 
 /** Built-ins OPA has that this engine leaves out; calls to them compile (and can be mocked). */
 const KNOWN_UNIMPLEMENTED = new Set(['http.send', 'net.lookup_ip_addr']);
-const SPECIAL = new Set(['print', 'walk', 'trace', 'rego.metadata.chain', 'rego.metadata.rule', 'opa.runtime']);
+const SPECIAL = new Set(['print', 'walk', 'trace', 'rego.metadata.chain', 'rego.metadata.rule', 'opa.runtime', 'rego.parse_module']);
 
 /** Top-level kinds a declared type admits (`any<string, array[x]>` → string, array). */
 export function kindsOf(type: string): Set<Kind> {

@@ -62,3 +62,19 @@ test('imports resolve to data and input paths', () => {
   assert.equal(q.eval({ input: fromJS({ user: 'alice' }) })[0].expressions[0].value, true);
   assert.equal(q.eval({ input: fromJS({ user: 'bob' }) }).length, 0);
 });
+
+test('strict mode reports unused imports, unused assignments and deprecated built-ins', () => {
+  const source = 'package c\nimport data.lib\nimport data.used\np {\n  x := 1\n  used.y == 2\n}\nq { any([true]) }';
+  assert.doesNotThrow(() => compile([{ file: 'c.rego', source }], { regoVersion: 'v0' }));
+  try {
+    compile([{ file: 'c.rego', source }], { strict: true, regoVersion: 'v0' });
+    assert.fail('expected strict errors');
+  } catch (e) {
+    assert.ok(e instanceof RegoError);
+    const messages = e.errors.map((d) => d.message);
+    assert.ok(messages.includes('import data.lib unused'), messages.join('; '));
+    assert.ok(messages.includes('assigned var x unused'), messages.join('; '));
+    assert.ok(messages.includes('deprecated built-in function calls in expression: any'), messages.join('; '));
+    assert.ok(!messages.some((m) => m.includes('data.used')));
+  }
+});

@@ -11,6 +11,7 @@ import { SafetyChecker } from './safety.ts';
 import { newNode, nodeAt, type CompiledClause, type CompiledRule, type RuleKind, type TreeNode } from './tree.ts';
 import { indexHintFor } from './index-hint.ts';
 import { checkCalls, checkRecursion } from './checks.ts';
+import { strictChecks } from './strict.ts';
 
 export interface CompileOptions {
   regoVersion?: 'v0' | 'v1';
@@ -30,7 +31,7 @@ const SPECIAL_ARITY: Record<string, number> = {
   'internal.print': 1, 'opa.runtime': 0,
 };
 
-export function compileModules(modules: Module[], _options: CompileOptions = {}): CompiledPolicy {
+export function compileModules(modules: Module[], options: CompileOptions = {}): CompiledPolicy {
   const root = newNode('data', []);
   const functionArity = new Map<string, number>();
   const ruleNames = collectRuleNames(modules);
@@ -62,6 +63,7 @@ export function compileModules(modules: Module[], _options: CompileOptions = {})
       } else node.rules.push(compiled);
     }
   }
+  if (options.strict) for (const m of modules) strictChecks(m, errors);
   if (errors.length === 0) {
     for (const rule of allRules(root)) {
       const terms = [...rule.keyPath, ...(rule.key ? [rule.key] : []), ...rule.clauses.map((c) => c.value)];
@@ -125,7 +127,8 @@ function compileRule(m: Module, rule: Rule, scope: ResolveScope, safety: SafetyC
   const r = (t: Term) => resolveTerm(t, scope, locals);
   const args = head.args?.map(r);
   const argVars = new Set<string>();
-  for (const a of args ?? []) walkTerm(a, (t) => void (t.kind === 'var' && argVars.add(t.name)));
+  // Template-string parameters are built after the body (see callWithDeferredParams).
+  for (const a of args ?? []) if (a.kind !== 'template') walkTerm(a, (t) => void (t.kind === 'var' && argVars.add(t.name)));
   const keyPath = rest.map(r);
   const key = head.key && r(head.key);
   const headTerms = [...keyPath, ...(key ? [key] : [])];
@@ -135,7 +138,8 @@ function compileRule(m: Module, rule: Rule, scope: ResolveScope, safety: SafetyC
     const resolved = resolveBody(body, scope, locals);
     const ordered = safety.orderBody(resolved, argVars, locals);
     checkHeadSafe([...headTerms, value], ordered.bound, safety, loc);
-    clauses.push({ value, body: ordered.body, loc });
+    // Comprehensions in the head run after the body: order their bodies with its bindings.
+    clauses.push({ value: safety.orderTerm(value, ordered.bound, locals), body: ordered.body, loc });
   };
   addClause(head.value ? r(head.value) : trueTerm, rule.body, rule.loc);
   for (const e of rule.elses) addClause(e.value ? r(e.value) : trueTerm, e.body, e.loc);
@@ -158,7 +162,14 @@ function ruleLocals(rule: Rule, rest: Term[], scope: ResolveScope): Set<string> 
   for (const b of bodies) for (const d of declaredVars(b)) locals.add(d);
   const candidates = new Set<string>();
   for (const b of bodies) for (const v of bodyVars(b)) candidates.add(v);
-  for (const t of [...rest, rule.head.key, rule.head.value]) if (t) walkTerm(t, (x) => void (x.kind === 'var' && candidates.add(x.name)));
+  for (const t of [...rest, rule.head.key, rule.head.value, ...rule.elses.map((e) => e.value)]) {
+    if (!t) continue;
+    walkTerm(t, (x) => {
+      if (x.kind === 'var') candidates.add(x.name);
+      // A comprehension's own vars are not the rule's.
+      if (x.kind === 'arraycompr' || x.kind === 'setcompr' || x.kind === 'objectcompr') return false;
+    });
+  }
   for (const v of candidates) if (!scope.ruleNames.has(v) && !scope.aliases.has(v) && v !== 'data' && v !== 'input') locals.add(v);
   return locals;
 }

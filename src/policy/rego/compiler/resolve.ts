@@ -134,6 +134,13 @@ export function bodyVars(body: Body): Set<string> {
 }
 
 export function exprVars(e: Expr, out: Set<string>): void {
+  const n = e.node;
+  // Braced groups, and/or operands and `every` bodies are scopes of their own.
+  if (n.type === 'group' || n.type === 'logic') return;
+  if (n.type === 'every') {
+    walkTerm(n.domain, (t) => void (t.kind === 'var' && out.add(t.name)));
+    return;
+  }
   walkExpr(e, (t) => {
     if (t.kind === 'var') out.add(t.name);
     if (t.kind === 'arraycompr' || t.kind === 'setcompr' || t.kind === 'objectcompr') return false;

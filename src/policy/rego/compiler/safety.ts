@@ -12,6 +12,9 @@ export type ArityOf = (name: string) => number | undefined;
 
 type Provides = Set<string> | null;
 
+/** The vars bound when each ordered expression runs; the evaluator compiles with it. */
+export const boundBefore = new WeakMap<Expr, ReadonlySet<string>>();
+
 export class SafetyChecker {
   private readonly arityOf: ArityOf;
   readonly errors: RegoErrorDetail[] = [];
@@ -33,6 +36,7 @@ export class SafetyChecker {
         const provides = this.exprProvides(remaining[i], current, innerScope);
         if (provides === null) continue;
         const expr = this.orderNested(remaining[i], current, innerScope);
+        boundBefore.set(expr, new Set(current));
         for (const v of provides) current.add(v);
         ordered.push(expr);
         remaining.splice(i, 1);

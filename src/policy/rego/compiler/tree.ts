@@ -66,10 +66,3 @@ export function nodeAt(root: TreeNode, path: string[], create: boolean): TreeNod
   }
   return node;
 }
-
-/** Whether the node or any descendant has rules. */
-export function hasRules(node: TreeNode): boolean {
-  if (node.rules.length || node.defaultRule) return true;
-  for (const c of node.children.values()) if (hasRules(c)) return true;
-  return false;
-}

@@ -4,7 +4,7 @@
  */
 import type { CallTerm, Term } from '../ast.ts';
 import { BUILTINS } from '../builtins/index.ts';
-import { BuiltinTypeError, type BuiltinDecl } from '../builtins/types.ts';
+import { BuiltinError, BuiltinTypeError, type BuiltinDecl } from '../builtins/types.ts';
 import { nodeAt, type TreeNode } from '../compiler/tree.ts';
 import { arityFor } from '../compiler/index.ts';
 import { RegoError, RegoEvalError } from '../errors.ts';
@@ -13,6 +13,7 @@ import { callFunction } from './docs.ts';
 import type { Env, Evaluator, VK } from './evaluator.ts';
 import { formatPrintValue } from './format.ts';
 import { metadataChain, metadataRule } from './metadata.ts';
+import { parseModuleBuiltin } from './parse-module.ts';
 
 /** What a call resolves to, computed once per call site. */
 export interface CallPlan {
@@ -25,7 +26,18 @@ export interface CallPlan {
 }
 
 const plans = new WeakMap<CallTerm, CallPlan>();
-const SPECIAL = new Set(['print', 'walk', 'trace', 'rego.metadata.rule', 'rego.metadata.chain', 'opa.runtime']);
+
+/**
+ * OPA built-ins that need the network: policies using them compile, and tests can replace
+ * them with `with`; called for real they fail like a built-in error (undefined unless strict).
+ */
+const UNSUPPORTED = new Map<string, BuiltinDecl>(['http.send', 'net.lookup_ip_addr'].map((name) => [name, {
+  name, args: ['any'], result: 'any',
+  fn: () => {
+    throw new BuiltinError('not supported by this engine (no network access from policies)');
+  },
+}]));
+const SPECIAL = new Set(['print', 'walk', 'trace', 'rego.metadata.rule', 'rego.metadata.chain', 'opa.runtime', 'rego.parse_module']);
 
 export function planFor(ev: Evaluator, call: CallTerm): CallPlan {
   let plan = plans.get(call);
@@ -39,7 +51,7 @@ export function planFor(ev: Evaluator, call: CallTerm): CallPlan {
     const node = nodeAt(ev.policy.root, name.split('.').slice(1), false);
     plan = node?.isFunction ? { kind: 'function', hasOutput, inputs, arity, node } : { kind: 'missing', hasOutput, inputs, arity };
   } else {
-    const decl = BUILTINS.get(name);
+    const decl = BUILTINS.get(name) ?? UNSUPPORTED.get(name);
     plan = decl ? { kind: 'builtin', hasOutput, inputs, arity, decl } : { kind: 'missing', hasOutput, inputs, arity };
   }
   plans.set(call, plan);
@@ -50,7 +62,7 @@ export function planFor(ev: Evaluator, call: CallTerm): CallPlan {
  * Evaluates a call. `k` receives the call's value; with an extra output argument
  * (`count(x, n)`) the value is unified with that argument and `k` receives `true`.
  */
-export function evalCall(ev: Evaluator, call: CallTerm, env: Env, k: VK, exprLevel: boolean): boolean {
+export function evalCall(ev: Evaluator, call: CallTerm, env: Env, k: VK): boolean {
   if (ev.state.mocks.size) {
     const mock = ev.state.mocks.get(call.name);
     if (mock) {
@@ -133,6 +145,11 @@ function evalSpecial(ev: Evaluator, call: CallTerm, inputs: Term[], env: Env, k:
       return ev.evalTerms(inputs, 0, [], env, () => finish(true));
     case 'rego.metadata.rule':
       return finish(metadataRule(ev));
+    case 'rego.parse_module':
+      return ev.evalTerms(inputs, 0, [], env, ([file, source]) => {
+        const decl: BuiltinDecl = { name: call.name, args: ['string', 'string'], result: 'object', fn: () => parseModuleBuiltin(file, source) };
+        return callBuiltin(ev, decl, [], call, finish);
+      });
     case 'opa.runtime':
       // No OPA runtime here: like `opa eval` without configuration, an empty object.
       return finish(new RObject());
@@ -143,6 +160,7 @@ function evalSpecial(ev: Evaluator, call: CallTerm, inputs: Term[], env: Env, k:
 
 function withoutMocks(ev: Evaluator, f: () => boolean): boolean {
   const mocks = ev.state.mocks;
+  if (mocks.size === 0) return f();
   const saved = [...mocks];
   mocks.clear();
   try {

@@ -9,7 +9,7 @@ import type { CallTerm, Term } from '../ast.ts';
 import { RNumber, RObject, RSet, type Value } from '../value.ts';
 import type { Evaluator, Env } from './evaluator.ts';
 import { lookup } from './evaluator.ts';
-import { baseAt, callFunction, dataStart, fullDoc, nodeValue } from './docs.ts';
+import { baseAt, baseKey, callFunction, dataStart, fullDoc, nodeValue } from './docs.ts';
 import { callBuiltinValue, planFor } from './calls.ts';
 
 export const CPS = Symbol('cps');
@@ -90,7 +90,7 @@ function directRef(ev: Evaluator, t: Term & { kind: 'ref' }, env: Env): Direct {
   return navigateDirect(ev, value, t.path, i, env);
 }
 
-function navigateDirect(ev: Evaluator, start: Value | undefined, path: Term[], from: number, env: Env): Direct {
+function navigateDirect(ev: Evaluator, start: Value | undefined, path: Term[], from: number, env: Env, base = false): Direct {
   let value = start;
   for (let i = from; i < path.length && value !== undefined; i++) {
     const p = path[i];
@@ -101,7 +101,7 @@ function navigateDirect(ev: Evaluator, start: Value | undefined, path: Term[], f
     const key = evalDirect(ev, p, env);
     if (key === CPS) return CPS;
     if (key === undefined) return undefined;
-    value = lookup(value, key);
+    value = lookup(value, base && value instanceof RObject ? baseKey(key) : key);
   }
   return value;
 }
@@ -120,7 +120,7 @@ function directData(ev: Evaluator, path: Term[], env: Env): Direct {
     if (key === CPS || key === undefined) return key;
     if (typeof key !== 'string') return CPS;
     const child = node.children.get(key);
-    if (!child) return navigateDirect(ev, baseAt(ev, [...node.path, key]), path, i + 1, env);
+    if (!child) return navigateDirect(ev, baseAt(ev, [...node.path, key]), path, i + 1, env, true);
     node = child;
     i++;
   }

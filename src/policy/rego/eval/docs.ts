@@ -9,6 +9,9 @@ import { RNumber, RObject, RSet, equal, type Value } from '../value.ts';
 import { RegoEvalError } from '../errors.ts';
 import { UNDEFINED_RESULT } from './state.ts';
 import { lookup, type Env, type Evaluator, type VK } from './evaluator.ts';
+import { directRule } from './compile.ts';
+import { candidateRules } from './rule-index.ts';
+import { CPS } from './direct.ts';
 
 /** Where a ref's constant prefix leads in the rule tree, computed once per ref. */
 const prefixCache = new WeakMap<Term[], { node: TreeNode; index: number }>();
@@ -74,7 +77,27 @@ function stepInto(ev: Evaluator, node: TreeNode, key: string, path: Term[], i: n
   const child = node.children.get(key);
   if (child) return walkNode(ev, child, path, i + 1, env, k);
   const base = baseAt(ev, [...node.path, key]);
-  return base === undefined ? false : ev.navigate(base, path, i + 1, env, k);
+  return base === undefined ? false : navigateBase(ev, base, path, i + 1, env, k);
+}
+
+/**
+ * Navigation inside base documents: their objects come from JSON, so OPA reads an integer
+ * key as its string form (`data.nested[2]` finds key "2").
+ */
+function navigateBase(ev: Evaluator, value: Value, path: Term[], i: number, env: Env, k: VK): boolean {
+  if (i === path.length) return k(value);
+  const p = path[i];
+  if (!(value instanceof RObject) || p.kind === 'string' || ev.hasUnboundPattern(p, env)) {
+    return ev.navigate(value, path.slice(i), 0, env, k);
+  }
+  return ev.evalTerm(p, env, (key) => {
+    const child = value.get(baseKey(key));
+    return child === undefined ? false : navigateBase(ev, child, path, i + 1, env, k);
+  });
+}
+
+export function baseKey(key: Value): Value {
+  return key instanceof RNumber && key.isInteger() ? key.toString() : key;
 }
 
 export function pathKey(path: string[]): string {
@@ -124,6 +147,12 @@ export function nodeValue(ev: Evaluator, node: TreeNode): Value | undefined {
   if (inProgress.has(node.id)) {
     throw new RegoEvalError('rego_recursion_error', `rule data.${node.path.join('.')} is recursive`, node.rules[0]?.loc);
   }
+  // Base data at the same path takes precedence over rules, as in OPA.
+  const base = ev.state.data.size ? baseAt(ev, node.path) : undefined;
+  if (base !== undefined) {
+    ev.state.docCache.set(node.id, base);
+    return base;
+  }
   inProgress.add(node.id);
   let result: Value | undefined;
   try {
@@ -152,11 +181,23 @@ function mergeChildren(ev: Evaluator, node: TreeNode, result: RObject | undefine
   return any ? out : undefined;
 }
 
+/**
+ * Values a rule produced as a whole (`p.q := {…}`, the value of `p[k] := v`): other rules
+ * may build around them but never inside them.
+ */
+const ruleValues = new WeakSet<RObject | RSet>();
+
+function markRuleValue(v: Value): Value {
+  if (v instanceof RObject || v instanceof RSet) ruleValues.add(v);
+  return v;
+}
+
 /** Two rules defining overlapping paths: objects merge, sets union, anything else conflicts. */
 function mergeValues(a: Value, b: Value, node: TreeNode): Value {
   if (equal(a, b)) return a;
-  if (a instanceof RSet && b instanceof RSet) return RSet.from([...a.values(), ...b.values()]);
-  if (a instanceof RObject && b instanceof RObject) {
+  const atomic = (a instanceof RObject || a instanceof RSet) && ruleValues.has(a) || (b instanceof RObject || b instanceof RSet) && ruleValues.has(b);
+  if (a instanceof RSet && b instanceof RSet && !atomic) return RSet.from([...a.values(), ...b.values()]);
+  if (a instanceof RObject && b instanceof RObject && !atomic) {
     const out = RObject.from(a.entries());
     for (const [k, v] of b.entries()) {
       const prev = out.get(k);
@@ -179,8 +220,7 @@ export function defaultValue(ev: Evaluator, rule: CompiledRule): Value | undefin
 function computeRules(ev: Evaluator, node: TreeNode): Value | undefined {
   let complete: Value | undefined;
   let partial: RObject | RSet | undefined;
-  for (const rule of node.rules) {
-    if (!passesIndex(ev, rule)) continue;
+  for (const rule of candidateRules(node, ev.state.input)) {
     ev.ruleStack.push(rule);
     try {
       if (rule.kind === 'complete') {
@@ -200,20 +240,8 @@ function computeRules(ev: Evaluator, node: TreeNode): Value | undefined {
       ev.ruleStack.pop();
     }
   }
-  if (complete !== undefined) return complete;
+  if (complete !== undefined) return markRuleValue(complete);
   return partial;
-}
-
-/** Rule indexing: skips a rule whose `input.x == "literal"` guard cannot hold. */
-function passesIndex(ev: Evaluator, rule: CompiledRule): boolean {
-  const hint = rule.indexHint;
-  if (!hint) return true;
-  let v: Value | undefined = ev.state.input;
-  for (const p of hint.path) {
-    if (!(v instanceof RObject)) return false;
-    v = v.get(p);
-  }
-  return v === hint.value;
 }
 
 /**
@@ -223,14 +251,26 @@ function passesIndex(ev: Evaluator, rule: CompiledRule): boolean {
 export function evalRuleClauses(ev: Evaluator, rule: CompiledRule, env: Env, emit: VK): boolean {
   for (const clause of rule.clauses) {
     let found = false;
-    const halted = ev.evalBody(clause.body, 0, env, () => {
+    let haltedByEmit = false;
+    // A constant value (`allow if …`, `f(x) := true if …`) is the same for every solution,
+    // so the search can stop at the first one.
+    const constant = isConstant(clause.value);
+    ev.evalBody(clause.body, 0, env, () => {
       found = true;
-      return ev.evalTerm(clause.value, env, emit);
+      if (ev.evalTerm(clause.value, env, emit)) {
+        haltedByEmit = true;
+        return true;
+      }
+      return constant;
     });
-    if (halted) return true;
+    if (haltedByEmit) return true;
     if (found) return false;
   }
   return false;
+}
+
+function isConstant(t: Term): boolean {
+  return t.kind === 'boolean' || t.kind === 'string' || t.kind === 'number' || t.kind === 'null';
 }
 
 type PartialEmit = (keys: Value[], value: Value) => void;
@@ -238,6 +278,13 @@ type PartialEmit = (keys: Value[], value: Value) => void;
 function evalPartialRule(ev: Evaluator, rule: CompiledRule, emit: PartialEmit): void {
   const env: Env = new Map();
   const clause = rule.clauses[0];
+  if (rule.kind === 'set' && rule.keyPath.length === 0) {
+    // The common `p contains x if …`: no key path to build.
+    const none: Value[] = [];
+    const member = rule.key!;
+    ev.evalBody(clause.body, 0, env, () => ev.evalTerm(member, env, (m) => (emit(none, m), false)));
+    return;
+  }
   ev.evalBody(clause.body, 0, env, () => ev.evalTerms(rule.keyPath, 0, [], env, (keys) => {
     if (rule.kind === 'set') return ev.evalTerm(rule.key!, env, (member) => (emit(keys, member), false));
     return ev.evalTerm(clause.value, env, (value) => (emit(keys, value), false));
@@ -269,31 +316,109 @@ function insertPartial(root: RObject | RSet, keys: Value[], value: Value, rule: 
   if (prev !== undefined && !equal(prev, value)) {
     throw new RegoEvalError('eval_conflict_error', 'object keys must be unique', rule.loc);
   }
-  container.set(key, value);
+  container.set(key, markRuleValue(value));
+}
+
+/** Calls a user function node with argument values. */
+type CallStrategy = 'direct' | 'exists' | 'deferred' | 'general';
+const strategies = new WeakMap<CompiledRule, CallStrategy>();
+
+/** How to run one definition of a function, decided once per rule. */
+function strategyFor(ev: Evaluator, rule: CompiledRule): CallStrategy {
+  let s = strategies.get(rule);
+  if (s === undefined) {
+    const params = rule.args!;
+    if (directRule(ev, rule)) s = 'direct';
+    else if (params.some((p) => p.kind === 'template')) s = 'deferred';
+    // `f(x) if { some y in ys; … }`: constant values, so each clause is an existence check.
+    else if (simpleParams(params) && rule.clauses.every((c) => isConstant(c.value))) s = 'exists';
+    else s = 'general';
+    strategies.set(rule, s);
+  }
+  return s;
 }
 
 /** Calls a user function node with argument values. */
 export function callFunction(ev: Evaluator, node: TreeNode, args: Value[], k: VK): boolean {
   let result: Value | undefined;
+  const emit = (rule: CompiledRule, v: Value) => {
+    if (result !== undefined && !equal(result, v)) {
+      throw new RegoEvalError('eval_conflict_error', 'functions must not produce multiple outputs for same inputs', rule.loc);
+    }
+    result = v;
+    return false;
+  };
   for (const rule of node.rules) {
-    const env: Env = new Map();
     const params = rule.args!;
     if (params.length !== args.length) continue;
     ev.ruleStack.push(rule);
     try {
-      matchArgs(ev, params, args, 0, env, () => evalRuleClauses(ev, rule, env, (v) => {
-        if (result !== undefined && !equal(result, v)) {
-          throw new RegoEvalError('eval_conflict_error', 'functions must not produce multiple outputs for same inputs', rule.loc);
+      const strategy = strategyFor(ev, rule);
+      if (strategy === 'direct' || strategy === 'exists') {
+        const env: Env = new Map();
+        for (let i = 0; i < params.length; i++) env.set((params[i] as Term & { kind: 'var' }).name, args[i]);
+        if (strategy === 'exists') {
+          for (const clause of rule.clauses) {
+            if (ev.evalBody(clause.body, 0, env, () => true)) {
+              emit(rule, constantValue(clause.value));
+              break;
+            }
+          }
+          continue;
         }
-        result = v;
-        return false;
-      }));
+        const v = directRule(ev, rule)!(ev, env);
+        if (v !== CPS) {
+          if (v !== undefined) emit(rule, v);
+          continue;
+        }
+      }
+      const env: Env = new Map();
+      if (strategy === 'deferred') {
+        callWithDeferredParams(ev, rule, args, env, (v) => emit(rule, v));
+        continue;
+      }
+      matchArgs(ev, params, args, 0, env, () => evalRuleClauses(ev, rule, env, (v) => emit(rule, v)));
     } finally {
       ev.ruleStack.pop();
     }
   }
   if (result === undefined && node.defaultRule) result = defaultValue(ev, node.defaultRule);
   return result === undefined ? false : k(result);
+}
+
+const constants = new WeakMap<Term, Value>();
+
+function constantValue(t: Term): Value {
+  let v = constants.get(t);
+  if (v === undefined) {
+    v = t.kind === 'null' ? null : t.kind === 'number' ? RNumber.parse(t.text) : (t as Term & { value: Value }).value;
+    constants.set(t, v);
+  }
+  return v;
+}
+
+/**
+ * Parameters written as template strings (`f($"{x}-{y}")`) can only be built once the body
+ * has bound their vars: they are compared with the argument after the body succeeds.
+ */
+function callWithDeferredParams(ev: Evaluator, rule: CompiledRule, args: Value[], env: Env, emit: VK): void {
+  const params = rule.args!;
+  const now = params.map((p, i) => (p.kind === 'template' ? undefined : i)).filter((i): i is number => i !== undefined);
+  const later = params.map((p, i) => (p.kind === 'template' ? i : undefined)).filter((i): i is number => i !== undefined);
+  matchArgs(ev, now.map((i) => params[i]), now.map((i) => args[i]), 0, env, () => evalRuleClauses(ev, rule, env, (v) => {
+    const ok = later.every((i) => ev.evalTerm(params[i], env, (built) => equal(built, args[i])));
+    return ok ? emit(v) : false;
+  }));
+}
+
+/** Distinct plain var parameters (the direct path binds them without unification). */
+export function simpleParams(params: Term[]): boolean {
+  const seen = new Set<string>();
+  for (const p of params) {
+    if (p.kind !== 'var' || seen.has(p.name)) return false;
+    seen.add(p.name);
+  }
+  return true;
 }
 
 function matchArgs(ev: Evaluator, params: Term[], args: Value[], i: number, env: Env, k: () => boolean): boolean {

@@ -128,3 +128,31 @@ test('rule indexing skips rules whose input guard does not match, without changi
 test('big numbers stay exact', () => {
   assert.deepEqual(run('package t', 'x := 18446744073709551615 + 1'), [{ x: 18446744073709551616n }]);
 });
+
+test('base data at a rule path takes precedence, as in OPA', () => {
+  assert.deepEqual(run('package t\nk := "bar"', 'data.t.k', { data: { t: { k: 'foo' } } }), ['foo']);
+  assert.deepEqual(run('package t\np := data.nested[2]', 'data.t.p', { data: { nested: { 2: 'two' } } }), ['two']);
+});
+
+test('overlapping ref-head rules merge objects and sets, and conflict inside rule values', () => {
+  assert.deepEqual(run('package t\np[q] contains r if { q := "a"; r := 1 }\np.a contains 2', 'data.t.p'), [{ a: [1, 2] }]);
+  assert.equal(evalError('package t\np[q].r := v if { q := "q"; v := {"s": 1} }\np.q.r.t := 2', 'data.t.p').code, 'eval_conflict_error');
+});
+
+test('experimental and/or keywords and negated bodies', () => {
+  const compiled = compile([{
+    file: 'l.rego',
+    source: 'package l\nimport future.keywords.and\nimport future.keywords.or\nimport future.keywords.not\np if { input.a > 0 and { b := 1; b > 0 } or input.c }\nq if not { x := input.xs[_]; x == 3 }',
+  }], { experimentalKeywords: true });
+  const value = (query: string, input: unknown) => compiled.prepare(query).eval({ input: fromJS(input) }).map((r) => r.expressions[0].value);
+  assert.deepEqual(value('data.l.p', { a: 1 }), [true]);
+  assert.deepEqual(value('data.l.p', { a: 0, c: true }), [true]);
+  assert.deepEqual(value('data.l.p', { a: 0 }), []);
+  assert.deepEqual(value('data.l.q', { xs: [1, 2] }), [true]);
+  assert.deepEqual(value('data.l.q', { xs: [3] }), []);
+});
+
+test('with inside a template expression and template parameters', () => {
+  assert.deepEqual(run('package t\na := input.a\np := $"v={a with input as {"a": 42}}"', 'data.t.p'), ['v=42']);
+  assert.deepEqual(run('package t\nf($"{x}-1") := x if x := "a"\np := f("a-1")', 'data.t.p'), ['a']);
+});

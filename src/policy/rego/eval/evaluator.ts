@@ -4,7 +4,7 @@
  * halt the whole search early (used by `not`, existence checks and limits); bindings are
  * undone as the continuations return, so one mutable environment serves a whole body.
  */
-import type { Body, CallTerm, Expr, Term } from '../ast.ts';
+import type { Body, Expr, Term } from '../ast.ts';
 import type { CompiledPolicy } from '../compiler/index.ts';
 import type { BuiltinContext } from '../builtins/types.ts';
 import { RNumber, RObject, RSet, equal, type Value } from '../value.ts';
@@ -12,6 +12,7 @@ import { RegoEvalError } from '../errors.ts';
 import { Budget, EvalState } from './state.ts';
 import { objectPairs } from '../compiler/safety.ts';
 import { CPS, evalDirect } from './direct.ts';
+import { compiledBody, markOrdered } from './compile.ts';
 import { evalDataRef } from './docs.ts';
 import { evalCall } from './calls.ts';
 import { evalWith } from './with.ts';
@@ -55,6 +56,7 @@ export class Evaluator {
   // ---- bodies and expressions ------------------------------------------------------------
 
   evalBody(body: Body, i: number, env: Env, k: K): boolean {
+    if (i === 0) return compiledBody(this, body)(this, env, k);
     if (i === body.length) return k();
     return this.evalExpr(body[i], env, () => this.evalBody(body, i + 1, env, k));
   }
@@ -86,11 +88,11 @@ export class Evaluator {
     const n = e.node;
     switch (n.type) {
       case 'term':
-        if (vk) return n.term.kind === 'call' ? evalCall(this, n.term, env, vk, true) : this.evalTerm(n.term, env, vk);
+        if (vk) return n.term.kind === 'call' ? evalCall(this, n.term, env, vk) : this.evalTerm(n.term, env, vk);
         if (n.term.kind === 'call') {
           const v = evalDirect(this, n.term, env);
           if (v !== CPS) return v === undefined || v === false ? false : k();
-          return evalCall(this, n.term, env, (v) => (v === false ? false : k()), true);
+          return evalCall(this, n.term, env, (v) => (v === false ? false : k()));
         }
         return this.evalTerm(n.term, env, (v) => (v === false ? false : k()));
       case 'unify':
@@ -282,9 +284,10 @@ export class Evaluator {
       case 'call': {
         const v = evalDirect(this, t, env);
         if (v !== CPS) return v === undefined ? false : k(v);
-        return evalCall(this, t, env, k, false);
+        return evalCall(this, t, env, k);
       }
       case 'arraycompr': {
+        markOrdered(t.body);
         const out: Value[] = [];
         this.evalBody(t.body, 0, env, () => this.evalTerm(t.term, env, (v) => (out.push(v), false)));
         return k(out);
@@ -305,7 +308,7 @@ export class Evaluator {
         return k(out);
       }
       case 'template':
-        return this.evalTemplate(t.parts, 0, '', env, k);
+        return this.evalTemplate(t, 0, '', env, k);
     }
   }
 
@@ -337,17 +340,20 @@ export class Evaluator {
     }));
   }
 
-  private evalTemplate(parts: (string | Term)[], i: number, acc: string, env: Env, k: VK): boolean {
+  private evalTemplate(t: Term & { kind: 'template' }, i: number, acc: string, env: Env, k: VK): boolean {
+    const parts = t.parts;
     if (i === parts.length) return k(acc);
     const part = parts[i];
-    if (typeof part === 'string') return this.evalTemplate(parts, i + 1, acc + part, env, k);
-    const values: Value[] = [];
+    if (typeof part === 'string') return this.evalTemplate(t, i + 1, acc + part, env, k);
+    let values: Value[] = [];
     this.evalTerm(part, env, (v) => (values.push(v), false));
+    // A part with `with` modifiers is a comprehension collecting the expression's values.
+    if (t.multi?.[i] && Array.isArray(values[0])) values = values[0];
     if (values.length > 1) {
       throw new RegoEvalError('eval_conflict_error', 'template expression must not produce multiple outputs', part.loc);
     }
     const text = values.length === 0 ? '<undefined>' : formatTemplateValue(values[0]);
-    return this.evalTemplate(parts, i + 1, acc + text, env, k);
+    return this.evalTemplate(t, i + 1, acc + text, env, k);
   }
 
   // ---- refs --------------------------------------------------------------------------------
@@ -384,10 +390,6 @@ export class Evaluator {
     });
   }
 
-  /** Evaluates a call-free check that the term's value exists (used by `not`-free helpers). */
-  callTerm(call: CallTerm, env: Env, k: VK): boolean {
-    return evalCall(this, call, env, k, false);
-  }
 }
 
 /** One step of a ref: array index, object key or set member. */

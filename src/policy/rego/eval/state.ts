@@ -21,6 +21,9 @@ export type FunctionMock = { kind: 'value'; value: Value } | { kind: 'function';
 export const UNDEFINED_RESULT = Symbol('undefined');
 export type Cached = Value | typeof UNDEFINED_RESULT;
 
+const NO_OVERRIDES = new Map<string, { path: string[]; value: Value }>();
+const NO_MOCKS = new Map<string, FunctionMock>();
+
 export class EvalState {
   readonly input: Value | undefined;
   readonly data: RObject;
@@ -28,11 +31,14 @@ export class EvalState {
   readonly overrides: Map<string, { path: string[]; value: Value }>;
   readonly mocks: Map<string, FunctionMock>;
   readonly docCache = new Map<number, Cached>();
-  readonly fnCache = new Map<string, Cached>();
   /** Nodes whose rules are being evaluated: re-entering one means recursion. */
   readonly inProgress = new Set<number>();
 
-  constructor(input: Value | undefined, data: RObject, overrides = new Map<string, { path: string[]; value: Value }>(), mocks = new Map<string, FunctionMock>()) {
+  /**
+   * Without `with`, overrides and mocks are shared empty maps: a query evaluation then
+   * allocates only what it uses. (Only `with` builds non-empty ones, always fresh.)
+   */
+  constructor(input: Value | undefined, data: RObject, overrides: Map<string, { path: string[]; value: Value }> = NO_OVERRIDES, mocks: Map<string, FunctionMock> = NO_MOCKS) {
     this.input = input;
     this.data = data;
     this.overrides = overrides;

@@ -104,7 +104,8 @@ function functionReference(ev: Evaluator, value: Term): string | undefined {
     const node = nodeAt(ev.policy.root, dotted.split('.').slice(1), false);
     return node?.isFunction ? dotted : undefined;
   }
-  return value.kind !== 'var' || BUILTINS.has(dotted) ? (BUILTINS.has(dotted) ? dotted : undefined) : undefined;
+  const evaluatorBuiltins = ['opa.runtime', 'walk', 'trace', 'rego.metadata.chain', 'rego.metadata.rule', 'rego.parse_module'];
+  return BUILTINS.has(dotted) || evaluatorBuiltins.includes(dotted) ? dotted : undefined;
 }
 
 /** A copy of `root` with `value` placed at `path` (intermediate objects created or copied). */

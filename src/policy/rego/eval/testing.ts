@@ -2,10 +2,10 @@
  * `test_` rules, as `opa test` runs them: a test passes when its rule evaluates to true
  * (any value other than false), fails when undefined or false, and errors on run-time errors.
  */
-import type { CompiledPolicy } from './compiler/index.ts';
-import type { TreeNode } from './compiler/tree.ts';
-import { RegoError } from './errors.ts';
-import type { Compiled, EvalOptions } from './index.ts';
+import type { CompiledPolicy } from '../compiler/index.ts';
+import type { TreeNode } from '../compiler/tree.ts';
+import { RegoError } from '../errors.ts';
+import type { Compiled, EvalOptions } from '../index.ts';
 
 export interface TestResult {
   /** `data.pkg.test_name` */

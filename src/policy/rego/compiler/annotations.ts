@@ -3,9 +3,9 @@
  * the rule (or package) declared on the line right after the block.
  */
 import { parse as parseYaml } from 'yaml';
-import type { Annotations, Module } from './ast.ts';
-import type { Comment } from './lexer.ts';
-import { RegoError } from './errors.ts';
+import type { Annotations, Module } from '../ast.ts';
+import type { Comment } from '../lexer.ts';
+import { RegoError } from '../errors.ts';
 
 export function attachAnnotations(module: Module, comments: Comment[]): void {
   for (let i = 0; i < comments.length; i++) {
