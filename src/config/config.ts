@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { CONFIG_KEYS, type ConfigKey, type KeySpec } from './keys.ts';
+import type { SupplyChainConfig } from './supplychain-keys.ts';
 
 export interface WharfConfig {
   readonly listen: { readonly host: string; readonly port: number };
@@ -27,6 +28,7 @@ export interface WharfConfig {
   readonly tls: { readonly cert: string; readonly key: string };
   readonly policy: { readonly failureMode: 'closed' | 'open'; readonly timeoutMs: number };
   readonly admission: { readonly registryHosts: string; readonly timeoutMs: number; readonly failurePolicy: 'Fail' | 'Ignore' };
+  readonly supplychain: SupplyChainConfig;
 }
 
 export class ConfigError extends Error {}

@@ -2,7 +2,10 @@
  * Every configuration key: its default, how a value is checked, and what it means. The README's
  * configuration reference is written from this table (a test keeps the two in step).
  */
-export type Parsed = { ok: true; value: unknown } | { ok: false; reason: string };
+import { integerAtLeast, nonEmptyString, oneOf, parseBoolean, type Parsed } from './parsers.ts';
+import { SUPPLY_CHAIN_KEYS } from './supplychain-keys.ts';
+
+export type { Parsed };
 
 export interface KeySpec {
   readonly default: unknown;
@@ -10,7 +13,7 @@ export interface KeySpec {
   readonly parse: (value: unknown) => Parsed;
 }
 
-export const CONFIG_KEYS = {
+const CORE_KEYS = {
   listen: {
     default: { host: '127.0.0.1', port: 5000 },
     description: 'HOST:PORT to serve on (IPv6 as [::1]:PORT). Loopback by default.',
@@ -113,6 +116,8 @@ export const CONFIG_KEYS = {
   },
 } as const satisfies Record<string, KeySpec>;
 
+export const CONFIG_KEYS = { ...CORE_KEYS, ...SUPPLY_CHAIN_KEYS } as const satisfies Record<string, KeySpec>;
+
 export type ConfigKey = keyof typeof CONFIG_KEYS;
 
 function parseListen(value: unknown): Parsed {
@@ -121,31 +126,4 @@ function parseListen(value: unknown): Parsed {
   const port = match ? Number(match[3]) : NaN;
   if (!match || port > 65535) return { ok: false, reason: `"${value}" is not HOST:PORT with a port from 0 to 65535` };
   return { ok: true, value: { host: match[1] ?? match[2]!, port } };
-}
-
-function parseBoolean(value: unknown): Parsed {
-  if (typeof value === 'boolean') return { ok: true, value };
-  if (value === 'true' || value === '1') return { ok: true, value: true };
-  if (value === 'false' || value === '0') return { ok: true, value: false };
-  return { ok: false, reason: `must be true or false, not ${JSON.stringify(value)}` };
-}
-
-function nonEmptyString(value: unknown): Parsed {
-  return typeof value === 'string' && value.trim() !== '' ? { ok: true, value } : { ok: false, reason: 'must be a non-empty string' };
-}
-
-function oneOf(choices: readonly string[]): (value: unknown) => Parsed {
-  return (value) => (typeof value === 'string' && choices.includes(value)
-    ? { ok: true, value }
-    : { ok: false, reason: `must be one of ${choices.join(', ')}, not ${JSON.stringify(value)}` });
-}
-
-function integerAtLeast(minimum: number): (value: unknown) => Parsed {
-  return (value) => {
-    const number = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
-    if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < minimum) {
-      return { ok: false, reason: `must be an integer of at least ${minimum}, not ${JSON.stringify(value)}` };
-    }
-    return { ok: true, value: number };
-  };
 }

@@ -1,8 +1,8 @@
 /**
- * Configuration keys of the supply-chain extension (merged into CONFIG_KEYS by the lead). Until
- * then the extension reads `config.supplychain` defensively and falls back to these defaults.
+ * Configuration keys of the supply-chain extension, part of CONFIG_KEYS.
  */
-import type { KeySpec, Parsed } from './keys.ts';
+import type { KeySpec } from './keys.ts';
+import { integerAtLeast, parseBoolean, type Parsed } from './parsers.ts';
 
 export interface SupplyChainConfig {
   readonly enabled: boolean;
@@ -15,31 +15,15 @@ export interface SupplyChainConfig {
   readonly vulns: { readonly worstFindings: number };
 }
 
-function integerAtLeast(minimum: number): (value: unknown) => Parsed {
-  return (value) => {
-    const number = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
-    return typeof number === 'number' && Number.isSafeInteger(number) && number >= minimum
-      ? { ok: true, value: number }
-      : { ok: false, reason: `must be an integer of at least ${minimum}, not ${JSON.stringify(value)}` };
-  };
-}
-
 function anyString(value: unknown): Parsed {
   return typeof value === 'string' ? { ok: true, value: value.trim() } : { ok: false, reason: 'must be a string' };
-}
-
-function boolean(value: unknown): Parsed {
-  if (typeof value === 'boolean') return { ok: true, value };
-  if (value === 'true' || value === '1') return { ok: true, value: true };
-  if (value === 'false' || value === '0') return { ok: true, value: false };
-  return { ok: false, reason: `must be true or false, not ${JSON.stringify(value)}` };
 }
 
 export const SUPPLY_CHAIN_KEYS = {
   'supplychain.enabled': {
     default: true,
     description: 'Index signatures, attestations, SBOMs and vulnerabilities on every push and serve /api/v1/trust.',
-    parse: boolean,
+    parse: parseBoolean,
   },
   'supplychain.trustFile': {
     default: '',

@@ -1,8 +1,10 @@
 /**
- * The SQLite implementation of the supply-chain index (node:sqlite, synchronous: every method is
- * one short transaction and never spans an await, so concurrent requests cannot interleave).
+ * The SQLite implementation of the supply-chain index, on Wharf's shared SqliteDatabase (WAL,
+ * migrations, cached statements): every method is one short synchronous transaction that never
+ * spans an await, so concurrent requests cannot interleave.
  */
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import type { SQLInputValue } from 'node:sqlite';
+import { SqliteDatabase } from '../../storage/sqlite-database.ts';
 import type { SbomComponent } from '../sbom/sbom-model.ts';
 import { componentKey } from '../vulns/vuln-database.ts';
 import { deserializeOsvRecord, serializeOsvRecord, type OsvRecord } from '../vulns/osv-record.ts';
@@ -14,34 +16,11 @@ import { SUPPLY_CHAIN_MIGRATIONS } from './sqlite-migrations.ts';
 type Row = Record<string, SQLInputValue>;
 
 export class SqliteSupplyChainIndex implements SupplyChainIndex {
-  readonly #db: DatabaseSync;
+  readonly #db: SqliteDatabase;
 
   constructor(path: string) {
-    this.#db = new DatabaseSync(path, { timeout: 5000 });
-    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
-    this.#migrate();
-  }
-
-  #migrate(): void {
-    const applied = Number((this.#db.prepare('PRAGMA user_version').get() as Row).user_version);
-    for (let version = applied; version < SUPPLY_CHAIN_MIGRATIONS.length; version++) {
-      this.#transaction(() => {
-        this.#db.exec(SUPPLY_CHAIN_MIGRATIONS[version]!);
-        this.#db.exec(`PRAGMA user_version = ${version + 1}`);
-      });
-    }
-  }
-
-  #transaction<T>(work: () => T): T {
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      const result = work();
-      this.#db.exec('COMMIT');
-      return result;
-    } catch (error) {
-      this.#db.exec('ROLLBACK');
-      throw error;
-    }
+    this.#db = new SqliteDatabase(path);
+    this.#db.migrate(SUPPLY_CHAIN_MIGRATIONS);
   }
 
   close(): void {
@@ -49,10 +28,10 @@ export class SqliteSupplyChainIndex implements SupplyChainIndex {
   }
 
   putAttachments(repository: string, manifestDigest: string, attachments: readonly Attachment[], components: ReadonlyMap<number, readonly SbomComponent[]>): void {
-    const insert = this.#db.prepare(`INSERT INTO attachments (repository, manifest_digest, item, subject_digest, kind, format, via, tag, artifact_type, media_type, evidence, detail, created_at)
+    const insert = this.#db.sql(`INSERT INTO attachments (repository, manifest_digest, item, subject_digest, kind, format, via, tag, artifact_type, media_type, evidence, detail, created_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    const insertComponent = this.#db.prepare(`INSERT INTO sbom_components (repository, manifest_digest, item, position, name, version, purl, licenses, package_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.#transaction(() => {
+    const insertComponent = this.#db.sql(`INSERT INTO sbom_components (repository, manifest_digest, item, position, name, version, purl, licenses, package_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.#db.transaction(() => {
       this.#deleteManifestRows(repository, manifestDigest);
       for (const attachment of attachments) {
         insert.run(repository, manifestDigest, attachment.item, attachment.subject, attachment.kind, attachment.format, attachment.via, attachment.tag ?? null,
@@ -69,14 +48,14 @@ export class SqliteSupplyChainIndex implements SupplyChainIndex {
 
   #deleteManifestRows(repository: string, manifestDigest: string): void {
     for (const table of ['attachments', 'verdicts', 'sbom_components', 'findings']) {
-      this.#db.prepare(`DELETE FROM ${table} WHERE repository = ? AND manifest_digest = ?`).run(repository, manifestDigest);
+      this.#db.sql(`DELETE FROM ${table} WHERE repository = ? AND manifest_digest = ?`).run(repository, manifestDigest);
     }
   }
 
   removeManifest(repository: string, digest: string): string[] {
-    return this.#transaction(() => {
-      const carried = this.#db.prepare('SELECT DISTINCT subject_digest FROM attachments WHERE repository = ? AND manifest_digest = ?').all(repository, digest) as Row[];
-      const attached = this.#db.prepare('SELECT DISTINCT manifest_digest FROM attachments WHERE repository = ? AND subject_digest = ?').all(repository, digest) as Row[];
+    return this.#db.transaction(() => {
+      const carried = this.#db.sql('SELECT DISTINCT subject_digest FROM attachments WHERE repository = ? AND manifest_digest = ?').all(repository, digest) as Row[];
+      const attached = this.#db.sql('SELECT DISTINCT manifest_digest FROM attachments WHERE repository = ? AND subject_digest = ?').all(repository, digest) as Row[];
       this.#deleteManifestRows(repository, digest);
       for (const row of attached) this.#deleteManifestRows(repository, String(row.manifest_digest));
       return [...new Set([...carried.map((row) => String(row.subject_digest)), ...(attached.length > 0 ? [digest] : [])])];
@@ -84,29 +63,29 @@ export class SqliteSupplyChainIndex implements SupplyChainIndex {
   }
 
   removeTag(repository: string, tag: string): string[] {
-    return this.#transaction(() => {
-      const rows = this.#db.prepare('SELECT DISTINCT manifest_digest, subject_digest FROM attachments WHERE repository = ? AND tag = ?').all(repository, tag) as Row[];
+    return this.#db.transaction(() => {
+      const rows = this.#db.sql('SELECT DISTINCT manifest_digest, subject_digest FROM attachments WHERE repository = ? AND tag = ?').all(repository, tag) as Row[];
       for (const row of rows) this.#deleteManifestRows(repository, String(row.manifest_digest));
       return [...new Set(rows.map((row) => String(row.subject_digest)))];
     });
   }
 
   attachmentsOf(repository: string, subject: string): Attachment[] {
-    return (this.#db.prepare('SELECT * FROM attachments WHERE repository = ? AND subject_digest = ? ORDER BY created_at, manifest_digest, item').all(repository, subject) as Row[]).map(toAttachment);
+    return (this.#db.sql('SELECT * FROM attachments WHERE repository = ? AND subject_digest = ? ORDER BY created_at, manifest_digest, item').all(repository, subject) as Row[]).map(toAttachment);
   }
 
   verifiableAttachments(): Attachment[] {
-    return (this.#db.prepare("SELECT * FROM attachments WHERE kind IN ('signature', 'attestation')").all() as Row[]).map(toAttachment);
+    return (this.#db.sql("SELECT * FROM attachments WHERE kind IN ('signature', 'attestation')").all() as Row[]).map(toAttachment);
   }
 
   putVerdict(attachment: Attachment, trustVersion: string, verdict: Verdict & { skipped?: boolean }): void {
-    this.#db.prepare(`INSERT OR REPLACE INTO verdicts (repository, manifest_digest, item, trust_version, subject_digest, verified, skipped, reason, signer, issuer, warnings)
+    this.#db.sql(`INSERT OR REPLACE INTO verdicts (repository, manifest_digest, item, trust_version, subject_digest, verified, skipped, reason, signer, issuer, warnings)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(attachment.repository, attachment.manifestDigest, attachment.item, trustVersion, attachment.subject,
       verdict.verified ? 1 : 0, verdict.skipped ? 1 : 0, verdict.reason, verdict.signer ?? null, verdict.issuer ?? null, verdict.warnings ? JSON.stringify(verdict.warnings) : null);
   }
 
   verdictsOf(repository: string, subject: string, trustVersion: string): StoredVerdict[] {
-    const rows = this.#db.prepare('SELECT * FROM verdicts WHERE repository = ? AND subject_digest = ? AND trust_version = ?').all(repository, subject, trustVersion) as Row[];
+    const rows = this.#db.sql('SELECT * FROM verdicts WHERE repository = ? AND subject_digest = ? AND trust_version = ?').all(repository, subject, trustVersion) as Row[];
     return rows.map((row) => ({
       manifestDigest: String(row.manifest_digest), item: Number(row.item), trustVersion: String(row.trust_version),
       verified: row.verified === 1, skipped: row.skipped === 1, reason: String(row.reason),
@@ -116,31 +95,31 @@ export class SqliteSupplyChainIndex implements SupplyChainIndex {
   }
 
   pruneVerdicts(current: string): void {
-    this.#db.prepare('DELETE FROM verdicts WHERE trust_version <> ?').run(current);
+    this.#db.sql('DELETE FROM verdicts WHERE trust_version <> ?').run(current);
   }
 
   getTrust(): StoredTrust | undefined {
-    const row = this.#db.prepare('SELECT * FROM trust WHERE id = 1').get() as Row | undefined;
+    const row = this.#db.sql('SELECT * FROM trust WHERE id = 1').get() as Row | undefined;
     return row ? { version: String(row.version), document: String(row.document), source: String(row.source), updatedAt: new Date(Number(row.updated_at)) } : undefined;
   }
 
   putTrust(version: string, document: string, source: string): void {
-    this.#db.prepare('INSERT OR REPLACE INTO trust (id, version, document, source, updated_at) VALUES (1, ?, ?, ?, ?)').run(version, document, source, Date.now());
+    this.#db.sql('INSERT OR REPLACE INTO trust (id, version, document, source, updated_at) VALUES (1, ?, ?, ?, ?)').run(version, document, source, Date.now());
   }
 
   getSetting(name: string): string | undefined {
-    const row = this.#db.prepare('SELECT value FROM settings WHERE name = ?').get(name) as Row | undefined;
+    const row = this.#db.sql('SELECT value FROM settings WHERE name = ?').get(name) as Row | undefined;
     return row ? String(row.value) : undefined;
   }
 
   putSetting(name: string, value: string): void {
-    this.#db.prepare('INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)').run(name, value);
+    this.#db.sql('INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)').run(name, value);
   }
 
   putOsvRecords(records: readonly OsvRecord[]): number {
-    const existing = this.#db.prepare('SELECT modified, record FROM osv_records WHERE id = ?');
-    const upsert = this.#db.prepare('INSERT OR REPLACE INTO osv_records (id, modified, record) VALUES (?, ?, ?)');
-    return this.#transaction(() => {
+    const existing = this.#db.sql('SELECT modified, record FROM osv_records WHERE id = ?');
+    const upsert = this.#db.sql('INSERT OR REPLACE INTO osv_records (id, modified, record) VALUES (?, ?, ?)');
+    return this.#db.transaction(() => {
       let changed = 0;
       for (const record of records) {
         const text = serializeOsvRecord(record);
@@ -154,15 +133,15 @@ export class SqliteSupplyChainIndex implements SupplyChainIndex {
   }
 
   osvRecords(): OsvRecord[] {
-    return (this.#db.prepare('SELECT record FROM osv_records').all() as Row[]).map((row) => deserializeOsvRecord(String(row.record)));
+    return (this.#db.sql('SELECT record FROM osv_records').all() as Row[]).map((row) => deserializeOsvRecord(String(row.record)));
   }
 
   osvRecordCount(): number {
-    return Number((this.#db.prepare('SELECT COUNT(*) AS n FROM osv_records').get() as Row).n);
+    return Number((this.#db.sql('SELECT COUNT(*) AS n FROM osv_records').get() as Row).n);
   }
 
   sbomComponents(ref: SbomRef): SbomComponent[] {
-    const rows = this.#db.prepare('SELECT name, version, purl, licenses FROM sbom_components WHERE repository = ? AND manifest_digest = ? AND item = ? ORDER BY position')
+    const rows = this.#db.sql('SELECT name, version, purl, licenses FROM sbom_components WHERE repository = ? AND manifest_digest = ? AND item = ? ORDER BY position')
       .all(ref.repository, ref.manifestDigest, ref.item) as Row[];
     return rows.map((row) => ({
       name: String(row.name), ...(row.version !== null ? { version: String(row.version) } : {}), ...(row.purl !== null ? { purl: String(row.purl) } : {}),
@@ -172,7 +151,7 @@ export class SqliteSupplyChainIndex implements SupplyChainIndex {
 
   sbomsWithPackages(keys: readonly string[]): SbomRef[] {
     const found = new Map<string, SbomRef>();
-    const query = this.#db.prepare(`SELECT DISTINCT c.repository, c.manifest_digest, c.item, a.subject_digest FROM sbom_components c
+    const query = this.#db.sql(`SELECT DISTINCT c.repository, c.manifest_digest, c.item, a.subject_digest FROM sbom_components c
       JOIN attachments a ON a.repository = c.repository AND a.manifest_digest = c.manifest_digest AND a.item = c.item WHERE c.package_key = ?`);
     for (const key of keys) {
       for (const row of query.all(key) as Row[]) {
@@ -184,20 +163,21 @@ export class SqliteSupplyChainIndex implements SupplyChainIndex {
   }
 
   allSboms(): SbomRef[] {
-    return (this.#db.prepare("SELECT repository, manifest_digest, item, subject_digest FROM attachments WHERE kind = 'sbom'").all() as Row[])
+    return (this.#db.sql(`SELECT DISTINCT a.repository, a.manifest_digest, a.item, a.subject_digest FROM attachments a
+      WHERE EXISTS (SELECT 1 FROM sbom_components c WHERE c.repository = a.repository AND c.manifest_digest = a.manifest_digest AND c.item = a.item)`).all() as Row[])
       .map((row) => ({ repository: String(row.repository), manifestDigest: String(row.manifest_digest), item: Number(row.item), subject: String(row.subject_digest) }));
   }
 
   putFindings(ref: SbomRef, findings: readonly StoredFinding[]): void {
-    const insert = this.#db.prepare('INSERT OR REPLACE INTO findings (repository, manifest_digest, item, subject_digest, purl, vulnerability_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)');
-    this.#transaction(() => {
-      this.#db.prepare('DELETE FROM findings WHERE repository = ? AND manifest_digest = ? AND item = ?').run(ref.repository, ref.manifestDigest, ref.item);
+    const insert = this.#db.sql('INSERT OR REPLACE INTO findings (repository, manifest_digest, item, subject_digest, purl, vulnerability_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.#db.transaction(() => {
+      this.#db.sql('DELETE FROM findings WHERE repository = ? AND manifest_digest = ? AND item = ?').run(ref.repository, ref.manifestDigest, ref.item);
       for (const finding of findings) insert.run(ref.repository, ref.manifestDigest, ref.item, ref.subject, finding.purl, finding.vulnerabilityId, JSON.stringify(finding));
     });
   }
 
   findingsOf(repository: string, subject: string): StoredFinding[] {
-    return (this.#db.prepare('SELECT detail FROM findings WHERE repository = ? AND subject_digest = ?').all(repository, subject) as Row[])
+    return (this.#db.sql('SELECT detail FROM findings WHERE repository = ? AND subject_digest = ?').all(repository, subject) as Row[])
       .map((row) => JSON.parse(String(row.detail)) as StoredFinding);
   }
 }

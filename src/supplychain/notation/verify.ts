@@ -5,7 +5,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { rejected, verified, type Verdict } from '../shared/verdict.ts';
-import { COSE_MEDIA_TYPE, type NotaryEnvelope } from './envelope.ts';
+import { COSE_MEDIA_TYPE, JWS_MEDIA_TYPE, type EnvelopeResult, type NotaryEnvelope } from './envelope.ts';
 import { parseCoseEnvelope } from './cose.ts';
 import { parseJwsEnvelope } from './jws.ts';
 import { parseDistinguishedName, selectStatement, type CheckAction, type TrustPolicyDocument, type TrustPolicyStatement, type VerificationCheck } from './trust-policy.ts';
@@ -23,8 +23,10 @@ export interface NotaryVerification {
   readonly now?: Date;
 }
 
-export function parseNotaryEnvelope(bytes: Uint8Array, mediaType: string) {
-  return mediaType === COSE_MEDIA_TYPE ? parseCoseEnvelope(bytes) : parseJwsEnvelope(bytes);
+export function parseNotaryEnvelope(bytes: Uint8Array, mediaType: string): EnvelopeResult {
+  if (mediaType === COSE_MEDIA_TYPE) return parseCoseEnvelope(bytes);
+  if (mediaType === JWS_MEDIA_TYPE) return parseJwsEnvelope(bytes);
+  return { ok: false, reason: `envelope media type "${mediaType}" is neither ${JWS_MEDIA_TYPE} nor ${COSE_MEDIA_TYPE}` };
 }
 
 function chainProblem(chain: readonly X509Certificate[]): string | undefined {

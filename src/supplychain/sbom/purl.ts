@@ -44,7 +44,7 @@ export function parsePurl(text: string): PackageUrl | undefined {
 
 const ECOSYSTEMS: Record<string, string> = {
   npm: 'npm', pypi: 'PyPI', maven: 'Maven', golang: 'Go', cargo: 'crates.io', deb: 'Debian', composer: 'Packagist',
-  nuget: 'NuGet', gem: 'RubyGems', apk: 'Alpine', hex: 'Hex', pub: 'Pub', swift: 'SwiftURL', cran: 'CRAN', hackage: 'Hackage',
+  nuget: 'NuGet', gem: 'RubyGems', apk: 'Alpine', alpine: 'Alpine', hex: 'Hex', pub: 'Pub', swift: 'SwiftURL', cran: 'CRAN', hackage: 'Hackage',
 };
 
 /** PyPI compares names case-insensitively with runs of -, _ and . equal (PEP 503). */
@@ -62,6 +62,9 @@ export function osvPackage(purl: PackageUrl): { ecosystem: string; name: string 
     case 'golang': return { ecosystem, name: purl.namespace ? `${purl.namespace}/${purl.name}` : purl.name };
     case 'pypi': return { ecosystem, name: normalisePypiName(purl.name) };
     case 'composer': return { ecosystem, name: purl.namespace ? `${purl.namespace}/${purl.name}` : purl.name };
+    // Distribution packages: the namespace names the distribution, and OSV has one ecosystem per distribution.
+    case 'apk': return { ecosystem: ({ wolfi: 'Wolfi', chainguard: 'Chainguard' } as Record<string, string>)[purl.namespace?.toLowerCase() ?? ''] ?? 'Alpine', name: purl.name };
+    case 'deb': return { ecosystem: purl.namespace?.toLowerCase() === 'ubuntu' ? 'Ubuntu' : 'Debian', name: purl.name };
     default: return { ecosystem, name: purl.name };
   }
 }

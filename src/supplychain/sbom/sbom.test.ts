@@ -85,5 +85,8 @@ describe('SBOM edge cases', () => {
     assert.deepEqual(osvPackage(parsePurl('pkg:pypi/Zope.Interface@5.0')!), { ecosystem: 'PyPI', name: 'zope-interface' });
     assert.equal(parsePurl('pkg:deb/debian/libc6@2.36-9?distro=debian-12')?.version, '2.36-9');
     assert.equal(parsePurl('not-a-purl'), undefined);
+    assert.deepEqual(osvPackage(parsePurl('pkg:alpine/busybox@1.35.0-r17?distro=alpine-3.16.2')!), { ecosystem: 'Alpine', name: 'busybox' });
+    assert.deepEqual(osvPackage(parsePurl('pkg:apk/wolfi/glibc@2.37-r7')!), { ecosystem: 'Wolfi', name: 'glibc' });
+    assert.deepEqual(osvPackage(parsePurl('pkg:deb/ubuntu/openssl@3.0.2-0ubuntu1')!), { ecosystem: 'Ubuntu', name: 'openssl' });
   });
 });

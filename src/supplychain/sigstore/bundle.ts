@@ -18,6 +18,8 @@ export interface BundleSummary {
   readonly dssePayload?: Buffer;
   /** Leaf certificate in PEM, when the bundle is keyless. */
   readonly certificatePem?: string;
+  /** Every certificate the bundle carries (v0.1/v0.2 chains may hold intermediates), leaf first. */
+  readonly chainPems: readonly string[];
   readonly publicKeyHint?: string;
 }
 
@@ -53,7 +55,9 @@ export function parseBundle(bytes: Uint8Array, maxBytes = 4 * 1024 * 1024): Bund
   if (!version) return { ok: false, reason: `unknown bundle media type "${stringField(json, 'mediaType')}"` };
   const material = objectField(json, 'verificationMaterial');
   if (!material) return { ok: false, reason: 'bundle has no verificationMaterial' };
-  const base = { version, certificatePem: leafCertificate(material), publicKeyHint: stringField(objectField(material, 'publicKey'), 'hint') };
+  const chainPems = arrayField(objectField(material, 'x509CertificateChain'), 'certificates')
+    .map((entry) => decodeBase64(stringField(entry, 'rawBytes'))).filter((der): der is Buffer => der !== undefined && der.length > 0).map(derToPem);
+  const base = { version, certificatePem: leafCertificate(material), chainPems, publicKeyHint: stringField(objectField(material, 'publicKey'), 'hint') };
   const message = objectField(json, 'messageSignature');
   const envelope = objectField(json, 'dsseEnvelope');
   if (message) {
@@ -66,6 +70,18 @@ export function parseBundle(bytes: Uint8Array, maxBytes = 4 * 1024 * 1024): Bund
     return { ok: true, json, summary: { ...base, content: 'dsse', dssePayloadType: stringField(envelope, 'payloadType'), dssePayload: payload } };
   }
   return { ok: false, reason: 'bundle has neither messageSignature nor dsseEnvelope' };
+}
+
+/** True when a bundle's chain includes a self-signed (root) certificate, which must come from the trusted root instead. */
+export function carriesRootCertificate(chainPems: readonly string[]): boolean {
+  return chainPems.some((pem) => {
+    try {
+      const certificate = new X509Certificate(pem);
+      return certificate.issuer === certificate.subject && certificate.verify(certificate.publicKey);
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** Subject alternative name (URI or e-mail) of a PEM certificate, for display. */

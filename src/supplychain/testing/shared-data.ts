@@ -7,7 +7,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-export const TESTDATA = join(repositoryRoot, '..', 'shared', 'testdata');
+/** WHARF_TESTDATA_DIR points elsewhere (e.g. the held-back acceptance set of the same layout). */
+export const TESTDATA = process.env['WHARF_TESTDATA_DIR'] ?? join(repositoryRoot, '..', 'shared', 'testdata');
 
 /** `{ skip: message }` for node:test when the data is missing; throws when it is required. */
 export function sharedDataOptions(): { skip?: string } {

@@ -67,7 +67,7 @@ export class VulnDatabase {
       if (!candidates) continue;
       for (const { record, affected } of candidates) {
         const dedupe = `${component.purl}\u0000${record.id}`;
-        if (seen.has(dedupe) || !isAffected(affected, key.version)) continue;
+        if (seen.has(dedupe) || !sameRelease(affected.ecosystem, key.release) || !isAffected(affected, key.version)) continue;
         seen.add(dedupe);
         findings.push({
           purl: component.purl!, component: component.name, version: key.version, vulnerabilityId: record.id,
@@ -80,11 +80,34 @@ export class VulnDatabase {
 }
 
 /** The OSV package key and version of a component, from its purl (the version in the purl wins). */
-export function componentKey(component: SbomComponent): { key: string; version: string } | undefined {
+export function componentKey(component: SbomComponent): { key: string; version: string; release?: string } | undefined {
   if (!component.purl) return undefined;
   const purl = parsePurl(component.purl);
   const pkg = purl ? osvPackage(purl) : undefined;
   const version = purl?.version ?? component.version;
   if (!pkg || !version) return undefined;
-  return { key: ecosystemKey(pkg.ecosystem, pkg.name), version };
+  const release = purl?.type === 'deb' ? debianRelease(purl.qualifiers['distro']) : purl?.type === 'apk' || purl?.type === 'alpine' ? alpineRelease(purl.qualifiers['distro']) : undefined;
+  return { key: ecosystemKey(pkg.ecosystem, pkg.name), version, ...(release ? { release } : {}) };
+}
+
+const DEBIAN_CODENAMES: Record<string, string> = { stretch: '9', buster: '10', bullseye: '11', bookworm: '12', trixie: '13', forky: '14' };
+
+/** "debian-12", "debian-12.5" or "bookworm" → "12": OSV's Debian ecosystems are per release ("Debian:12"). */
+function debianRelease(distro: string | undefined): string | undefined {
+  if (!distro) return undefined;
+  const numbered = /^(?:debian-)?(\d+)/.exec(distro);
+  return numbered?.[1] ?? DEBIAN_CODENAMES[distro.replace(/^debian-/, '')];
+}
+
+/** "alpine-3.18.4" or "3.18" → "3.18": OSV's Alpine ecosystems are per branch ("Alpine:v3.18"). */
+function alpineRelease(distro: string | undefined): string | undefined {
+  return distro ? /^(?:alpine-)?v?(\d+\.\d+)/.exec(distro)?.[1] : undefined;
+}
+
+/** A per-release record ("Debian:11", "Alpine:v3.18") only applies to components of that release, when both are known. */
+function sameRelease(ecosystem: string, release: string | undefined): boolean {
+  const colon = ecosystem.indexOf(':');
+  if (colon < 0 || release === undefined) return true;
+  const recordRelease = ecosystem.slice(colon + 1).replace(/^v/, '');
+  return ecosystem.startsWith('Alpine') ? recordRelease === release : recordRelease.split('.')[0] === release;
 }

@@ -11,6 +11,7 @@ import { parseSbomBytes } from '../sbom/parse-sbom.ts';
 import { parseOsvRecord } from './osv-record.ts';
 import { severityOf, cvssBaseScore } from './severity.ts';
 import { isAffected } from './range-match.ts';
+import { compareAlpine } from './versions/alpine.ts';
 
 const options = sharedDataOptions();
 
@@ -135,6 +136,29 @@ describe('OSV range semantics per ecosystem', () => {
     assert.equal(isAffected(affected('PyPI', [], ['1.2.3']), '1.2.3'), true);
     assert.equal(isAffected(affected('PyPI', [{ introduced: '0' }, { fixed: 'abc123' }], [], 'GIT'), '1.0'), false);
     assert.equal(isAffected(affected('npm', [{ introduced: '0' }]), 'not a version!'), false);
+  });
+  it('Debian records apply per release: a Debian:11 fix does not judge a bookworm package', () => {
+    const database = new VulnDatabase();
+    for (const [id, ecosystem, fixed] of [['DSA-1', 'Debian:11', '1.2-1+deb11u1'], ['DSA-2', 'Debian:12', '1.2-3']] as const) {
+      const parsed = parseOsvRecord({ id, modified: 'x', affected: [{ package: { ecosystem, name: 'libfoo' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed }] }] }] });
+      assert.ok(parsed.ok);
+      database.upsert(parsed.record);
+    }
+    const ids = (purl: string) => database.match([{ name: 'libfoo', purl, licenses: [] }]).map((finding) => finding.vulnerabilityId).sort();
+    assert.deepEqual(ids('pkg:deb/debian/libfoo@1.2-2?distro=debian-12'), ['DSA-2']);
+    assert.deepEqual(ids('pkg:deb/debian/libfoo@1.2-2?distro=bullseye'), []);
+    assert.deepEqual(ids('pkg:deb/debian/libfoo@1.2-1?distro=debian-11.6'), ['DSA-1']);
+  });
+  it('Alpine records apply per branch (Alpine:v3.18 vs distro=alpine-3.18.4)', () => {
+    const database = new VulnDatabase();
+    const parsed = parseOsvRecord({ id: 'ALPINE-1', modified: 'x', affected: [{ package: { ecosystem: 'Alpine:v3.18', name: 'busybox' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1.36.1-r5' }] }] }] });
+    assert.ok(parsed.ok);
+    database.upsert(parsed.record);
+    const ids = (purl: string) => database.match([{ name: 'busybox', purl, licenses: [] }]).map((finding) => finding.vulnerabilityId);
+    assert.deepEqual(ids('pkg:apk/alpine/busybox@1.36.1-r2?arch=x86_64&distro=alpine-3.18.4'), ['ALPINE-1']);
+    assert.deepEqual(ids('pkg:apk/alpine/busybox@1.36.1-r15?distro=alpine-3.18.4'), []);
+    assert.deepEqual(ids('pkg:apk/alpine/busybox@1.36.1-r2?distro=alpine-3.19.1'), []);
+    assert.ok((compareAlpine('1.2_rc1', '1.2') ?? 0) < 0 && (compareAlpine('1.2_p1', '1.2') ?? 0) > 0 && (compareAlpine('1.2a', '1.2') ?? 0) > 0);
   });
   it('CVSS v3 and v4 base scores', () => {
     assert.equal(cvssBaseScore('CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H'), 9.8);

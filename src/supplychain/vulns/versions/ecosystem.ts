@@ -1,4 +1,5 @@
 /** Which ordering an OSV ecosystem's versions follow. */
+import { compareAlpine } from './alpine.ts';
 import { compareDebian } from './debian.ts';
 import { compareMaven } from './maven.ts';
 import { comparePep440 } from './pep440.ts';
@@ -30,6 +31,7 @@ export function comparatorFor(ecosystem: string, rangeType: string): VersionComp
     case 'PyPI': return comparePep440;
     case 'Maven': return compareMaven;
     case 'Debian': case 'Ubuntu': return compareDebian;
+    case 'Alpine': case 'Wolfi': case 'Chainguard': return compareAlpine;
     default: return compareNatural;
   }
 }

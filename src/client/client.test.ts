@@ -1,0 +1,73 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { isLoopback, parseReference } from './reference.ts';
+import { findCredentials } from './auth-files.ts';
+import { RegistryClient } from './registry-client.ts';
+
+describe('image references', () => {
+  it('parses registries, ports, tags and digests like container tools do', () => {
+    assert.deepEqual(parseReference('alpine'), { registry: 'docker.io', repository: 'library/alpine' });
+    assert.deepEqual(parseReference('localhost:5000/team/app:v1'), { registry: 'localhost:5000', repository: 'team/app', tag: 'v1' });
+    assert.deepEqual(parseReference(`ghcr.io/org/img@sha256:${'a'.repeat(64)}`), { registry: 'ghcr.io', repository: 'org/img', digest: `sha256:${'a'.repeat(64)}` });
+    assert.equal(parseReference('user/repo:tag').registry, 'docker.io');
+    assert.throws(() => parseReference('Bad/Repo'), /not a valid repository/);
+    assert.throws(() => parseReference('a@nope'), /not a digest/);
+  });
+  it('treats only loopback hosts as plain HTTP', () => {
+    assert.ok(isLoopback('localhost:5000') && isLoopback('127.0.0.1:5000') && isLoopback('[::1]:5000'));
+    assert.equal(isLoopback('registry.example:5000'), false);
+  });
+});
+
+describe('container auth files', () => {
+  it('reads containers/auth.json before ~/.docker/config.json, base64 auth and identity tokens', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'wharf-auth-'));
+    try {
+      await mkdir(join(home, 'run', 'containers'), { recursive: true });
+      await mkdir(join(home, '.docker'), { recursive: true });
+      await writeFile(join(home, 'run', 'containers', 'auth.json'), JSON.stringify({ auths: { 'reg.example': { auth: Buffer.from('alice:s3cret:with:colons').toString('base64') } } }));
+      await writeFile(join(home, '.docker', 'config.json'), JSON.stringify({ auths: { 'reg.example': { auth: Buffer.from('bob:x').toString('base64') }, 'https://index.docker.io/v1/': { identitytoken: 'tok' } } }));
+      const env = { HOME: home, XDG_RUNTIME_DIR: join(home, 'run') };
+      assert.deepEqual(findCredentials('reg.example', env), { username: 'alice', password: 's3cret:with:colons' });
+      assert.deepEqual(findCredentials('docker.io', env), { identityToken: 'tok' });
+      assert.equal(findCredentials('other.example', env), undefined);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('registry client authentication', () => {
+  it('answers a bearer challenge with basic credentials at the token realm, then retries', async () => {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? '-'}`);
+      if (req.url?.startsWith('/token')) {
+        assert.equal(req.headers.authorization, `Basic ${Buffer.from('u:p').toString('base64')}`);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: 'T' }));
+        return;
+      }
+      if (req.headers.authorization !== 'Bearer T') {
+        const { port } = server.address() as AddressInfo;
+        res.writeHead(401, { 'www-authenticate': `Bearer realm="http://127.0.0.1:${port}/token",service="test"` }).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }).end('{"schemaVersion":2}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const client = new RegistryClient(`127.0.0.1:${port}`, { credentials: { username: 'u', password: 'p' } });
+      const manifest = await client.getManifest('team/app', 'v1');
+      assert.equal(manifest?.bytes.toString(), '{"schemaVersion":2}');
+      assert.ok(seen.some((line) => line.startsWith('GET /token?service=test&scope=repository%3Ateam%2Fapp%3Apull')), seen.join('\n'));
+    } finally {
+      server.close();
+    }
+  });
+});
