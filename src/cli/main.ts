@@ -8,6 +8,13 @@ Commands:
   serve     serve the registry (default settings: 127.0.0.1:5000, ./wharf-data)
   policy    eval|test|check Rego policies; push|list|rm|decisions|simulate|quarantine enforced ones
   namespace set|show the labels, quota and budget of a namespace (facts policies read)
+  keygen    write a cosign-compatible encrypted key pair
+  sign      sign an image (cosign format; --referrer for an OCI 1.1 referrer)
+  verify    verify an image's signatures against a key or a trust configuration
+  attest    attach a signed in-toto attestation
+  attach    attach an SBOM (wharf attach sbom REF FILE)
+  sbom      list the components of an image's SBOMs
+  vulns     show an image's vulnerabilities; vulns import loads OSV records
   user      add|passwd|admin|rm|list users
   team      create|rm|list|add|remove teams and their members
   member    set|rm|list roles of users and teams in namespaces
@@ -28,6 +35,13 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
     return (await import('./policy.ts')).runPolicyCommand(argv);
   },
   namespace: async () => async (argv: string[]) => (await import('./policy-admin.ts')).policyAdminCommand('namespace', argv),
+  keygen: async () => (await import('./supplychain.ts')).keygenCommand,
+  sign: async () => (await import('./supplychain.ts')).signCommand,
+  verify: async () => (await import('./supplychain.ts')).verifyCommand,
+  attest: async () => (await import('./supplychain.ts')).attestCommand,
+  attach: async () => (await import('./supplychain.ts')).attachCommand,
+  sbom: async () => (await import('./supplychain.ts')).sbomCommand,
+  vulns: async () => (await import('./supplychain.ts')).vulnsCommand,
   ...Object.fromEntries(['user', 'team', 'member', 'robot', 'issuer', 'token'].map((group) => [
     group, async () => { const { identityCommand } = await import('./identity.ts'); return (argv: string[]) => identityCommand(group, argv); },
   ])),

@@ -9,6 +9,7 @@ import type { Extension } from './extension.ts';
 export async function extensionsFor(config: WharfConfig): Promise<Extension[]> {
   const extensions: Extension[] = [];
   if (config.auth.enabled) extensions.push((await import('../auth/identity-extension.ts')).identityExtension);
+  if (config.supplychain.enabled) extensions.push((await import('../supplychain/extension.ts')).supplyChainExtension);
   extensions.push((await import('../policy/service/policy-extension.ts')).policyExtension);
   return extensions;
 }
