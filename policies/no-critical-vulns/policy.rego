@@ -1,0 +1,88 @@
+# No known vulnerability of a blocked severity (critical by default) that was published more than
+# N days ago: teams get a grace period to patch, after which the artifact is refused.
+# Parameters: data.wharf.params.no_critical_vulns (see README.md).
+package wharf.policies.no_critical_vulns
+
+default params := {}
+
+params := data.wharf.params.no_critical_vulns
+
+blocked_severities := {lower(s) | some s in object.get(params, "severities", ["critical"])}
+
+grace_days := object.get(params, "graceDays", 0)
+
+# Vulnerability ids accepted by a documented exception (e.g. not reachable in this image).
+ignored := {id | some id in object.get(params, "ignore", [])}
+
+require_scan := object.get(params, "requireScan", false)
+
+ns_per_day := ((24 * 60) * 60) * 1000000000
+
+# The evaluation time comes from the input so decisions are reproducible; the clock is a fallback.
+default now_ns := 0
+
+now_ns := time.parse_rfc3339_ns(input.now) if is_string(input.now)
+
+now_ns := time.now_ns() if not is_string(input.now)
+
+vulnerabilities := object.get(object.get(input, "trust", {}), "vulnerabilities", null)
+
+findings := object.get(vulnerabilities, "findings", []) if vulnerabilities != null
+
+default findings := []
+
+# Days since publication; a finding without a readable date is treated as long known (fail closed).
+age_days(finding) := (now_ns - time.parse_rfc3339_ns(finding.published)) / ns_per_day
+
+age_days(finding) := 1e9 if not parseable_date(finding)
+
+parseable_date(finding) if is_number(time.parse_rfc3339_ns(finding.published))
+
+overdue contains finding if {
+	some finding in findings
+	lower(finding.severity) in blocked_severities
+	not finding.id in ignored
+	age_days(finding) > grace_days
+}
+
+applies if input.point in {"push", "pull"}
+
+applies if {
+	input.point == "admission"
+	input.artifact != null
+}
+
+deny contains violation if {
+	applies
+	some finding in overdue
+	violation := {
+		"msg": sprintf("%s: %s vulnerability %s in %s was published %s and is unfixed after the %v-day grace period", [
+			object.get(input.artifact, "repository", "?"),
+			lower(finding.severity),
+			finding.id,
+			object.get(finding, "package", "?"),
+			object.get(finding, "published", "at an unknown date"),
+			grace_days,
+		]),
+		"code": "VULNERABILITY_OVERDUE",
+		"details": {
+			"id": finding.id,
+			"severity": lower(finding.severity),
+			"package": object.get(finding, "package", null),
+			"published": object.get(finding, "published", null),
+			"fixed": object.get(finding, "fixed", null),
+			"graceDays": grace_days,
+		},
+	}
+}
+
+deny contains violation if {
+	applies
+	require_scan
+	vulnerabilities == null
+	violation := {
+		"msg": sprintf("%s: no vulnerability scan is known for this artifact", [object.get(input.artifact, "repository", "?")]),
+		"code": "VULNERABILITY_SCAN_MISSING",
+		"details": {},
+	}
+}
