@@ -106,6 +106,7 @@ describe('admission webhook', () => {
       [review('Pod', { spec: { containers: 'nope' } }), /must be an array/],
       [review('Pod', { spec: { containers: [{ name: 'x', image: 'UPPER/Case:tag' }] } }), /cannot read the Pod/],
     ];
+    cases.push([JSON.stringify({ padding: 'x'.repeat(7 * 1024 * 1024) }), /larger than/]);
     for (const [body, reason] of cases) {
       const response = await post('/admission/validate', body);
       assert.equal(response.allowed, false, JSON.stringify(body).slice(0, 80));

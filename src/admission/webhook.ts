@@ -7,6 +7,7 @@
  * Every answer is an AdmissionReview: malformed bodies and failures get `allowed: false` (or true
  * under failurePolicy Ignore) with the reason, never an HTTP error. The review is bounded in time.
  */
+import { RegistryError } from '../distribution/errors.ts';
 import type { RequestContext, Requester } from '../distribution/http.ts';
 import { readBody, sendJson } from '../distribution/http.ts';
 import type { RegistryDeps } from '../distribution/registry-deps.ts';
@@ -45,8 +46,11 @@ export async function handleAdmission(ctx: RequestContext, deps: AdmissionDeps):
   try {
     request = parseAdmissionReview(await readBody(ctx.req, DEFAULT_MAX_BODY_BYTES));
   } catch (error) {
-    if (!(error instanceof AdmissionReviewError)) throw error;
-    sendJson(ctx.res, 200, malformedReviewResponse(error));
+    const malformed = error instanceof RegistryError && error.code === 'SIZE_INVALID'
+      ? new AdmissionReviewError(`the body is larger than ${DEFAULT_MAX_BODY_BYTES} bytes`)
+      : error;
+    if (!(malformed instanceof AdmissionReviewError)) throw error;
+    sendJson(ctx.res, 200, malformedReviewResponse(malformed));
     return true;
   }
   const decision = await withinTime(deps.settings, () => (mode === 'validate' ? validate(request, deps) : mutate(request, deps)));

@@ -5,6 +5,7 @@ import { sendEmpty, type RequestContext } from './http.ts';
 import type { RegistryDeps } from './registry-deps.ts';
 import { requireDigest, requireRepositoryName } from './validate.ts';
 import { pipeline } from 'node:stream/promises';
+import { sendFile } from './send-file.ts';
 
 const IMMUTABLE = 'max-age=31536000';
 
@@ -31,8 +32,15 @@ export async function getBlob(ctx: RequestContext, deps: RegistryDeps, name: str
     ctx.res.writeHead(status, headers).end();
     return;
   }
+  if (deps.blobs.localPath) {
+    const path = deps.blobs.localPath(digest);
+    // Linked in metadata but gone from storage: report it as unknown rather than fail the request.
+    if ((await deps.blobs.stat(digest)) === undefined) throw registryError('BLOB_UNKNOWN', { detail: { digest } });
+    ctx.res.writeHead(status, headers);
+    await sendFile(ctx.res, path, range ?? { start: 0, end: size - 1 });
+    return;
+  }
   const stream = await deps.blobs.open(digest, range);
-  // Linked in metadata but gone from storage: report it as unknown rather than fail the request.
   if (!stream) throw registryError('BLOB_UNKNOWN', { detail: { digest } });
   ctx.res.writeHead(status, headers);
   await pipeline(stream, ctx.res);

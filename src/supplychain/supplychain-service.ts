@@ -146,6 +146,7 @@ export class SupplyChainService {
       purl: finding.purl, component: finding.component, version: finding.version, vulnerabilityId: finding.vulnerabilityId,
       aliases: finding.aliases, ...(finding.summary ? { summary: finding.summary } : {}), severity: finding.severity.level,
       ...(finding.severity.score !== undefined ? { score: finding.severity.score } : {}),
+      ...(finding.published ? { published: finding.published } : {}), ...(finding.fixed ? { fixed: finding.fixed } : {}),
     }));
     this.index.putFindings(ref, findings);
   }

@@ -72,7 +72,9 @@ export class PolicyService {
       await this.#release(repository, digest);
       return true;
     }
-    const input = await this.#input('push', { repository, reference: digest, digest, content: manifest.content, contentType: manifest.mediaType }, ANONYMOUS_REQUESTER, undefined);
+    // The artifact was pushed when it was quarantined: time-based rules ("signed within …") count from then.
+    const pushedAt = (await this.#store.getQuarantine(repository, digest))?.since ?? new Date();
+    const input = await this.#input('push', { repository, reference: digest, digest, content: manifest.content, contentType: manifest.mediaType }, ANONYMOUS_REQUESTER, undefined, pushedAt);
     const decision = await this.decide('push', input, targetOf(input), ANONYMOUS_REQUESTER);
     if (decision.quarantine.length > 0) return false;
     await this.#release(repository, digest);
@@ -129,8 +131,8 @@ export class PolicyService {
     for (const cacheKey of this.#pullCache.keys()) if (cacheKey.startsWith(prefix)) this.#pullCache.delete(cacheKey);
   }
 
-  async #input(point: EnforcementPoint, push: ManifestPush, requester: Requester, address: string | undefined): Promise<Record<string, unknown>> {
-    const artifact = await artifactFacts(this.#registry, { ...push, pushedAt: new Date() });
+  async #input(point: EnforcementPoint, push: ManifestPush, requester: Requester, address: string | undefined, pushedAt = new Date()): Promise<Record<string, unknown>> {
+    const artifact = await artifactFacts(this.#registry, { ...push, pushedAt });
     const [trust, namespace] = await Promise.all([
       this.#trust?.trustOf(push.repository, push.digest),
       namespaceFacts(this.#registry, this.#store, namespaceOf(push.repository)),

@@ -48,6 +48,11 @@ export interface BlobStore {
   listStaged(): Promise<StagedUpload[]>;
   /** Throws when the store cannot be used (readiness probe). */
   check(): Promise<void>;
+  /**
+   * Capability of stores on the local filesystem: the path of a committed blob, so the server can
+   * send it with its fast file sender. Absent on remote stores, which are read through `open`.
+   */
+  localPath?(digest: string): string;
 }
 
 export class OffsetMismatchError extends Error {

@@ -133,6 +133,10 @@ export class FilesystemBlobStore implements BlobStore {
     await stat(join(this.root, UPLOADS));
   }
 
+  localPath(digest: string): string {
+    return this.#blobPath(digest);
+  }
+
   #blobPath(digest: string): string {
     const colon = digest.indexOf(':');
     const algorithm = digest.slice(0, colon);

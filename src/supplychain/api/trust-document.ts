@@ -81,6 +81,9 @@ export function buildTrustDocument(input: TrustDocumentInput): Record<string, un
   };
 }
 
+/** Findings listed one by one in the document; counts always cover all of them. */
+const MAX_FINDINGS = 5000;
+
 function vulnerabilitySummary(findings: readonly StoredFinding[], worst: number, records: number) {
   const unique = new Map<string, StoredFinding>();
   for (const finding of findings) unique.set(`${finding.purl}\u0000${finding.vulnerabilityId}`, finding);
@@ -92,6 +95,11 @@ function vulnerabilitySummary(findings: readonly StoredFinding[], worst: number,
     databaseRecords: records,
     total: unique.size,
     counts,
+    // Every finding, for policies that judge each one (e.g. how long a critical one has been known).
+    findings: sorted.slice(0, MAX_FINDINGS).map((finding) => ({
+      id: finding.vulnerabilityId, severity: finding.severity, package: finding.purl, component: finding.component, version: finding.version,
+      published: finding.published ?? null, fixed: finding.fixed ?? null,
+    })),
     worst: sorted.slice(0, worst).map((finding) => ({
       id: finding.vulnerabilityId, aliases: finding.aliases, severity: finding.severity, ...(finding.score !== undefined ? { score: finding.score } : {}),
       purl: finding.purl, component: finding.component, version: finding.version, ...(finding.summary ? { summary: finding.summary } : {}),

@@ -61,6 +61,8 @@ export interface StoredFinding {
   readonly summary?: string;
   readonly severity: string;
   readonly score?: number;
+  readonly published?: string;
+  readonly fixed?: string;
 }
 
 export interface SbomRef {

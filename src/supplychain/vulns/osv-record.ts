@@ -28,6 +28,8 @@ export interface OsvSeverity {
 export interface OsvRecord {
   readonly id: string;
   readonly modified: string;
+  /** When the vulnerability was first published (policies judge how long it has been known). */
+  readonly published?: string;
   readonly withdrawn?: string;
   readonly summary?: string;
   readonly aliases: readonly string[];
@@ -81,7 +83,7 @@ export function parseOsvRecord(value: unknown): RecordParse {
   return {
     ok: true,
     record: {
-      id, modified, withdrawn: stringField(value, 'withdrawn'), summary: stringField(value, 'summary')?.slice(0, 500),
+      id, modified, published: stringField(value, 'published'), withdrawn: stringField(value, 'withdrawn'), summary: stringField(value, 'summary')?.slice(0, 500),
       aliases: arrayField(value, 'aliases').filter((alias): alias is string => typeof alias === 'string'),
       severity: severities(value),
       severityLabel: stringField(objectField(value, 'database_specific'), 'severity'),

@@ -17,6 +17,9 @@ export interface Finding {
   readonly aliases: readonly string[];
   readonly summary?: string;
   readonly severity: Severity;
+  readonly published?: string;
+  /** The first version that fixes it, when the record names one. */
+  readonly fixed?: string;
 }
 
 export class VulnDatabase {
@@ -72,11 +75,18 @@ export class VulnDatabase {
         findings.push({
           purl: component.purl!, component: component.name, version: key.version, vulnerabilityId: record.id,
           aliases: record.aliases, summary: record.summary, severity: severityOf(record, affected),
+          ...(record.published ? { published: record.published } : {}),
+          ...fixedVersion(affected),
         });
       }
     }
     return findings;
   }
+}
+
+function fixedVersion(affected: OsvAffected): { fixed?: string } {
+  const fixed = affected.ranges.flatMap((range) => range.events).find((event) => event.kind === 'fixed');
+  return fixed ? { fixed: fixed.version } : {};
 }
 
 /** The OSV package key and version of a component, from its purl (the version in the purl wins). */

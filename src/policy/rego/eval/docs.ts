@@ -232,7 +232,7 @@ function computeRules(ev: Evaluator, node: TreeNode): Value | undefined {
           return false;
         });
       } else {
-        partial ??= rule.kind === 'set' && rule.keyPath.length === 0 ? new RSet() : new RObject();
+        partial ??= emptyPartial(rule);
         const target = partial;
         evalPartialRule(ev, rule, (keys, value) => insertPartial(target, keys, value, rule));
       }
@@ -241,7 +241,14 @@ function computeRules(ev: Evaluator, node: TreeNode): Value | undefined {
     }
   }
   if (complete !== undefined) return markRuleValue(complete);
-  return partial;
+  // A partial rule skipped by the rule index still defines its document: an empty one, as when
+  // its body runs and fails.
+  const skippedPartial = partial === undefined ? node.rules.find((rule) => rule.kind !== 'complete') : undefined;
+  return skippedPartial ? emptyPartial(skippedPartial) : partial;
+}
+
+function emptyPartial(rule: CompiledRule): RObject | RSet {
+  return rule.kind === 'set' && rule.keyPath.length === 0 ? new RSet() : new RObject();
 }
 
 /**

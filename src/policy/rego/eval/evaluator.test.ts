@@ -156,3 +156,10 @@ test('with inside a template expression and template parameters', () => {
   assert.deepEqual(run('package t\na := input.a\np := $"v={a with input as {"a": 42}}"', 'data.t.p'), ['v=42']);
   assert.deepEqual(run('package t\nf($"{x}-1") := x if x := "a"\np := f("a-1")', 'data.t.p'), ['a']);
 });
+
+test('a partial set whose rules the index skips is empty, not undefined', () => {
+  const source = 'package b\ndeny contains "big" if { input.point == "push" }\n';
+  assert.deepEqual(run(source, 'x := data.b.deny', { input: { point: 'pull' } }), [{ x: [] }]);
+  assert.deepEqual(run(source, 'count(data.b.deny) == 0', { input: { point: 'pull' } }), [true]);
+  assert.deepEqual(run(source, 'x := data.b.deny', { input: { point: 'push' } }), [{ x: ['big'] }]);
+});
