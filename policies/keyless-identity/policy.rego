@@ -38,7 +38,12 @@ trusted(sig) if {
 	matches(sig.issuer, identity.issuer)
 }
 
-signatures := object.get(object.get(input, "trust", {}), "signatures", [])
+# trust is null or absent when nothing is known about the digest.
+trust := input.trust if is_object(input.trust)
+
+default trust := {}
+
+signatures := object.get(trust, "signatures", [])
 
 applies if input.point in {"push", "pull"}
 

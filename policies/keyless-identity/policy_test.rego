@@ -92,3 +92,8 @@ test_admission_foreign_image_not_judged if {
 	count(keyless_identity.deny) == 0 with input as {"point": "admission", "artifact": null}
 		with data.wharf.params.keyless_identity as params
 }
+
+test_null_trust_denied if {
+	count(keyless_identity.deny) == 1 with input as {"point": "pull", "artifact": {"repository": "a/b", "digest": "sha256:2"}, "trust": null}
+		with data.wharf.params.keyless_identity as params
+}

@@ -16,7 +16,18 @@ allowed := {lower(l) | some l in object.get(params, "allowed", default_allowed)}
 
 require_sbom := object.get(params, "requireSbom", false)
 
-sbom := object.get(object.get(input, "trust", {}), "sbom", null)
+trust := input.trust if is_object(input.trust)
+
+default trust := {}
+
+default sbom := null
+
+sbom := trust.sbom if is_object(trust.sbom)
+
+# The supply-chain summary is an object even when no SBOM was pushed; its count says so.
+no_sbom if sbom == null
+
+no_sbom if sbom.count == 0
 
 # The summary lists licences as strings; a {"license": …, "count": …} form is read too.
 licence_name(entry) := entry if is_string(entry)
@@ -70,7 +81,7 @@ deny contains violation if {
 deny contains violation if {
 	applies
 	require_sbom
-	sbom == null
+	no_sbom
 	violation := {
 		"msg": sprintf("%s: no SBOM is known for this artifact", [object.get(input.artifact, "repository", "?")]),
 		"code": "SBOM_MISSING",

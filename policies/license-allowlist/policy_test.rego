@@ -70,3 +70,23 @@ test_admission_foreign_image_not_judged if {
 	inp := object.union(with_licences(["GPL-3.0-only"]), {"point": "admission", "artifact": null})
 	count(license_allowlist.deny) == 0 with input as inp
 }
+
+test_supply_chain_summary_shape if {
+	summary := {"count": 1, "formats": ["spdx 2.3"], "componentCount": 2, "licenses": [{"license": "MIT", "count": 1}, {"license": "GPL-2.0-only", "count": 1}]}
+	inp := json.patch(with_licences([]), [{"op": "replace", "path": "/trust/sbom", "value": summary}])
+	violations := license_allowlist.deny with input as inp
+	[v.details.license | some v in violations] == ["GPL-2.0-only"]
+}
+
+test_empty_summary_counts_as_no_sbom if {
+	summary := {"count": 0, "formats": [], "componentCount": 0, "licenses": []}
+	inp := json.patch(with_licences([]), [{"op": "replace", "path": "/trust/sbom", "value": summary}])
+	count(license_allowlist.deny) == 0 with input as inp
+	count(license_allowlist.deny) == 1 with input as inp with data.wharf.params.license_allowlist as {"requireSbom": true}
+}
+
+test_null_trust_counts_as_no_sbom if {
+	inp := {"point": "pull", "artifact": {"repository": "a/b"}, "trust": null}
+	count(license_allowlist.deny) == 0 with input as inp
+	count(license_allowlist.deny) == 1 with input as inp with data.wharf.params.license_allowlist as {"requireSbom": true}
+}

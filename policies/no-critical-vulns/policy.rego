@@ -18,18 +18,39 @@ require_scan := object.get(params, "requireScan", false)
 
 ns_per_day := ((24 * 60) * 60) * 1000000000
 
-# The evaluation time comes from the input so decisions are reproducible; the clock is a fallback.
-default now_ns := 0
+# The evaluation time comes from the input so decisions are reproducible; the clock is a
+# fallback, never a zero that would make every finding look brand new.
+now_ns := time.parse_rfc3339_ns(input.now) if valid_now
 
-now_ns := time.parse_rfc3339_ns(input.now) if is_string(input.now)
+now_ns := time.now_ns() if not valid_now
 
-now_ns := time.now_ns() if not is_string(input.now)
+valid_now if is_number(time.parse_rfc3339_ns(input.now))
 
-vulnerabilities := object.get(object.get(input, "trust", {}), "vulnerabilities", null)
+trust := input.trust if is_object(input.trust)
 
-findings := object.get(vulnerabilities, "findings", []) if vulnerabilities != null
+default trust := {}
+
+default vulnerabilities := null
+
+vulnerabilities := trust.vulnerabilities if is_object(trust.vulnerabilities)
+
+# The full list when the input has one; else the supply-chain summary's worst findings, which
+# rank critical ones first.
+findings := vulnerabilities.findings if is_array(vulnerabilities.findings)
+
+findings := vulnerabilities.worst if {
+	not is_array(vulnerabilities.findings)
+	is_array(vulnerabilities.worst)
+}
 
 default findings := []
+
+# No scan: no vulnerability data at all, or a summary built without any vulnerability database.
+unscanned if vulnerabilities == null
+
+unscanned if vulnerabilities.databaseRecords == 0
+
+package_of(finding) := object.get(finding, "package", object.get(finding, "purl", "?"))
 
 # Days since publication; a finding without a readable date is treated as long known (fail closed).
 age_days(finding) := (now_ns - time.parse_rfc3339_ns(finding.published)) / ns_per_day
@@ -60,7 +81,7 @@ deny contains violation if {
 			object.get(input.artifact, "repository", "?"),
 			lower(finding.severity),
 			finding.id,
-			object.get(finding, "package", "?"),
+			package_of(finding),
 			object.get(finding, "published", "at an unknown date"),
 			grace_days,
 		]),
@@ -68,7 +89,7 @@ deny contains violation if {
 		"details": {
 			"id": finding.id,
 			"severity": lower(finding.severity),
-			"package": object.get(finding, "package", null),
+			"package": package_of(finding),
 			"published": object.get(finding, "published", null),
 			"fixed": object.get(finding, "fixed", null),
 			"graceDays": grace_days,
@@ -79,7 +100,7 @@ deny contains violation if {
 deny contains violation if {
 	applies
 	require_scan
-	vulnerabilities == null
+	unscanned
 	violation := {
 		"msg": sprintf("%s: no vulnerability scan is known for this artifact", [object.get(input.artifact, "repository", "?")]),
 		"code": "VULNERABILITY_SCAN_MISSING",

@@ -90,3 +90,33 @@ test_no_scan_allowed_unless_required if {
 test_admission_foreign_image_not_judged if {
 	count(no_critical_vulns.deny) == 0 with input as {"point": "admission", "artifact": null, "trust": {"vulnerabilities": {"findings": [finding("Z", "critical", "2020-01-01T00:00:00Z")]}}}
 }
+
+test_garbage_now_falls_back_to_the_clock if {
+	# A zero clock would make every finding brand new and let it through.
+	inp := object.union(scan([finding("CVE-1", "critical", "2020-01-01T00:00:00Z")]), {"now": "soon"})
+	count(no_critical_vulns.deny) == 1 with input as inp
+}
+
+test_supply_chain_summary_worst_findings if {
+	# The trust document's summary lists the worst findings without publication dates: fail closed.
+	vulns := {"databaseRecords": 100, "total": 2, "counts": {"critical": 1, "high": 1}, "worst": [
+		{"id": "GHSA-1", "severity": "critical", "purl": "pkg:npm/a@1"},
+		{"id": "GHSA-2", "severity": "high", "purl": "pkg:npm/b@1"},
+	]}
+	inp := json.patch(scan([]), [{"op": "replace", "path": "/trust/vulnerabilities", "value": vulns}])
+	violations := no_critical_vulns.deny with input as inp with data.wharf.params.no_critical_vulns as {"graceDays": 30}
+	[v.details.package | some v in violations] == ["pkg:npm/a@1"]
+}
+
+test_summary_without_database_counts_as_unscanned if {
+	vulns := {"databaseRecords": 0, "total": 0, "counts": {}, "worst": []}
+	inp := object.union(scan([]), {"trust": {"vulnerabilities": vulns}})
+	some v in no_critical_vulns.deny with input as inp with data.wharf.params.no_critical_vulns as {"requireScan": true}
+	v.code == "VULNERABILITY_SCAN_MISSING"
+}
+
+test_null_trust_is_unscanned if {
+	inp := {"point": "pull", "now": "2026-11-23T00:00:00Z", "artifact": {"repository": "a/b"}, "trust": null}
+	count(no_critical_vulns.deny) == 0 with input as inp
+	count(no_critical_vulns.deny) == 1 with input as inp with data.wharf.params.no_critical_vulns as {"requireScan": true}
+}

@@ -96,3 +96,8 @@ test_admission_image_outside_registry_not_judged if {
 	count(signed_by_key.deny) == 0 with input as {"point": "admission", "artifact": null, "trust": {"signatures": []}}
 		with data.wharf.params.signed_by_key as params
 }
+
+test_null_trust_denied if {
+	count(signed_by_key.deny) == 1 with input as {"point": "pull", "artifact": {"repository": "a/b", "digest": "sha256:2"}, "trust": null}
+		with data.wharf.params.signed_by_key as params
+}

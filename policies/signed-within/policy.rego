@@ -19,7 +19,15 @@ at_push if input.point == "push"
 # Signatures, SBOMs and other referrers are never quarantined themselves: they are what lifts it.
 is_referrer if is_string(input.artifact.subject)
 
-signatures := object.get(object.get(input, "trust", {}), "signatures", [])
+# Nor are attachments stored the older way, under cosign's tags (sha256-<hex>.sig/.att/.sbom).
+is_referrer if regex.match(`^sha256-[a-f0-9]{64}\.(sig|att|sbom)$`, input.artifact.tag)
+
+# trust is null or absent when nothing is known about the digest.
+trust := input.trust if is_object(input.trust)
+
+default trust := {}
+
+signatures := object.get(trust, "signatures", [])
 
 acceptable(sig) if {
 	sig.verified == true

@@ -74,3 +74,19 @@ test_pull_not_judged_here if {
 	count(sw.quarantine) == 0 with input as inp
 	not sw.deny with input as inp
 }
+
+test_null_trust_quarantined if {
+	inp := object.union(push("2026-11-23T00:00:00Z", "2026-11-23T00:00:00Z", []), {"trust": null})
+	count(sw.quarantine) == 1 with input as inp
+}
+
+test_cosign_tag_attachments_never_quarantined if {
+	tag := "sha256-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sig"
+	inp := object.union(push("2026-11-23T00:00:00Z", "2026-11-23T00:00:00Z", []), {"artifact": {"tag": tag}})
+	count(sw.quarantine) == 0 with input as inp
+}
+
+test_ordinary_tags_still_quarantined if {
+	inp := object.union(push("2026-11-23T00:00:00Z", "2026-11-23T00:00:00Z", []), {"artifact": {"tag": "v1.sig"}})
+	count(sw.quarantine) == 1 with input as inp
+}

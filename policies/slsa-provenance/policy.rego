@@ -54,7 +54,12 @@ acceptable(att) if {
 	allowed_source(att)
 }
 
-attestations := object.get(object.get(input, "trust", {}), "attestations", [])
+# trust is null or absent when nothing is known about the digest.
+trust := input.trust if is_object(input.trust)
+
+default trust := {}
+
+attestations := object.get(trust, "attestations", [])
 
 applies if input.point in {"push", "pull"}
 

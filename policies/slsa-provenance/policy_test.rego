@@ -104,3 +104,9 @@ test_admission_foreign_image_not_judged if {
 	count(slsa_provenance.deny) == 0 with input as {"point": "admission", "artifact": null}
 		with data.wharf.params.slsa_provenance as params
 }
+
+test_null_trust_denied if {
+	some v in slsa_provenance.deny with input as {"point": "pull", "artifact": {"repository": "a/b", "digest": "sha256:2"}, "trust": null}
+		with data.wharf.params.slsa_provenance as params
+	v.msg == "a/b@sha256:2: no SLSA provenance attestation"
+}

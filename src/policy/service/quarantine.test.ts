@@ -1,0 +1,68 @@
+// "Must be signed within 10 minutes": an unsigned push is stored but quarantined; a cosign
+// signature pushed afterwards (tag scheme) is indexed and verified by the supply chain, and the
+// policy service then lifts the quarantine.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { RegistryClient } from '../../client/registry-client.ts';
+import { signImage } from '../../client/signing.ts';
+import { json, pushImage, startTestRegistry, type TestRegistry } from '../../../test/support/registry-fixture.ts';
+
+const POLICY = fileURLToPath(new URL('../../../policies/signed-within/policy.rego', import.meta.url));
+
+async function waitForStatus(url: string, status: number, timeoutMs = 10_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 0;
+  while (Date.now() < deadline) {
+    last = (await fetch(url)).status;
+    if (last === status) return last;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return last;
+}
+
+describe('quarantine until signed', () => {
+  let registry: TestRegistry;
+  before(async () => { registry = await startTestRegistry(); });
+  after(() => registry.close());
+
+  it('quarantines an unsigned push and releases it when a verified signature arrives', async () => {
+    const { url } = registry;
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const trust = await fetch(`${url}/api/v1/trust`, {
+      method: 'PUT', body: JSON.stringify({ cosign: { keys: [{ name: 'release', publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() }] } }),
+    });
+    assert.equal(trust.status, 200);
+    const policy = await fetch(`${url}/api/v1/policies/signed-within`, {
+      method: 'PUT',
+      body: JSON.stringify({ package: 'wharf.policies.signed_within', modules: [{ file: 'policy.rego', source: await readFile(POLICY, 'utf8') }], binding: { points: ['push'], repositories: ['held/*'] } }),
+    });
+    assert.equal(policy.status, 201);
+
+    const image = await pushImage(url, 'held/app', 'v1');
+    assert.equal(image.response.status, 201, 'stored');
+    const pull = await fetch(`${url}/v2/held/app/manifests/v1`);
+    assert.equal(pull.status, 403);
+    assert.match((await json(pull)).errors[0].message, /quarantined/);
+
+    const host = new URL(url).host;
+    const client = new RegistryClient(host);
+    await signImage(client, { repository: 'held/app', digest: image.digest, size: image.size, mediaType: image.mediaType, dockerReference: `${host}/held/app` }, privateKey, { referrer: false });
+    assert.equal(await waitForStatus(`${url}/v2/held/app/manifests/v1`, 200), 200, 'the quarantine was lifted');
+    const signatureTag = `sha256-${image.digest.slice(7)}.sig`;
+    assert.equal((await fetch(`${url}/v2/held/app/manifests/${signatureTag}`)).status, 200, 'the signature itself was never held');
+    assert.deepEqual(await json(await fetch(`${url}/api/v1/quarantine`)), []);
+  });
+
+  it('keeps an artifact quarantined when its signature does not verify', async () => {
+    const { url } = registry;
+    const image = await pushImage(url, 'held/other', 'v1');
+    const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    const host = new URL(url).host;
+    await signImage(new RegistryClient(host), { repository: 'held/other', digest: image.digest, size: image.size, mediaType: image.mediaType, dockerReference: `${host}/held/other` }, stranger, { referrer: true });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal((await fetch(`${url}/v2/held/other/manifests/v1`)).status, 403);
+  });
+});
