@@ -12,7 +12,7 @@ import type { RequestContext, Requester } from '../distribution/http.ts';
 import { readBody, sendJson } from '../distribution/http.ts';
 import type { RegistryDeps } from '../distribution/registry-deps.ts';
 import { namespaceOf } from '../auth/access.ts';
-import { artifactFacts, namespaceFacts, policyInput, type TrustSource } from '../policy/service/policy-input.ts';
+import { artifactFacts, policyInput, type TrustSource } from '../policy/service/policy-input.ts';
 import type { PolicyService } from '../policy/service/policy-service.ts';
 import type { PolicyStore } from '../policy/service/policy-store.ts';
 import {
@@ -63,14 +63,17 @@ async function validate(request: AdmissionRequest, deps: AdmissionDeps): Promise
   if (!Array.isArray(images)) return images;
   const denials: string[] = [];
   const warnings: string[] = [];
+  // A workload often runs one image in several containers: look each image up once.
+  const facts = new Map<string, Promise<ImageFacts | undefined>>();
   for (const image of images) {
-    const reference = parseImageReference(image.image);
-    const resolved = await resolve(reference, deps);
+    let lookup = facts.get(image.image);
+    if (!lookup) facts.set(image.image, (lookup = imageFacts(parseImageReference(image.image), deps)));
+    const resolved = await lookup;
     const input = policyInput('admission', {
       artifact: resolved?.artifact ?? null,
-      trust: resolved ? await deps.trust?.trustOf(resolved.repository, resolved.digest) : undefined,
+      trust: resolved?.trust,
       requester: { subject: `kubernetes:${request.userInfo.username ?? 'unknown'}`, kind: 'anonymous', claims: { ...request.userInfo }, address: null },
-      namespace: resolved ? await namespaceFacts(deps.registry, deps.store, namespaceOf(resolved.repository)) : null,
+      namespace: resolved?.namespace ?? null,
       admission: {
         uid: request.uid, operation: request.operation, kind: request.kind, namespace: request.namespace ?? null, name: request.name ?? null,
         container: { name: image.containerName, image: image.image, type: image.type }, object: request.object,
@@ -115,6 +118,25 @@ function imagesOf(request: AdmissionRequest): WorkloadImage[] | AdmissionDecisio
     }
     throw error;
   }
+}
+
+interface ImageFacts {
+  readonly repository: string;
+  readonly digest: string;
+  readonly artifact: Record<string, unknown>;
+  readonly trust: Record<string, unknown> | undefined;
+  readonly namespace: Record<string, unknown>;
+}
+
+/** What policies are told about an image of this registry; undefined for other registries. */
+async function imageFacts(reference: ImageReference, deps: AdmissionDeps): Promise<ImageFacts | undefined> {
+  const resolved = await resolve(reference, deps);
+  if (!resolved) return undefined;
+  const [trust, namespace] = await Promise.all([
+    deps.trust?.trustOf(resolved.repository, resolved.digest),
+    deps.policies.namespaceFacts(namespaceOf(resolved.repository)),
+  ]);
+  return { ...resolved, trust, namespace };
 }
 
 /** An image of this registry, resolved to the manifest its tag (or digest) names now. */

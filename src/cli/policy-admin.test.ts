@@ -48,6 +48,7 @@ describe('wharf policy administration', () => {
     assert.match(wharf('policy', 'list').out, /no-latest\s+1\s+enforce\s+push\s+team\.nolatest\s+ns:team/);
     await new Promise((resolve) => setTimeout(resolve, 1100));
     await assert.rejects(pushImage(registry.url, 'team/app', 'latest'), /403/);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the server writes its decision log in batches
     const decisions = wharf('policy', 'decisions', '--denied', '--json');
     assert.equal(JSON.parse(decisions.out)[0].result.violations[0].msg, 'latest is not allowed');
     assert.equal(wharf('policy', 'rm', 'no-latest').code, 0);

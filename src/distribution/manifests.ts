@@ -20,7 +20,8 @@ export async function getManifest(ctx: RequestContext, deps: RegistryDeps, name:
       detail: { mediaType: manifest.mediaType },
     });
   }
-  if (deps.gates) await deps.gates.beforePull(ctx, name, referenceText, manifest);
+  const gate = deps.gates?.beforePull(ctx, name, referenceText, manifest);
+  if (gate) await gate;
   ctx.res.writeHead(200, {
     'content-type': manifest.mediaType,
     'content-length': manifest.content.byteLength,

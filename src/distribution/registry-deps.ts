@@ -35,6 +35,9 @@ export interface ManifestPush {
 export interface ManifestGates {
   /** Decides on a push before anything is stored; returns work to do once it is committed. */
   beforePush(ctx: RequestContext, push: ManifestPush): Promise<(() => Promise<void>) | undefined>;
-  /** Decides on a pull before the manifest is served. */
-  beforePull(ctx: RequestContext, repository: string, reference: string, manifest: StoredManifest): Promise<void>;
+  /**
+   * Decides on a pull before the manifest is served. Returns nothing (synchronously) when a cached
+   * or trivial decision allows it, so the hot path of a pull costs no extra await.
+   */
+  beforePull(ctx: RequestContext, repository: string, reference: string, manifest: StoredManifest): Promise<void> | undefined;
 }

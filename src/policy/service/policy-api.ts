@@ -21,6 +21,8 @@ export interface PolicyApiHooks {
   simulate(definition: ReturnType<typeof validatePolicyDefinition>): Promise<SimulationReport>;
   /** Called after every change, so this process applies it at once. */
   changed(): Promise<void>;
+  /** Writes decisions still buffered, so a listing shows every decision made so far. */
+  flushDecisions(): Promise<void>;
   /** Reads an OPA bundle stored in this registry (`repository:tag` or `repository@digest`). */
   loadBundle(reference: string): Promise<Bundle & { origin: string }>;
 }
@@ -75,6 +77,7 @@ export class PolicyApi {
       return true;
     }
     if (path === '/api/v1/decisions' && method === 'GET') {
+      await this.#hooks.flushDecisions();
       sendJson(ctx.res, 200, await this.#store.listDecisions(decisionFilter(ctx.query)));
       return true;
     }

@@ -45,6 +45,10 @@ export class PolicyEngine {
   #policies: LoadedPolicy[] = [];
   #generation = -1;
   #checkedAt = 0;
+  /** Applicable policies per point and target, for the loaded generation. */
+  readonly #applicableCache = new Map<string, LoadedPolicy[]>();
+  /** Points at least one loaded policy is bound to. */
+  #points = new Set<EnforcementPoint>();
 
   constructor(store: PolicyStore, settings: EngineSettings) {
     this.#store = store;
@@ -56,17 +60,30 @@ export class PolicyEngine {
     return this.#generation;
   }
 
-  /** Reloads the policies when the store changed (asking it at most every refreshIntervalMs). */
-  async refresh(force = false): Promise<void> {
-    const now = Date.now();
-    if (!force && now - this.#checkedAt < this.#settings.refreshIntervalMs) return;
+  /**
+   * Reloads the policies when the store changed, asking it at most every refreshIntervalMs.
+   * Returns nothing when it is not time to ask, so hot paths need not await.
+   */
+  refresh(force = false, now = Date.now()): Promise<void> | undefined {
+    if (!force && now - this.#checkedAt < this.#settings.refreshIntervalMs) return undefined;
     this.#checkedAt = now;
+    return this.#reload();
+  }
+
+  async #reload(): Promise<void> {
     const generation = await this.#store.generation();
     if (generation === this.#generation) return;
     const loaded: LoadedPolicy[] = [];
     for (const stored of await this.#store.listPolicies()) loaded.push(load(stored));
     this.#policies = loaded;
+    this.#points = new Set(loaded.flatMap((policy) => policy.stored.binding.points));
     this.#generation = generation;
+    this.#applicableCache.clear();
+  }
+
+  /** Whether any loaded policy is bound to the point at all (a cheap first test on hot paths). */
+  hasPoint(point: EnforcementPoint): boolean {
+    return this.#points.has(point);
   }
 
   applicable(point: EnforcementPoint, target: Target): StoredPolicy[] {
@@ -79,7 +96,14 @@ export class PolicyEngine {
   }
 
   #applicable(point: EnforcementPoint, target: Target): LoadedPolicy[] {
-    return this.#policies.filter((policy) => applies(policy.stored, point, target));
+    const key = `${point}\0${target.repository ?? ''}\0${target.namespace ?? ''}\0${target.artifactType ?? ''}`;
+    let policies = this.#applicableCache.get(key);
+    if (!policies) {
+      policies = this.#policies.filter((policy) => applies(policy.stored, point, target));
+      if (this.#applicableCache.size > 10_000) this.#applicableCache.clear();
+      this.#applicableCache.set(key, policies);
+    }
+    return policies;
   }
 }
 

@@ -52,8 +52,9 @@ export const policyExtension = {
     const service = new PolicyService(store, engine, registry, trust, logger);
     await service.start();
     const api = new PolicyApi(store, {
+      flushDecisions: () => service.flushDecisions(),
       simulate: (definition) => simulatePolicy(definition, registry, store, trust, settings),
-      changed: () => engine.refresh(true),
+      changed: async () => { await engine.refresh(true); },
       loadBundle: (reference) => loadBundleFromRegistry(registry, reference),
     });
     const admission: AdmissionDeps = {
@@ -78,6 +79,7 @@ export const policyExtension = {
       handle: async (ctx) => (ctx.path.startsWith('/admission/') ? handleAdmission(ctx, admission) : api.handle(ctx)),
       async close() {
         unsubscribe();
+        await service.flushDecisions();
         await store.close();
       },
     } satisfies RunningPolicy;

@@ -97,7 +97,25 @@ export function policyInput(point: EnforcementPoint, parts: {
   };
 }
 
-async function readImageConfig(registry: RegistryDeps, digest: string, size: number) {
+type ImageConfigFacts = { labels: Record<string, string>; platform: unknown; created: string | null } | undefined;
+
+/** Image configs are content-addressed, so what was read from one never changes. */
+const imageConfigs = new Map<string, Promise<ImageConfigFacts>>();
+const MAX_CACHED_CONFIGS = 2000;
+
+function readImageConfig(registry: RegistryDeps, digest: string, size: number): Promise<ImageConfigFacts> {
+  let facts = imageConfigs.get(digest);
+  if (!facts) {
+    if (imageConfigs.size >= MAX_CACHED_CONFIGS) imageConfigs.clear();
+    facts = readImageConfigBlob(registry, digest, size);
+    imageConfigs.set(digest, facts);
+    // A failed or empty read is not remembered: the blob may be readable next time.
+    facts.then((read) => { if (!read) imageConfigs.delete(digest); }, () => imageConfigs.delete(digest));
+  }
+  return facts;
+}
+
+async function readImageConfigBlob(registry: RegistryDeps, digest: string, size: number): Promise<ImageConfigFacts> {
   if (size > MAX_CONFIG_BYTES) return undefined;
   const stream = await registry.blobs.open(digest);
   if (!stream) return undefined;

@@ -13,7 +13,7 @@ import type { ManifestGates, ManifestPush, RegistryDeps } from '../../distributi
 import type { StoredManifest } from '../../storage/metadata/metadata-store.ts';
 import type { Evaluation, PolicyEngine, Target } from './policy-engine.ts';
 import { artifactFacts, namespaceFacts, policyInput, requesterFacts, type TrustSource } from './policy-input.ts';
-import type { EnforcementPoint, PolicyStore, Violation } from './policy-store.ts';
+import type { DecisionRecord, EnforcementPoint, PolicyStore, Violation } from './policy-store.ts';
 
 export interface DecisionLogger {
   info(fields: Record<string, unknown>, message: string): void;
@@ -23,6 +23,11 @@ export interface DecisionLogger {
 export interface Decision extends Evaluation {
   readonly id: string;
 }
+
+/** Decisions are written to the log in batches, at most this long after they were made. */
+const DECISION_FLUSH_MS = 50;
+/** Namespace usage is summed at most this often per namespace (it is a scan). */
+const USAGE_TTL_MS = 5_000;
 
 /** Pull decisions are reused this long at most, so time-based rules stay current. */
 const PULL_CACHE_TTL_MS = 60_000;
@@ -34,8 +39,11 @@ export class PolicyService {
   readonly #registry: RegistryDeps;
   readonly #trust: TrustSource | undefined;
   readonly #logger: DecisionLogger;
-  readonly #pullCache = new Map<string, { generation: number; until: number; decision: Decision }>();
+  readonly #pullCache = new Map<string, { generation: number; until: number; decision: Decision | undefined }>();
   readonly #quarantined = new Map<string, Violation[]>();
+  readonly #pendingDecisions: DecisionRecord[] = [];
+  #flushTimer: NodeJS.Timeout | undefined;
+  readonly #namespaces = new Map<string, { until: number; generation: number; facts: Promise<Record<string, unknown>> }>();
 
   constructor(store: PolicyStore, engine: PolicyEngine, registry: RegistryDeps, trust: TrustSource | undefined, logger: DecisionLogger) {
     this.#store = store;
@@ -60,8 +68,8 @@ export class PolicyService {
   }
 
   readonly gates: ManifestGates = {
-    beforePush: async (ctx, push) => this.#beforePush(ctx, push),
-    beforePull: async (ctx, repository, reference, manifest) => this.#beforePull(ctx, repository, reference, manifest),
+    beforePush: (ctx, push) => this.#beforePush(ctx, push),
+    beforePull: (ctx, repository, reference, manifest) => this.#beforePull(ctx, repository, reference, manifest),
   };
 
   /** Re-runs the push policies' quarantine rules for a quarantined artifact; releases it when none holds. */
@@ -100,28 +108,44 @@ export class PolicyService {
     };
   }
 
-  async #beforePull(ctx: RequestContext, repository: string, reference: string, manifest: StoredManifest): Promise<void> {
-    const held = this.#quarantined.get(key(repository, manifest.digest));
+  /** Synchronous when the answer is known (quarantine, no policy, a cached decision): no await on the hot path. */
+  #beforePull(ctx: RequestContext, repository: string, reference: string, manifest: StoredManifest): Promise<void> | undefined {
+    const held = this.#quarantined.size > 0 ? this.#quarantined.get(key(repository, manifest.digest)) : undefined;
     if (held) {
       throw registryError('DENIED', {
         message: `${repository}@${manifest.digest} is quarantined: ${held.map((v) => v.msg).join('; ')}`,
         detail: { quarantined: true, violations: held },
       });
     }
-    await this.#engine.refresh();
-    const target = { repository, namespace: namespaceOf(repository) };
-    if (this.#engine.applicable('pull', target).length === 0) return;
+    const now = Date.now();
+    const refreshing = this.#engine.refresh(false, now);
+    if (refreshing) return refreshing.then(() => this.#beforePull(ctx, repository, reference, manifest));
+    if (!this.#engine.hasPoint('pull')) return undefined;
+    // One lookup on the hot path: the cached decision already says whether any policy applied.
     const requester = ctx.access?.requester ?? ANONYMOUS_REQUESTER;
     const cacheKey = `${repository}\0${manifest.digest}\0${requester.subject}`;
     const cached = this.#pullCache.get(cacheKey);
-    const now = Date.now();
-    let decision = cached && cached.generation === this.#engine.generation && cached.until > now ? cached.decision : undefined;
-    if (!decision) {
-      const input = await this.#input('pull', { repository, reference, digest: manifest.digest, content: manifest.content, contentType: manifest.mediaType }, requester, ctx.req.socket.remoteAddress);
-      decision = await this.decide('pull', input, targetOf(input), requester);
-      if (this.#pullCache.size >= PULL_CACHE_MAX) this.#pullCache.clear();
-      this.#pullCache.set(cacheKey, { generation: this.#engine.generation, until: now + PULL_CACHE_TTL_MS, decision });
+    if (cached && cached.generation === this.#engine.generation && cached.until > now) {
+      if (cached.decision && !cached.decision.allow) throw denied('pull', repository, cached.decision);
+      return undefined;
     }
+    if (this.#engine.applicable('pull', { repository, namespace: namespaceOf(repository) }).length === 0) {
+      this.#remember(cacheKey, undefined, now);
+      return undefined;
+    }
+    return this.#decidePull(ctx, repository, reference, manifest, requester, cacheKey);
+  }
+
+  /** Caches a pull decision (undefined: no policy applied). */
+  #remember(cacheKey: string, decision: Decision | undefined, now: number): void {
+    if (this.#pullCache.size >= PULL_CACHE_MAX) this.#pullCache.clear();
+    this.#pullCache.set(cacheKey, { generation: this.#engine.generation, until: now + PULL_CACHE_TTL_MS, decision });
+  }
+
+  async #decidePull(ctx: RequestContext, repository: string, reference: string, manifest: StoredManifest, requester: Requester, cacheKey: string): Promise<void> {
+    const input = await this.#input('pull', { repository, reference, digest: manifest.digest, content: manifest.content, contentType: manifest.mediaType }, requester, ctx.req.socket.remoteAddress);
+    const decision = await this.decide('pull', input, targetOf(input), requester);
+    this.#remember(cacheKey, decision, Date.now());
     if (!decision.allow) throw denied('pull', repository, decision);
   }
 
@@ -135,7 +159,7 @@ export class PolicyService {
     const artifact = await artifactFacts(this.#registry, { ...push, pushedAt });
     const [trust, namespace] = await Promise.all([
       this.#trust?.trustOf(push.repository, push.digest),
-      namespaceFacts(this.#registry, this.#store, namespaceOf(push.repository)),
+      this.namespaceFacts(namespaceOf(push.repository)),
     ]);
     return policyInput(point, { artifact, trust, requester: requesterFacts(requester, address), namespace });
   }
@@ -155,7 +179,29 @@ export class PolicyService {
       durationMs: Math.round(decision.durationMs * 1000) / 1000,
     };
     this.#logger.info({ decision: { ...record, time: record.time.toISOString() } }, 'policy decision');
-    await this.#store.appendDecision(record).catch((error: unknown) => this.#logger.error({ err: error }, 'writing the decision log failed'));
+    this.#pendingDecisions.push(record);
+    this.#flushTimer ??= setTimeout(() => void this.flushDecisions(), DECISION_FLUSH_MS);
+  }
+
+  /** Writes buffered decision-log entries in one transaction (one fsync for many decisions). */
+  async flushDecisions(): Promise<void> {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    const batch = this.#pendingDecisions.splice(0);
+    if (batch.length === 0) return;
+    await this.#store.appendDecisions(batch).catch((error: unknown) => this.#logger.error({ err: error, decisions: batch.length }, 'writing the decision log failed'));
+  }
+
+  /** Namespace facts, summed at most every USAGE_TTL_MS per namespace. */
+  namespaceFacts(namespace: string): Promise<Record<string, unknown>> {
+    const now = Date.now();
+    const cached = this.#namespaces.get(namespace);
+    // Changed settings (labels, quota, budget) bump the generation and apply at once.
+    if (cached && cached.until > now && cached.generation === this.#engine.generation) return cached.facts;
+    const facts = namespaceFacts(this.#registry, this.#store, namespace);
+    if (this.#namespaces.size > 10_000) this.#namespaces.clear();
+    this.#namespaces.set(namespace, { until: now + USAGE_TTL_MS, generation: this.#engine.generation, facts });
+    return facts;
   }
 }
 

@@ -78,7 +78,8 @@ export interface PolicyStore {
   /** Grows with every change to policies or namespace settings: what caches compare against. */
   generation(): Promise<number>;
 
-  appendDecision(record: DecisionRecord): Promise<void>;
+  /** Appends decisions in one transaction. */
+  appendDecisions(records: readonly DecisionRecord[]): Promise<void>;
   listDecisions(filter: { limit: number; point?: EnforcementPoint; allowed?: boolean; repository?: string; policy?: string }): Promise<DecisionRecord[]>;
 
   setQuarantine(repository: string, digest: string, reasons: readonly Violation[]): Promise<void>;

@@ -75,12 +75,17 @@ export class SqlitePolicyStore implements PolicyStore {
     return Number((this.#db.sql('SELECT value FROM generation WHERE id = 1').get() as Row).value);
   }
 
-  async appendDecision(record: DecisionRecord): Promise<void> {
-    this.#db.sql(`INSERT INTO decisions (id, time, point, repository, digest, requester, allowed, policies, paths, input_hash, result, duration_ms)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
-      record.id, record.time.getTime(), record.point, record.repository ?? null, record.digest ?? null, record.requester,
-      record.allowed ? 1 : 0, JSON.stringify(record.policies), JSON.stringify(record.paths), record.inputHash, JSON.stringify(record.result), record.durationMs,
-    );
+  async appendDecisions(records: readonly DecisionRecord[]): Promise<void> {
+    const insert = this.#db.sql(`INSERT INTO decisions (id, time, point, repository, digest, requester, allowed, policies, paths, input_hash, result, duration_ms)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.#db.transaction(() => {
+      for (const record of records) {
+        insert.run(
+          record.id, record.time.getTime(), record.point, record.repository ?? null, record.digest ?? null, record.requester,
+          record.allowed ? 1 : 0, JSON.stringify(record.policies), JSON.stringify(record.paths), record.inputHash, JSON.stringify(record.result), record.durationMs,
+        );
+      }
+    });
   }
 
   async listDecisions(filter: { limit: number; point?: EnforcementPoint; allowed?: boolean; repository?: string; policy?: string }): Promise<DecisionRecord[]> {
