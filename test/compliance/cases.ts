@@ -5,13 +5,13 @@
  * expected error code and message substring, `input_term`.
  */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { compile, parseTerm, RegoError } from '../../src/policy/rego/index.ts';
 import { compare, fromJS, keyOf, toJS, RObject, type Value } from '../../src/policy/rego/value.ts';
+import { SHARED_DIR as SHARED_ROOT } from '../support/shared.ts';
 
-export const SHARED_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/opa-compliance');
+export const SHARED_DIR = join(SHARED_ROOT, 'opa-compliance');
 
 /** Topics the engine does not implement by design (network or cloud providers). */
 export const OUT_OF_SCOPE = new Set(['graphql', 'providers-aws', 'netlookupipaddr']);

@@ -1,16 +1,13 @@
-// Locates the read-only test data shared beside the repository (../shared/testdata). Tests that
-// need it skip when it is absent, except under WHARF_REQUIRE_SHARED=1 (CI), where they must fail.
+// Paths into the shared test data for the end-to-end tests (see test/support/shared.ts).
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { REPO_ROOT } from './harness.ts';
+import { join } from 'node:path';
+import { SHARED_TESTDATA, sharedSkip } from '../support/shared.ts';
 
-export const SHARED_TESTDATA = resolve(REPO_ROOT, '..', 'shared', 'testdata');
+export { SHARED_TESTDATA };
 
 /** A `skip` value for node:test: a reason when the data is absent and not required, else false. */
 export function sharedTestdataSkip(): string | false {
-  if (existsSync(SHARED_TESTDATA)) return false;
-  if (process.env.WHARF_REQUIRE_SHARED === '1') return false;
-  return `${SHARED_TESTDATA} is absent (set WHARF_REQUIRE_SHARED=1 to make this a failure)`;
+  return sharedSkip(SHARED_TESTDATA);
 }
 
 /** Path of a shared test-data file or folder; throws a clear error when it is missing. */

@@ -108,7 +108,7 @@ export const builtins: BuiltinDecl[] = [
     args: ['any<number, set[any]>', 'any<number, set[any]>'],
     result: 'any<number, set[any]>',
     fn: (args) => {
-      const [a, b] = args;
+      const [a] = args;
       if (a instanceof RNumber) return a.sub(num(args, 1));
       if (a instanceof RSet) return setDifference(a, set(args, 1));
       throw typeError(1, 'one of {number, set}', a!);

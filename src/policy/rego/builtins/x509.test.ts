@@ -1,20 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { RObject, type Value } from '../value.ts';
 import type { BuiltinContext } from './types.ts';
 import { builtins } from './x509.ts';
+import { SHARED_DIR, sharedSkip } from '../../../../test/support/shared.ts';
 
 const table = new Map(builtins.map((b) => [b.name, b]));
 const ctx: BuiltinContext = { nowNs: 1_700_000_000_000_000_000n, cache: new Map(), strict: true };
 const call = (name: string, ...args: Value[]): Value => table.get(name)!.fn(args, ctx)!;
 
 // Certificates come from OPA's compliance data, read in place from ../shared.
-const shared = fileURLToPath(new URL('../../../../../shared/opa-compliance/v1/', import.meta.url));
-const haveShared = existsSync(shared);
-const skip = haveShared || process.env.WHARF_REQUIRE_SHARED === '1' ? false : 'needs ../shared/opa-compliance (absent)';
+const shared = join(SHARED_DIR, 'opa-compliance', 'v1') + '/';
+const skip = sharedSkip(shared);
 
 /** The module source of the first case of a compliance file. */
 function caseText(file: string): string {
