@@ -6,6 +6,7 @@
 // Options: --rounds N (3), --wrk-seconds S (10), --blob-mib M (256), --burst-images N (200),
 // --candidate wharf|distribution (wharf; `distribution` measures the reference against itself,
 // a sanity check of the harness: every ratio should then be close to 1).
+import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { startWharf } from '../test/e2e/harness.ts';
 import { referenceRegistryInstalled, startReferenceRegistry } from '../test/e2e/reference-registry.ts';
@@ -53,8 +54,13 @@ function readOptions(): { rounds: number; candidate: 'wharf' | 'distribution'; s
   };
 }
 
-/** A fresh instance and data dir per round, so no round reads what an earlier one wrote. */
+/**
+ * A fresh instance and data dir per round, so no round reads what an earlier one wrote. The page
+ * cache is flushed first: a registry that does not fsync leaves its writes to be flushed later,
+ * and that work must not be billed to whichever registry happens to run next.
+ */
 async function measure(contender: Contender, settings: WorkloadSettings): Promise<void> {
+  execFileSync('sync');
   const registry = await contender.start();
   try {
     contender.rounds.push(await runWorkload(registry, settings));
