@@ -33,7 +33,7 @@ export class SupplyChainService {
   readonly #settings: SupplyChainConfig;
   readonly #logger: ServiceLogger;
   readonly #vulns = new VulnDatabase();
-  readonly #documents = new Map<string, Buffer>();
+  readonly #documents = new Map<string, TrustEntry>();
   #trust: TrustConfig = emptyTrust();
   #queue: Promise<void> = Promise.resolve();
 
@@ -194,8 +194,22 @@ export class SupplyChainService {
     return { received: records.length, changed, rematchedSboms: sboms.length };
   }
 
-  /** The trust document's JSON bytes, or undefined when the repository knows nothing of the digest. */
-  async trustDocument(repository: string, digest: string): Promise<Buffer | undefined> {
+  /**
+   * The trust document's JSON bytes as the API serves them (every finding is counted, the worst are
+   * listed), or undefined when the repository knows nothing of the digest. With `allFindings`, every
+   * finding is listed too.
+   */
+  async trustDocument(repository: string, digest: string, allFindings = false): Promise<Buffer | undefined> {
+    const entry = await this.#trustEntry(repository, digest);
+    return allFindings ? entry && Buffer.from(JSON.stringify(entry.facts)) : entry?.bytes;
+  }
+
+  /** The whole document as an object, every finding included: what policies are given. */
+  async trustFacts(repository: string, digest: string): Promise<Record<string, unknown> | undefined> {
+    return (await this.#trustEntry(repository, digest))?.facts;
+  }
+
+  async #trustEntry(repository: string, digest: string): Promise<TrustEntry | undefined> {
     const key = `${repository}\u0000${digest}`;
     const cached = this.#documents.get(key);
     if (cached) return cached;
@@ -220,16 +234,29 @@ export class SupplyChainService {
       repository, digest, present, trustVersion: version, attachments, verdicts, sbomComponents,
       findings: this.index.findingsOf(repository, digest), worstFindings: this.#settings.vulns.worstFindings, vulnDatabaseRecords: this.#vulns.size,
     });
-    const bytes = Buffer.from(JSON.stringify(document));
+    const entry: TrustEntry = { facts: document, bytes: Buffer.from(JSON.stringify(withoutFindingList(document))) };
     if (this.#trust.version === version) {
       // Bounded cache: Map keeps insertion order, so the oldest entry goes first.
       if (this.#documents.size >= MAX_CACHED_DOCUMENTS) this.#documents.delete(this.#documents.keys().next().value!);
-      this.#documents.set(key, bytes);
+      this.#documents.set(key, entry);
     }
-    return bytes;
+    return entry;
   }
 
   #invalidate(repository: string, subject: string): void {
     this.#documents.delete(`${repository}\u0000${subject}`);
   }
+}
+
+interface TrustEntry {
+  readonly facts: Record<string, unknown>;
+  /** The API's form: the full finding list left out (counts and the worst findings stay). */
+  readonly bytes: Buffer;
+}
+
+function withoutFindingList(document: Record<string, unknown>): Record<string, unknown> {
+  const vulnerabilities = document.vulnerabilities as Record<string, unknown> | undefined;
+  if (!vulnerabilities) return document;
+  const { findings: _omitted, ...rest } = vulnerabilities;
+  return { ...document, vulnerabilities: rest };
 }

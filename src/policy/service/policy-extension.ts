@@ -21,7 +21,7 @@ export interface RunningPolicy extends RunningExtension {
 
 /** What the supply-chain extension offers this one, when it runs. */
 interface SupplyChainLike extends RunningExtension {
-  readonly service: { trustDocument(repository: string, digest: string): Promise<Buffer | undefined> };
+  readonly service: { trustFacts(repository: string, digest: string): Promise<Record<string, unknown> | undefined> };
   idle(): Promise<void>;
 }
 
@@ -42,10 +42,7 @@ export const policyExtension = {
     await store.migrate();
     const supplyChain = running.get('supplychain') as SupplyChainLike | undefined;
     const trust: TrustSource | undefined = supplyChain && {
-      async trustOf(repository, digest) {
-        const document = await supplyChain.service.trustDocument(repository, digest);
-        return document && JSON.parse(document.toString('utf8'));
-      },
+      trustOf: (repository, digest) => supplyChain.service.trustFacts(repository, digest),
     };
     const settings = engineSettings(config);
     const engine = new PolicyEngine(store, settings);

@@ -57,7 +57,7 @@ async function requirePull(ctx: RequestContext, repository: string): Promise<voi
 
 async function serveTrustDocument(ctx: RequestContext, service: SupplyChainService, repository: string, digest: string): Promise<void> {
   if (!isDigest(digest)) throw registryError('BAD_REQUEST', { message: `"${digest}" is not a digest`, detail: { digest } });
-  const document = await service.trustDocument(repository, digest);
+  const document = await service.trustDocument(repository, digest, ctx.query.get('findings') === 'all');
   if (!document) throw registryError('NOT_FOUND', { message: `repository ${repository} has neither manifest ${digest} nor anything attached to it`, detail: { repository, digest } });
   ctx.res.writeHead(200, { 'content-type': 'application/json', 'content-length': document.byteLength });
   ctx.res.end(ctx.method === 'HEAD' ? undefined : document);
