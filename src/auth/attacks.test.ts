@@ -171,3 +171,22 @@ describe('attacks', () => {
     assert.deepEqual([bad.status, await errorCodes(bad)], [400, ['BAD_REQUEST']]);
   });
 });
+
+describe('admission behind authentication', () => {
+  it('refuses anonymous admission reviews and serves authenticated ones', async () => {
+    const registry = await startAuthRegistry({ WHARF_ADMISSION_REGISTRY_HOSTS: 'registry.example.test' });
+    try {
+      const robot = await registry.admin.createRobot('cluster', [{ repositories: 'team-a/*', actions: ['pull'] }]);
+      const review = JSON.stringify({
+        apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
+        request: { uid: 'u', kind: { group: '', version: 'v1', kind: 'Pod' }, operation: 'CREATE', userInfo: { username: 'k' }, object: { spec: { containers: [{ name: 'c', image: 'registry.example.test/team-a/app:v1' }] } } },
+      });
+      const anonymous = await fetch(`${registry.url}/admission/mutate`, { method: 'POST', body: review });
+      assert.equal(anonymous.status, 401, 'no tag-to-digest answers for strangers');
+      const robotAnswer = await fetch(`${registry.url}/admission/validate`, { method: 'POST', body: review, headers: { authorization: basic(robot.username, robot.secret) } });
+      assert.equal(robotAnswer.status, 200);
+    } finally {
+      await registry.close();
+    }
+  });
+});

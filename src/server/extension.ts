@@ -5,7 +5,7 @@
  * thrown as RegistryError and written in the same envelope as the registry API's.
  *
  * One extension (identity) may also guard: `authorize` runs before every registry handler and
- * `authenticateApi` before every /api/v1/ request, extensions' routes included.
+ * `authenticateApi` before every /api/v1/ and /admission/ request, extensions' routes included.
  */
 import type { WharfConfig } from '../config/config.ts';
 import type { AccessChecker, RequestContext } from '../distribution/http.ts';

@@ -107,7 +107,9 @@ function onlyOne<T>(candidates: T[], role: string): T | undefined {
 }
 
 async function handleExtensionRequest(ctx: RequestContext, extensions: readonly RunningExtension[], guard: RunningExtension | undefined): Promise<void> {
-  const checked = ctx.path.startsWith('/api/v1/') && guard?.authenticateApi ? await guard.authenticateApi(ctx) : ctx;
+  // The token endpoint authenticates for itself; everything else outside /v2/ needs a caller.
+  const guarded = ctx.path.startsWith('/api/v1/') || ctx.path.startsWith('/admission/');
+  const checked = guarded && guard?.authenticateApi ? await guard.authenticateApi(ctx) : ctx;
   for (const extension of extensions) {
     if (await extension.handle?.(checked)) return;
   }
