@@ -63,6 +63,8 @@ export const policyExtension = {
       },
     };
     const unsubscribe = registry.events.subscribe(async (event) => {
+      // A deleted artifact leaves no quarantine behind (re-evaluation finds it gone and releases it).
+      if (event.kind === 'manifest-deleted') return void (await service.reevaluateQuarantine(event.repository, event.digest));
       const subject = attachedTo(event);
       if (!subject) return;
       // The supply chain indexes the attachment first; then its subject's trust has changed.

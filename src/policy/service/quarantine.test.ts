@@ -66,3 +66,20 @@ describe('quarantine until signed', () => {
     assert.equal((await fetch(`${url}/v2/held/other/manifests/v1`)).status, 403);
   });
 });
+
+describe('quarantine and deletion', () => {
+  it('forgets the quarantine of a deleted artifact', async () => {
+    const registry = await startTestRegistry();
+    try {
+      const hold = 'package wharf.hold\n\nquarantine contains "held" if input.artifact.subject == null\n';
+      await fetch(`${registry.url}/api/v1/policies/hold`, { method: 'PUT', body: JSON.stringify({ package: 'wharf.hold', modules: [{ file: 'h.rego', source: hold }] }) });
+      const image = await pushImage(registry.url, 'gone/app', 'v1');
+      assert.equal((await json(await fetch(`${registry.url}/api/v1/quarantine`))).length, 1);
+      assert.equal((await fetch(`${registry.url}/v2/gone/app/manifests/${image.digest}`, { method: 'DELETE' })).status, 202);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.deepEqual(await json(await fetch(`${registry.url}/api/v1/quarantine`)), []);
+    } finally {
+      await registry.close();
+    }
+  });
+});
