@@ -1,0 +1,75 @@
+/**
+ * The guarantees of PolicyStore, as tests any implementation runs:
+ * `describePolicyStore('sqlite', async () => ({ store, cleanup }))`.
+ */
+import { describe, it, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import type { DecisionRecord, PolicyDefinition, PolicyStore } from './policy-store.ts';
+
+export interface PolicyStoreFixture {
+  readonly store: PolicyStore;
+  cleanup(): Promise<void>;
+}
+
+const definition = (name: string, source = 'package p\n\ndeny contains "x" if false\n'): PolicyDefinition => ({
+  name, package: 'p', modules: [{ file: 'p.rego', source }], data: {}, mode: 'enforce',
+  binding: { points: ['push'], namespaces: [], repositories: [], artifactTypes: [] },
+});
+
+const decision = (id: string, overrides: Partial<DecisionRecord> = {}): DecisionRecord => ({
+  id, time: new Date(1_800_000_000_000 + Number(id.replace(/\D/g, '') || 0)), point: 'push', repository: 'a/b', digest: 'sha256:1', requester: 'anonymous',
+  allowed: true, policies: ['p@1:abc'], paths: ['data.p.deny'], inputHash: 'h', result: { violations: [], quarantine: [], errors: [] }, durationMs: 0.5,
+  ...overrides,
+});
+
+export function describePolicyStore(name: string, make: () => Promise<PolicyStoreFixture>): void {
+  describe(`PolicyStore contract: ${name}`, () => {
+    let fixture: PolicyStoreFixture;
+    let store: PolicyStore;
+    beforeEach(async () => {
+      fixture = await make();
+      store = fixture.store;
+      await store.migrate();
+    });
+    afterEach(() => fixture.cleanup());
+
+    it('versions policies, with a revision per content, and bumps the generation on every change', async () => {
+      const start = await store.generation();
+      const first = await store.putPolicy(definition('p'));
+      const second = await store.putPolicy(definition('p', 'package p\n\ndeny contains "y" if false\n'));
+      assert.deepEqual([first.version, second.version], [1, 2]);
+      assert.notEqual(first.revision, second.revision);
+      assert.equal((await store.getPolicy('p'))?.version, 2);
+      assert.ok((await store.generation()) > start);
+      const before = await store.generation();
+      assert.equal(await store.deletePolicy('p'), true);
+      assert.equal(await store.deletePolicy('p'), false);
+      assert.ok((await store.generation()) > before);
+      assert.deepEqual(await store.listPolicies(), []);
+    });
+
+    it('lists decisions newest first and filters them', async () => {
+      await store.appendDecisions([decision('d1'), decision('d2', { allowed: false, point: 'pull', policies: ['q@3:def'] }), decision('d3', { repository: 'c/d' })]);
+      assert.deepEqual((await store.listDecisions({ limit: 10 })).map((d) => d.id), ['d3', 'd2', 'd1']);
+      assert.deepEqual((await store.listDecisions({ limit: 10, allowed: false })).map((d) => d.id), ['d2']);
+      assert.deepEqual((await store.listDecisions({ limit: 10, point: 'pull' })).map((d) => d.id), ['d2']);
+      assert.deepEqual((await store.listDecisions({ limit: 10, repository: 'c/d' })).map((d) => d.id), ['d3']);
+      assert.deepEqual((await store.listDecisions({ limit: 10, policy: 'q' })).map((d) => d.id), ['d2']);
+      assert.deepEqual((await store.listDecisions({ limit: 1 })).map((d) => d.id), ['d3']);
+      assert.deepEqual((await store.listDecisions({ limit: 10 }))[1], decision('d2', { allowed: false, point: 'pull', policies: ['q@3:def'] }));
+    });
+
+    it('keeps quarantines and namespace settings', async () => {
+      await store.setQuarantine('a/b', 'sha256:1', [{ msg: 'unsigned' }]);
+      assert.deepEqual((await store.getQuarantine('a/b', 'sha256:1'))?.reasons, [{ msg: 'unsigned' }]);
+      assert.equal((await store.listQuarantined()).length, 1);
+      await store.clearQuarantine('a/b', 'sha256:1');
+      assert.equal(await store.getQuarantine('a/b', 'sha256:1'), undefined);
+      const before = await store.generation();
+      await store.putNamespaceSettings('team', { labels: { 'cost-center': 'cc' }, quotaBytes: 10 });
+      assert.deepEqual(await store.getNamespaceSettings('team'), { labels: { 'cost-center': 'cc' }, quotaBytes: 10 });
+      assert.equal(await store.getNamespaceSettings('other'), undefined);
+      assert.ok((await store.generation()) > before, 'settings are facts policies read: a change is a new generation');
+    });
+  });
+}
