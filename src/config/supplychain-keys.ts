@@ -62,12 +62,17 @@ export const SUPPLY_CHAIN_KEYS = {
   },
 } as const satisfies Record<string, KeySpec>;
 
-export const DEFAULT_SUPPLY_CHAIN_CONFIG: SupplyChainConfig = {
-  enabled: true, trustFile: '', registryHost: '',
-  sbom: { maxBytes: 64 * 1024 * 1024, maxComponents: 200_000 },
-  attachments: { maxBlobBytes: 16 * 1024 * 1024, maxLayers: 64 },
-  vulns: { worstFindings: 10 },
-};
+/** The defaults of the key table, as the nested settings object. */
+export const DEFAULT_SUPPLY_CHAIN_CONFIG: SupplyChainConfig = (() => {
+  const tree: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(SUPPLY_CHAIN_KEYS)) {
+    const parts = key.split('.').slice(1);
+    let node = tree;
+    for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
+    node[parts.at(-1)!] = spec.default;
+  }
+  return tree as unknown as SupplyChainConfig;
+})();
 
 /** The nested settings from a loaded configuration, defaults filling whatever is absent. */
 export function supplyChainSettings(config: unknown): SupplyChainConfig {

@@ -3,9 +3,8 @@
  * [protected, unprotected, payload, signature]; the signature is over the CBOR Sig_structure
  * ["Signature1", protected, h'', payload]. The chain is in unprotected label 33 (x5chain).
  */
-import { constants, verify } from 'node:crypto';
 import { CborError, decodeCbor, encodeCbor, type CborMap, type CborValue } from './cbor.ts';
-import { parseCertificates, parseTargetArtifact, NOTARY_PAYLOAD_TYPE, type EnvelopeResult } from './envelope.ts';
+import { parseCertificates, parseTargetArtifact, NOTARY_PAYLOAD_TYPE, type EnvelopeResult, signatureValid } from './envelope.ts';
 
 const COSE_ALGORITHMS: Record<number, { hash: string; kind: 'rsa-pss' | 'ecdsa' }> = {
   [-37]: { hash: 'sha256', kind: 'rsa-pss' }, [-38]: { hash: 'sha384', kind: 'rsa-pss' }, [-39]: { hash: 'sha512', kind: 'rsa-pss' },
@@ -56,19 +55,12 @@ export function parseCoseEnvelope(bytes: Uint8Array): EnvelopeResult {
   if (typeof certificates === 'string') return { ok: false, reason: certificates };
   const signed = encodeCbor(['Signature1', protectedBytes, new Uint8Array(), payload]);
   const key = certificates[0]!.publicKey;
-  let signatureValid = false;
-  try {
-    signatureValid = algorithm.kind === 'rsa-pss'
-      ? verify(algorithm.hash, signed, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, signature)
-      : verify(algorithm.hash, signed, { key, dsaEncoding: 'ieee-p1363' }, signature);
-  } catch {
-    signatureValid = false;
-  }
+  const valid = signatureValid(algorithm, key, signed, signature);
   const timeLabel = scheme === 'notary.x509' ? 'io.cncf.notary.signingTime' : 'io.cncf.notary.authenticSigningTime';
   return {
     ok: true,
     envelope: {
-      format: 'cose', target, certificates, signingScheme: scheme, signatureValid,
+      format: 'cose', target, certificates, signingScheme: scheme, signatureValid: valid,
       signingTime: coseTime(protectedHeaders.get(timeLabel)), expiry: coseTime(protectedHeaders.get('io.cncf.notary.expiry')),
     },
   };

@@ -3,7 +3,7 @@
  * signed payload (a target-artifact descriptor), the certificate chain, the signing scheme and
  * times, and a way to check the signature with the leaf key.
  */
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, constants, verify, type KeyObject } from 'node:crypto';
 import { isDigest } from '../shared/digest.ts';
 import { isObject, objectField, parseJson, stringField } from '../shared/json.ts';
 
@@ -51,9 +51,25 @@ export function parseCertificates(ders: readonly Uint8Array[]): X509Certificate[
   }
 }
 
+export interface SignatureAlgorithm {
+  readonly hash: string;
+  readonly kind: 'rsa-pss' | 'ecdsa';
+}
+
+/** Checks a signature made with one of the Notary Project's algorithms; false for any failure. */
+export function signatureValid(algorithm: SignatureAlgorithm, key: KeyObject, signed: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    return algorithm.kind === 'rsa-pss'
+      ? verify(algorithm.hash, signed, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, signature)
+      : verify(algorithm.hash, signed, { key, dsaEncoding: 'ieee-p1363' }, signature);
+  } catch {
+    return false;
+  }
+}
+
 /** Hash and padding of the signature algorithms the Notary Project allows. */
-export function algorithmParameters(alg: string): { hash: string; kind: 'rsa-pss' | 'ecdsa' } | undefined {
-  const table: Record<string, { hash: string; kind: 'rsa-pss' | 'ecdsa' }> = {
+export function algorithmParameters(alg: string): SignatureAlgorithm | undefined {
+  const table: Record<string, SignatureAlgorithm> = {
     PS256: { hash: 'sha256', kind: 'rsa-pss' }, PS384: { hash: 'sha384', kind: 'rsa-pss' }, PS512: { hash: 'sha512', kind: 'rsa-pss' },
     ES256: { hash: 'sha256', kind: 'ecdsa' }, ES384: { hash: 'sha384', kind: 'ecdsa' }, ES512: { hash: 'sha512', kind: 'ecdsa' },
   };

@@ -3,9 +3,8 @@
  * ASCII(protected "." payload), the chain is in the unprotected header's x5c, signing metadata in
  * the protected header.
  */
-import { constants, verify } from 'node:crypto';
 import { decodeBase64, isObject, objectField, parseJson, stringField, arrayField } from '../shared/json.ts';
-import { algorithmParameters, parseCertificates, parseTargetArtifact, NOTARY_PAYLOAD_TYPE, type EnvelopeResult } from './envelope.ts';
+import { algorithmParameters, parseCertificates, parseTargetArtifact, NOTARY_PAYLOAD_TYPE, type EnvelopeResult, signatureValid } from './envelope.ts';
 
 function optionalDate(value: unknown): Date | undefined | 'invalid' {
   if (value === undefined) return undefined;
@@ -40,13 +39,6 @@ export function parseJwsEnvelope(bytes: Uint8Array): EnvelopeResult {
   if (typeof certificates === 'string') return { ok: false, reason: certificates };
   const signed = Buffer.from(`${protectedText}.${payloadText}`, 'ascii');
   const key = certificates[0]!.publicKey;
-  let signatureValid = false;
-  try {
-    signatureValid = algorithm.kind === 'rsa-pss'
-      ? verify(algorithm.hash, signed, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, signature)
-      : verify(algorithm.hash, signed, { key, dsaEncoding: 'ieee-p1363' }, signature);
-  } catch {
-    signatureValid = false;
-  }
-  return { ok: true, envelope: { format: 'jws', target, certificates, signingScheme: scheme, signingTime, expiry, signatureValid } };
+  const valid = signatureValid(algorithm, key, signed, signature);
+  return { ok: true, envelope: { format: 'jws', target, certificates, signingScheme: scheme, signingTime, expiry, signatureValid: valid } };
 }
