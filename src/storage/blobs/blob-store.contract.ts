@@ -23,6 +23,30 @@ async function* failingAfter(part: string): AsyncIterable<Uint8Array> {
   throw new Error('client went away');
 }
 
+/** Bytes that differ at every position, so a misplaced or repeated block shows up. */
+function patterned(size: number, seed: number): Buffer {
+  const bytes = Buffer.alloc(size);
+  for (let index = 0; index < size; index++) bytes[index] = (index * 31 + seed + (index >>> 12)) & 0xff;
+  return bytes;
+}
+
+/** `bytes` in pieces of the given sizes, cycling, as a request body arrives from a socket. */
+async function* inPieces(bytes: Buffer, sizes: readonly number[]): AsyncIterable<Uint8Array> {
+  let offset = 0;
+  for (let index = 0; offset < bytes.length; index++) {
+    const size = sizes[index % sizes.length]!;
+    yield bytes.subarray(offset, offset + size);
+    offset += size;
+  }
+}
+
+async function readBytes(stream: AsyncIterable<Uint8Array> | undefined): Promise<Buffer> {
+  assert.ok(stream, 'expected a stream');
+  const parts: Buffer[] = [];
+  for await (const chunk of stream) parts.push(Buffer.from(chunk));
+  return Buffer.concat(parts);
+}
+
 async function readAll(stream: AsyncIterable<Uint8Array> | undefined): Promise<string> {
   assert.ok(stream, 'expected a stream');
   const parts: Buffer[] = [];
@@ -107,6 +131,36 @@ export function describeBlobStore(name: string, make: () => Promise<BlobStoreFix
     it('refuses upload ids that could name another path', async () => {
       await assert.rejects(store.append('../escape', 0, chunks('x')));
       await assert.rejects(store.stagedSize('a/b'));
+    });
+
+    it('stores large bodies byte for byte, appended at odd offsets in odd pieces', async () => {
+      // Several MiB with sizes and offsets that are not multiples of any block size.
+      const bytes = patterned(9 * 1024 * 1024 + 1234, 7);
+      const cuts = [3 * 1024 * 1024 + 5, 5 * 1024 * 1024 - 11, bytes.length];
+      let offset = 0;
+      for (const cut of cuts) {
+        offset = await store.append('big', offset, inPieces(bytes.subarray(offset, cut), [65_536, 1, 700_001]));
+        assert.equal(offset, cut);
+      }
+      assert.deepEqual(await readBytes(await store.readStaged('big')), bytes);
+      const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+      await store.commit('big', digest);
+      assert.equal(await store.stat(digest), bytes.length);
+      assert.deepEqual(await readBytes(await store.open(digest)), bytes);
+      assert.deepEqual(await readBytes(await store.open(digest, { start: 4097, end: 6 * 1024 * 1024 })), bytes.subarray(4097, 6 * 1024 * 1024 + 1));
+    });
+
+    it('rolls back a large append that fails half-way', async () => {
+      const bytes = patterned(6 * 1024 * 1024 + 3, 1);
+      await store.append('big', 0, inPieces(bytes.subarray(0, 1001), [1001]));
+      async function* brokenAfterMiBs(): AsyncIterable<Uint8Array> {
+        yield* inPieces(bytes.subarray(1001, 5 * 1024 * 1024), [65_536]);
+        throw new Error('client went away');
+      }
+      await assert.rejects(store.append('big', 1001, brokenAfterMiBs()), /client went away/);
+      assert.equal(await store.stagedSize('big'), 1001);
+      assert.equal(await store.append('big', 1001, inPieces(bytes.subarray(1001), [65_536])), bytes.length);
+      assert.deepEqual(await readBytes(await store.readStaged('big')), bytes);
     });
 
     it('reports readiness', async () => {

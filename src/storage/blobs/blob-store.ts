@@ -9,6 +9,7 @@
  * - `commit` is atomic and idempotent: committing a digest that already exists keeps one copy.
  */
 import type { Readable } from 'node:stream';
+import type { AlignedBufferPool } from './direct-io.ts';
 
 export interface ByteRange {
   /** First byte, inclusive. */
@@ -53,6 +54,8 @@ export interface BlobStore {
    * send it with its fast file sender. Absent on remote stores, which are read through `open`.
    */
   localPath?(digest: string): string;
+  /** With `localPath`: aligned buffers for reading large blobs with direct I/O, when the store uses it. */
+  readonly directBuffers?: AlignedBufferPool;
 }
 
 export class OffsetMismatchError extends Error {

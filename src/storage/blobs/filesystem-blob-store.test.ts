@@ -1,12 +1,34 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeBlobStore } from './blob-store.contract.ts';
 import { FilesystemBlobStore } from './filesystem-blob-store.ts';
 
-describeBlobStore('filesystem', async () => {
+async function fixture(directIO: boolean) {
   const root = await mkdtemp(join(tmpdir(), 'wharf-blobs-'));
-  const store = new FilesystemBlobStore(root);
+  const store = new FilesystemBlobStore(root, { directIO });
   await store.init();
   return { store, cleanup: () => rm(root, { recursive: true, force: true }) };
+}
+
+describeBlobStore('filesystem, direct I/O for large bodies', () => fixture(true));
+describeBlobStore('filesystem, page cache only', () => fixture(false));
+
+describe('FilesystemBlobStore direct I/O', () => {
+  it('is used where the filesystem takes it, and never when turned off', async (t) => {
+    const direct = await fixture(true);
+    const plain = await fixture(false);
+    t.after(() => Promise.all([direct.cleanup(), plain.cleanup()]));
+    // Linux filesystems backed by a disk (ext4, xfs, btrfs) take O_DIRECT; tmpfs does not.
+    if (process.platform === 'linux' && !(await isTmpfs(tmpdir()))) assert.ok(direct.store.directBuffers, 'expected direct I/O on this filesystem');
+    assert.equal(plain.store.directBuffers, undefined);
+  });
 });
+
+async function isTmpfs(path: string): Promise<boolean> {
+  const { statfs } = await import('node:fs/promises');
+  const TMPFS_MAGIC = 0x01021994;
+  return (await statfs(path)).type === TMPFS_MAGIC;
+}

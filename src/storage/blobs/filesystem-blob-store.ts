@@ -8,6 +8,7 @@
  *
  * Commit = fsync the staged file, rename it to its content address (atomic on one filesystem),
  * fsync the directory. A crash before the rename leaves only staged data, which stays resumable.
+ * Large bodies are written and read with direct I/O where the filesystem allows it (direct-io.ts).
  */
 import { createReadStream, createWriteStream, fdatasync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
@@ -15,26 +16,47 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { OffsetMismatchError, type BlobStore, type ByteRange, type StagedUpload } from './blob-store.ts';
+import { DirectAppender } from './direct-appender.ts';
+import { AlignedBufferPool, supportsDirectIO } from './direct-io.ts';
 
 const UPLOADS = '_uploads';
-/**
- * While a large body streams in, what is written so far is flushed to disk in the background
- * every this many bytes, so the fsync at commit has little left to do (the disk works while the
- * network does).
- */
+/** On the page-cache path, written data is flushed in the background every this many bytes. */
 const BACKGROUND_SYNC_BYTES = 32 * 1024 * 1024;
 const SAFE_UPLOAD_ID = /^[A-Za-z0-9_-]{1,128}$/;
+/** Direct writes go 4 MiB at a time, two buffers per upload, so up to 8 uploads at once bypass the cache. */
+const DIRECT_BUFFER_BYTES = 4 * 1024 * 1024;
+const DIRECT_BUFFERS = 16;
+
+export interface FilesystemBlobStoreOptions {
+  /** Use direct I/O for large bodies when the filesystem supports it (default true). */
+  readonly directIO?: boolean;
+}
 
 export class FilesystemBlobStore implements BlobStore {
   readonly root: string;
   readonly #createdShards = new Set<string>();
+  readonly #wantDirectIO: boolean;
+  /** Set by `init` when direct I/O is wanted and the filesystem takes it. */
+  #directBuffers: AlignedBufferPool | undefined;
 
-  constructor(root: string) {
+  constructor(root: string, options: FilesystemBlobStoreOptions = {}) {
     this.root = root;
+    this.#wantDirectIO = options.directIO ?? true;
   }
 
   async init(): Promise<void> {
     await mkdir(join(this.root, UPLOADS), { recursive: true });
+    if (this.#wantDirectIO && !this.#directBuffers) {
+      const pool = new AlignedBufferPool(DIRECT_BUFFER_BYTES, DIRECT_BUFFERS);
+      const probe = join(this.root, UPLOADS, '.direct-io-probe');
+      if (await supportsDirectIO(probe, pool)) this.#directBuffers = pool;
+      await rm(probe, { force: true });
+    }
+  }
+
+  /** The aligned buffer pool when direct I/O is in use (the file sender reads with it too). */
+  get directBuffers(): AlignedBufferPool | undefined {
+    return this.#directBuffers;
   }
 
   async stat(digest: string): Promise<number | undefined> {
@@ -59,31 +81,15 @@ export class FilesystemBlobStore implements BlobStore {
     const path = this.#stagedPath(uploadId);
     const current = (await this.stagedSize(uploadId)) ?? 0;
     if (current !== offset) throw new OffsetMismatchError(offset, current);
-    const out = createWriteStream(path, { flags: 'a', highWaterMark: 8 * 1024 * 1024 });
-    let written = offset;
-    let unsynced = 0;
-    let syncing: Promise<void> | undefined;
     try {
-      const [fd] = (await once(out, 'open')) as [number];
-      for await (const chunk of body) {
-        observe?.(chunk);
-        written += chunk.byteLength;
-        unsynced += chunk.byteLength;
-        if (!out.write(chunk)) await once(out, 'drain');
-        if (unsynced >= BACKGROUND_SYNC_BYTES && !syncing) {
-          unsynced = 0;
-          // Best effort, never awaited in the loop: commit fsyncs for durability whatever happens here.
-          syncing = new Promise<void>((resolve) => fdatasync(fd, () => resolve())).then(() => { syncing = undefined; });
-        }
+      const buffers = this.#directBuffers?.take(2);
+      if (!buffers) return await appendThroughPageCache(path, offset, body, observe);
+      try {
+        return await appendDirect(path, offset, body, observe, buffers as [Buffer, Buffer]);
+      } finally {
+        this.#directBuffers!.give(buffers);
       }
-      await syncing; // the descriptor must outlive the background flush
-      out.end();
-      await once(out, 'finish');
-      return written;
     } catch (error) {
-      await syncing;
-      out.destroy();
-      await once(out, 'close').catch(() => undefined);
       // Roll back to where the call started, so a broken body never leaves half a chunk behind.
       await truncate(path, offset).catch(() => undefined);
       throw error;
@@ -164,6 +170,56 @@ export class FilesystemBlobStore implements BlobStore {
     // Upload ids come from URLs: never let one name a path outside the uploads folder.
     if (!SAFE_UPLOAD_ID.test(uploadId)) throw new Error(`invalid upload id ${JSON.stringify(uploadId)}`);
     return join(this.root, UPLOADS, uploadId);
+  }
+}
+
+async function appendDirect(
+  path: string, offset: number, body: AsyncIterable<Uint8Array>, observe: ((chunk: Uint8Array) => void) | undefined, buffers: [Buffer, Buffer],
+): Promise<number> {
+  const appender = await DirectAppender.open(path, offset, buffers);
+  try {
+    for await (const chunk of body) {
+      observe?.(chunk);
+      await appender.write(chunk);
+    }
+    return await appender.finish();
+  } finally {
+    await appender.close();
+  }
+}
+
+/**
+ * The page-cache path, for filesystems without direct I/O and when every aligned buffer is busy.
+ * What is written so far is flushed in the background while the body streams in, so the fsync at
+ * commit has little left to do.
+ */
+async function appendThroughPageCache(path: string, offset: number, body: AsyncIterable<Uint8Array>, observe?: (chunk: Uint8Array) => void): Promise<number> {
+  const out = createWriteStream(path, { flags: 'a', highWaterMark: 8 * 1024 * 1024 });
+  let written = offset;
+  let unsynced = 0;
+  let syncing: Promise<void> | undefined;
+  try {
+    const [fd] = (await once(out, 'open')) as [number];
+    for await (const chunk of body) {
+      observe?.(chunk);
+      written += chunk.byteLength;
+      unsynced += chunk.byteLength;
+      if (!out.write(chunk)) await once(out, 'drain');
+      if (unsynced >= BACKGROUND_SYNC_BYTES && !syncing) {
+        unsynced = 0;
+        // Best effort, never awaited in the loop: commit fsyncs for durability whatever happens here.
+        syncing = new Promise<void>((resolve) => fdatasync(fd, () => resolve())).then(() => { syncing = undefined; });
+      }
+    }
+    await syncing; // the descriptor must outlive the background flush
+    out.end();
+    await once(out, 'finish');
+    return written;
+  } catch (error) {
+    await syncing;
+    out.destroy();
+    await once(out, 'close').catch(() => undefined);
+    throw error;
   }
 }
 
