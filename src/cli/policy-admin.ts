@@ -190,7 +190,7 @@ function parseBytes(text: string): number {
 
 /** The stores of a data folder, for reading stored content without a server. */
 async function offlineRegistry(config: WharfConfig): Promise<RegistryDeps & { close(): Promise<void> }> {
-  const blobs = new FilesystemBlobStore(join(config.data, 'blobs'));
+  const blobs = new FilesystemBlobStore(join(config.data, 'blobs'), { directIO: config.storage.directIO });
   await blobs.init();
   const metadata = new SqliteMetadataStore(join(config.data, 'metadata.db'));
   await metadata.migrate();

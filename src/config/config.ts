@@ -12,6 +12,7 @@ import type { SupplyChainConfig } from './supplychain-keys.ts';
 export interface WharfConfig {
   readonly listen: { readonly host: string; readonly port: number };
   readonly data: string;
+  readonly storage: { readonly directIO: boolean };
   readonly log: { readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent' };
   readonly limits: { readonly maxManifestBytes: number };
   readonly uploads: { readonly abandonAfterSeconds: number };

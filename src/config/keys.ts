@@ -29,6 +29,11 @@ const CORE_KEYS = {
     description: 'trace, debug, info (one line per request), warn, error or silent.',
     parse: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'silent']),
   },
+  'storage.directIO': {
+    default: true,
+    description: 'Write and read large blobs with direct I/O, past the page cache, where the filesystem supports it (blobs under 4 MiB always use the cache).',
+    parse: parseBoolean,
+  },
   'limits.maxManifestBytes': {
     default: 4 * 1024 * 1024,
     description: 'Largest manifest accepted, in bytes (larger pushes get 413 SIZE_INVALID).',

@@ -30,7 +30,7 @@ export interface RegistryApp {
 
 export async function createRegistryApp(config: WharfConfig, logger: Logger, extensions: readonly Extension[] = []): Promise<RegistryApp> {
   await mkdir(config.data, { recursive: true });
-  const blobs = new FilesystemBlobStore(join(config.data, 'blobs'));
+  const blobs = new FilesystemBlobStore(join(config.data, 'blobs'), { directIO: config.storage.directIO });
   await blobs.init();
   const metadata = new SqliteMetadataStore(join(config.data, 'metadata.db'));
   await metadata.migrate();
