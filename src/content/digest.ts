@@ -2,7 +2,7 @@
  * Content digests (`algorithm:encoded`), as the OCI image spec defines them. Only the algorithms a
  * registry must verify are accepted: sha256 (the default) and sha512.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 
 export type DigestAlgorithm = 'sha256' | 'sha512';
 
@@ -34,10 +34,6 @@ export function parseDigest(text: string): ParsedDigest | undefined {
 export function digestProblem(text: string): 'unsupported' | 'invalid' {
   const wellFormed = /^([a-z0-9]+(?:[+._-][a-z0-9]+)*):[a-zA-Z0-9=_-]+$/.exec(text);
   return wellFormed && !(wellFormed[1]! in ENCODED_LENGTH) ? 'unsupported' : 'invalid';
-}
-
-export function createDigester(algorithm: DigestAlgorithm): Hash {
-  return createHash(algorithm);
 }
 
 /** Digest of a whole buffer, e.g. a manifest body. */

@@ -5,28 +5,43 @@
  * The running digest of each session lives in memory next to the byte count it covers. When it is
  * missing (the process restarted, or another replica took the session) the staged bytes are
  * hashed again from the store before new bytes are added: slower, never wrong.
+ *
+ * A session whose first body is large (or of unknown length) is hashed on the hashing thread when
+ * there is one; small ones are hashed inline, where a round trip to a thread would cost more than
+ * the hashing itself.
  */
-import { randomUUID, type Hash } from 'node:crypto';
-import { createDigester, type DigestAlgorithm, type ParsedDigest } from '../content/digest.ts';
+import { randomUUID } from 'node:crypto';
+import type { DigestAlgorithm, ParsedDigest } from '../content/digest.ts';
 import { OffsetMismatchError, type BlobStore } from '../storage/blobs/blob-store.ts';
 import type { MetadataStore, UploadSession } from '../storage/metadata/metadata-store.ts';
 import { registryError } from './errors.ts';
+import type { HashThread } from './hash-thread.ts';
+import { InlineHash, type RunningHash } from './running-hash.ts';
+
+/** A first body at least this long goes to the hashing thread. */
+const THREAD_HASH_MIN_BYTES = 4 * 1024 * 1024;
 
 interface RunningDigest {
-  readonly algorithm: DigestAlgorithm;
-  readonly hash: Hash;
+  readonly hash: RunningHash;
   covered: number;
+}
+
+export interface UploadServiceOptions {
+  /** Hashes large bodies off the event loop. */
+  readonly hashThread?: HashThread;
 }
 
 export class UploadService {
   readonly #blobs: BlobStore;
   readonly #metadata: MetadataStore;
+  readonly #hashThread: HashThread | undefined;
   readonly #digests = new Map<string, RunningDigest>();
   readonly #locks = new Map<string, Promise<unknown>>();
 
-  constructor(blobs: BlobStore, metadata: MetadataStore) {
+  constructor(blobs: BlobStore, metadata: MetadataStore, options: UploadServiceOptions = {}) {
     this.#blobs = blobs;
     this.#metadata = metadata;
+    this.#hashThread = options.hashThread;
   }
 
   async start(repository: string): Promise<string> {
@@ -56,20 +71,22 @@ export class UploadService {
 
   /**
    * Appends a body at `expectedOffset` (when the client said where it starts) and returns the new
-   * size. Appends to one session run one at a time.
+   * size. `declaredLength` is the body's Content-Length, when it has one. Appends to one session
+   * run one at a time.
    */
-  append(id: string, body: AsyncIterable<Uint8Array>, expectedOffset?: number): Promise<number> {
+  append(id: string, body: AsyncIterable<Uint8Array>, expectedOffset?: number, declaredLength?: number): Promise<number> {
     return this.#exclusive(id, async () => {
       const offset = await this.size(id);
       if (expectedOffset !== undefined && expectedOffset !== offset) throw outOfOrder(offset);
-      const running = await this.#runningDigest(id, offset, 'sha256');
+      const large = declaredLength === undefined || declaredLength >= THREAD_HASH_MIN_BYTES;
+      const running = await this.#runningDigest(id, offset, 'sha256', large);
       try {
-        const size = await this.#blobs.append(id, offset, body, (chunk) => running.hash.update(chunk));
+        const size = await this.#blobs.append(id, offset, body, (bytes) => running.hash.update(bytes));
         running.covered = size;
         return size;
       } catch (error) {
         // The store rolled the bytes back; the hash cannot be rolled back, so forget it.
-        this.#digests.delete(id);
+        this.#forget(id);
         if (error instanceof OffsetMismatchError) throw outOfOrder(error.actual);
         throw error;
       }
@@ -80,9 +97,7 @@ export class UploadService {
   complete(repository: string, id: string, digest: ParsedDigest): Promise<number> {
     return this.#exclusive(id, async () => {
       const size = await this.size(id);
-      const running = await this.#runningDigest(id, size, digest.algorithm);
-      const actual = `${digest.algorithm}:${running.hash.digest('hex')}`;
-      this.#digests.delete(id);
+      const actual = `${digest.algorithm}:${await this.#finalDigest(id, size, digest.algorithm)}`;
       if (actual !== digest.text) {
         await this.cancel(id);
         throw registryError('DIGEST_INVALID', { detail: { expected: digest.text, actual } });
@@ -95,7 +110,7 @@ export class UploadService {
   }
 
   async cancel(id: string): Promise<void> {
-    this.#digests.delete(id);
+    this.#forget(id);
     await this.#blobs.discard(id);
     await this.#metadata.deleteUpload(id);
   }
@@ -124,17 +139,37 @@ export class UploadService {
     return purged;
   }
 
-  async #runningDigest(id: string, offset: number, algorithm: DigestAlgorithm): Promise<RunningDigest> {
+  async #runningDigest(id: string, offset: number, algorithm: DigestAlgorithm, large: boolean): Promise<RunningDigest> {
     const known = this.#digests.get(id);
-    if (known && known.covered === offset && known.algorithm === algorithm) return known;
-    const running: RunningDigest = { algorithm, hash: createDigester(algorithm), covered: 0 };
-    const staged = await this.#blobs.readStaged(id);
-    if (staged) {
-      for await (const chunk of staged as AsyncIterable<Uint8Array>) running.hash.update(chunk);
-    }
-    running.covered = offset;
+    if (known && known.covered === offset && known.hash.algorithm === algorithm) return known;
+    this.#forget(id);
+    const fresh = offset === 0 && large && this.#hashThread;
+    const running: RunningDigest = fresh ? { hash: this.#hashThread.start(algorithm), covered: 0 } : await this.#rehash(id, offset, algorithm);
     this.#digests.set(id, running);
     return running;
+  }
+
+  /** A hash of the staged bytes read back from the store, for a session whose running hash is gone. */
+  async #rehash(id: string, size: number, algorithm: DigestAlgorithm): Promise<RunningDigest> {
+    const hash = new InlineHash(algorithm);
+    const staged = await this.#blobs.readStaged(id);
+    if (staged) {
+      for await (const chunk of staged as AsyncIterable<Uint8Array>) hash.update(chunk);
+    }
+    return { hash, covered: size };
+  }
+
+  /** The hex digest of the staged bytes; the session's running hash is used up. */
+  async #finalDigest(id: string, size: number, algorithm: DigestAlgorithm): Promise<string> {
+    const running = await this.#runningDigest(id, size, algorithm, false);
+    this.#digests.delete(id);
+    // A hashing thread that died took the hash with it: read the bytes back instead.
+    return running.hash.digest().catch(async () => (await this.#rehash(id, size, algorithm)).hash.digest());
+  }
+
+  #forget(id: string): void {
+    this.#digests.get(id)?.hash.discard();
+    this.#digests.delete(id);
   }
 
   async #exclusive<T>(id: string, work: () => Promise<T>): Promise<T> {

@@ -94,7 +94,7 @@ async function receive(ctx: RequestContext, deps: RegistryDeps, id: string): Pro
   }
   const hasBody = length !== 0 && (length !== undefined || ctx.req.headers['transfer-encoding'] !== undefined);
   if (!hasBody) return deps.uploads.size(id);
-  return deps.uploads.append(id, ctx.req, range?.start);
+  return deps.uploads.append(id, ctx.req, range?.start, length);
 }
 
 function parseContentRange(header: string | undefined): { start: number; end: number } | undefined {

@@ -10,6 +10,7 @@ import { RegistryEvents } from '../distribution/events.ts';
 import { ManifestCache } from '../distribution/manifest-cache.ts';
 import type { RegistryDeps } from '../distribution/registry-deps.ts';
 import { handleRegistryRequest } from '../distribution/router.ts';
+import { HashThread } from '../distribution/hash-thread.ts';
 import { UploadService } from '../distribution/upload-service.ts';
 import { FilesystemBlobStore } from '../storage/blobs/filesystem-blob-store.ts';
 import { SqliteMetadataStore } from '../storage/metadata/sqlite-metadata-store.ts';
@@ -34,7 +35,10 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
   await blobs.init();
   const metadata = new SqliteMetadataStore(join(config.data, 'metadata.db'));
   await metadata.migrate();
-  const uploads = new UploadService(blobs, metadata);
+  // The hashing thread reads bodies in place from the store's shared aligned buffers.
+  const hashThread = blobs.directBuffers && new HashThread(blobs.directBuffers.memory);
+  hashThread?.prepare();
+  const uploads = new UploadService(blobs, metadata, { hashThread });
   const events = new RegistryEvents((error, event) => logger.error({ err: error, event: event.kind }, 'event listener failed'));
   const deps: RegistryDeps = {
     blobs, metadata, uploads, events, manifestCache: new ManifestCache(), limits: config.limits,
@@ -63,6 +67,7 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
     async close() {
       clearInterval(purgeTimer);
       for (const extension of running.reverse()) await extension.close?.();
+      await hashThread?.close();
       await metadata.close();
     },
   };

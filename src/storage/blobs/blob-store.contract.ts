@@ -95,10 +95,25 @@ export function describeBlobStore(name: string, make: () => Promise<BlobStoreFix
       assert.equal(await store.stagedSize('u1'), 3);
     });
 
-    it('lets the hash observer see every byte written', async () => {
-      const seen: string[] = [];
-      await store.append('u1', 0, chunks('ab', 'cd'), (chunk) => seen.push(Buffer.from(chunk).toString()));
-      assert.deepEqual(seen, ['ab', 'cd']);
+    it('lets the hash observer see every byte written, once and in order', async () => {
+      const seen: Buffer[] = [];
+      await store.append('u1', 0, chunks('ab', 'cd'), (bytes) => { seen.push(Buffer.from(bytes)); });
+      assert.equal(Buffer.concat(seen).toString(), 'abcd');
+      const bytes = patterned(9 * 1024 * 1024 + 77, 3);
+      const large: Buffer[] = [];
+      await store.append('u2', 0, inPieces(bytes.subarray(0, 4099), [4099]), (piece) => { large.push(Buffer.from(piece)); });
+      await store.append('u2', 4099, inPieces(bytes.subarray(4099), [65_536, 3]), (piece) => { large.push(Buffer.from(piece)); });
+      assert.ok(Buffer.concat(large).equals(bytes));
+    });
+
+    it('waits for an observer that reads the bytes later before it reuses their memory', async () => {
+      // An observer on another thread reads the bytes after `observe` returns: model it by
+      // hashing them only once the returned promise settles, later.
+      const bytes = patterned(13 * 1024 * 1024 + 5, 9);
+      const hash = createHash('sha256');
+      const observe = (piece: Uint8Array) => new Promise<void>((resolve) => setTimeout(() => { hash.update(piece); resolve(); }, 1));
+      await store.append('late', 0, inPieces(bytes, [65_536]), observe);
+      assert.equal(hash.digest('hex'), createHash('sha256').update(bytes).digest('hex'));
     });
 
     it('keeps one copy when the same digest is committed twice', async () => {

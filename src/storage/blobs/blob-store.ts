@@ -24,6 +24,8 @@ export interface StagedUpload {
   readonly modifiedAt: Date;
 }
 
+export type BodyObserver = (bytes: Uint8Array) => Promise<void> | void;
+
 export interface BlobStore {
   /** Size of a committed blob, or undefined when it is absent. */
   stat(digest: string): Promise<number | undefined>;
@@ -31,10 +33,12 @@ export interface BlobStore {
   open(digest: string, range?: ByteRange): Promise<Readable | undefined>;
   /**
    * Appends a body to an upload's staged data. `offset` must equal the staged size (0 for a new
-   * upload), else `OffsetMismatchError`. `observe` sees every chunk as it is written (the caller
-   * hashes there, so the body is read once). Resolves to the new staged size.
+   * upload), else `OffsetMismatchError`. `observe` sees every byte once, in order, before it is
+   * written (the caller hashes there, so the body is read once), in pieces of the store's
+   * choosing. When `observe` returns a promise, the store leaves those bytes unchanged and waits
+   * for it before reusing their memory. Resolves to the new staged size.
    */
-  append(uploadId: string, offset: number, body: AsyncIterable<Uint8Array>, observe?: (chunk: Uint8Array) => void): Promise<number>;
+  append(uploadId: string, offset: number, body: AsyncIterable<Uint8Array>, observe?: BodyObserver): Promise<number>;
   /** Staged size of an upload, or undefined when it has no staged data. */
   stagedSize(uploadId: string): Promise<number | undefined>;
   /** The staged bytes, for re-hashing an upload whose digest state was lost in a restart. */

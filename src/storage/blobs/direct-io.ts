@@ -17,7 +17,9 @@ import { promisify } from 'node:util';
 export const DIRECT_IO_ALIGNMENT = 4096;
 
 // The TypeScript libraries in use declare no WebAssembly; this is the one constructor needed here.
-declare const WebAssembly: { Memory: new (descriptor: { initial: number; maximum: number }) => { buffer: ArrayBuffer } };
+declare const WebAssembly: {
+  Memory: new (descriptor: { initial: number; maximum: number; shared: true }) => { buffer: SharedArrayBuffer };
+};
 
 const openFile = promisify(open);
 const closeFile = promisify(close);
@@ -28,18 +30,21 @@ const readFile = promisify(read);
  * A fixed set of page-aligned buffers. Buffers that JavaScript allocates are not aligned, but V8
  * maps WebAssembly memory at a page boundary, so slices of one such memory at multiples of the
  * page size are. Only buffers in use are touched, so an idle pool costs address space, not RSS.
+ * The memory is shared, so another thread can read a buffer in place (the upload hashing thread).
  */
 export class AlignedBufferPool {
   readonly bufferBytes: number;
+  /** The memory under every buffer of the pool. */
+  readonly memory: SharedArrayBuffer;
   readonly #free: Buffer[];
 
   constructor(bufferBytes: number, count: number) {
     if (bufferBytes % DIRECT_IO_ALIGNMENT !== 0) throw new Error(`buffer size ${bufferBytes} is not a multiple of ${DIRECT_IO_ALIGNMENT}`);
     const wasmPageBytes = 65_536;
     const pages = Math.ceil((bufferBytes * count) / wasmPageBytes);
-    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }).buffer;
     this.bufferBytes = bufferBytes;
-    this.#free = Array.from({ length: count }, (_, index) => Buffer.from(memory.buffer, index * bufferBytes, bufferBytes));
+    this.#free = Array.from({ length: count }, (_, index) => Buffer.from(this.memory, index * bufferBytes, bufferBytes));
   }
 
   /** `count` buffers, or none when fewer are free (the caller then takes the page-cache path). */

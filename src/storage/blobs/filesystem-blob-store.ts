@@ -15,7 +15,7 @@ import { mkdir, open, readdir, rename, rm, stat, truncate } from 'node:fs/promis
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
-import { OffsetMismatchError, type BlobStore, type ByteRange, type StagedUpload } from './blob-store.ts';
+import { OffsetMismatchError, type BlobStore, type BodyObserver, type ByteRange, type StagedUpload } from './blob-store.ts';
 import { DirectAppender } from './direct-appender.ts';
 import { AlignedBufferPool, supportsDirectIO } from './direct-io.ts';
 
@@ -77,7 +77,7 @@ export class FilesystemBlobStore implements BlobStore {
     return handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: 256 * 1024 });
   }
 
-  async append(uploadId: string, offset: number, body: AsyncIterable<Uint8Array>, observe?: (chunk: Uint8Array) => void): Promise<number> {
+  async append(uploadId: string, offset: number, body: AsyncIterable<Uint8Array>, observe?: BodyObserver): Promise<number> {
     const path = this.#stagedPath(uploadId);
     const current = (await this.stagedSize(uploadId)) ?? 0;
     if (current !== offset) throw new OffsetMismatchError(offset, current);
@@ -174,14 +174,11 @@ export class FilesystemBlobStore implements BlobStore {
 }
 
 async function appendDirect(
-  path: string, offset: number, body: AsyncIterable<Uint8Array>, observe: ((chunk: Uint8Array) => void) | undefined, buffers: [Buffer, Buffer],
+  path: string, offset: number, body: AsyncIterable<Uint8Array>, observe: BodyObserver | undefined, buffers: [Buffer, Buffer],
 ): Promise<number> {
-  const appender = await DirectAppender.open(path, offset, buffers);
+  const appender = await DirectAppender.open(path, offset, buffers, observe);
   try {
-    for await (const chunk of body) {
-      observe?.(chunk);
-      await appender.write(chunk);
-    }
+    for await (const chunk of body) await appender.write(chunk);
     return await appender.finish();
   } finally {
     await appender.close();
@@ -193,7 +190,7 @@ async function appendDirect(
  * What is written so far is flushed in the background while the body streams in, so the fsync at
  * commit has little left to do.
  */
-async function appendThroughPageCache(path: string, offset: number, body: AsyncIterable<Uint8Array>, observe?: (chunk: Uint8Array) => void): Promise<number> {
+async function appendThroughPageCache(path: string, offset: number, body: AsyncIterable<Uint8Array>, observe?: BodyObserver): Promise<number> {
   const out = createWriteStream(path, { flags: 'a', highWaterMark: 8 * 1024 * 1024 });
   let written = offset;
   let unsynced = 0;
@@ -201,7 +198,8 @@ async function appendThroughPageCache(path: string, offset: number, body: AsyncI
   try {
     const [fd] = (await once(out, 'open')) as [number];
     for await (const chunk of body) {
-      observe?.(chunk);
+      const observing = observe?.(chunk);
+      if (observing) await observing;
       written += chunk.byteLength;
       unsynced += chunk.byteLength;
       if (!out.write(chunk)) await once(out, 'drain');

@@ -1,0 +1,99 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseDigest } from '../content/digest.ts';
+import { AlignedBufferPool } from '../storage/blobs/direct-io.ts';
+import { FilesystemBlobStore } from '../storage/blobs/filesystem-blob-store.ts';
+import { SqliteMetadataStore } from '../storage/metadata/sqlite-metadata-store.ts';
+import { HashThread } from './hash-thread.ts';
+import { UploadService } from './upload-service.ts';
+
+const MIB = 1024 * 1024;
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+function patterned(size: number, seed: number): Buffer {
+  const bytes = Buffer.alloc(size);
+  for (let index = 0; index < size; index++) bytes[index] = (index * 13 + seed + (index >>> 10)) & 0xff;
+  return bytes;
+}
+
+async function* inPieces(bytes: Buffer, size: number): AsyncIterable<Uint8Array> {
+  for (let offset = 0; offset < bytes.length; offset += size) yield bytes.subarray(offset, offset + size);
+}
+
+describe('HashThread', () => {
+  it('hashes shared regions in place and copied bytes, for interleaved sessions', async (t) => {
+    const pool = new AlignedBufferPool(MIB, 2);
+    const thread = new HashThread(pool.memory);
+    t.after(() => thread.close());
+    const [shared] = pool.take(1)!;
+    const first = thread.start('sha256');
+    const second = thread.start('sha512');
+    const copied = patterned(3 * MIB + 17, 1);
+    shared!.set(patterned(MIB, 2));
+    await first.update(shared!);
+    for (let offset = 0; offset < copied.length; offset += 65_536) await second.update(copied.subarray(offset, offset + 65_536));
+    await first.update(copied.subarray(5, 99));
+    assert.equal(await first.digest(), sha256(Buffer.concat([shared!, copied.subarray(5, 99)])));
+    assert.equal(await second.digest(), createHash('sha512').update(copied).digest('hex'));
+  });
+
+  it('fails the hashes of a thread that stopped, and starts a new thread for the next upload', async (t) => {
+    const pool = new AlignedBufferPool(MIB, 1);
+    const thread = new HashThread(pool.memory);
+    t.after(() => thread.close());
+    const orphan = thread.start('sha256');
+    await orphan.update(Buffer.from('before'));
+    await thread.close();
+    assert.throws(() => orphan.update(Buffer.from('after')), /stopped/);
+    await assert.rejects(orphan.digest(), /stopped/);
+    const next = thread.start('sha256');
+    await next.update(Buffer.from('fresh'));
+    assert.equal(await next.digest(), sha256(Buffer.from('fresh')));
+  });
+});
+
+describe('UploadService with a hashing thread', () => {
+  async function setup() {
+    const root = await mkdtemp(join(tmpdir(), 'wharf-hash-thread-'));
+    const blobs = new FilesystemBlobStore(join(root, 'blobs'));
+    await blobs.init();
+    const metadata = new SqliteMetadataStore(join(root, 'metadata.db'));
+    await metadata.migrate();
+    const thread = new HashThread(blobs.directBuffers?.memory ?? new AlignedBufferPool(MIB, 1).memory);
+    const uploads = new UploadService(blobs, metadata, { hashThread: thread });
+    return { uploads, thread, cleanup: async () => { await thread.close(); await metadata.close(); await rm(root, { recursive: true, force: true }); } };
+  }
+
+  it('commits large chunked uploads whose digest was computed on the thread', async (t) => {
+    const { uploads, cleanup } = await setup();
+    t.after(cleanup);
+    const bytes = patterned(11 * MIB + 4321, 5);
+    const id = await uploads.start('thread/app');
+    await uploads.append(id, inPieces(bytes.subarray(0, 6 * MIB + 1), 65_536), 0);
+    await uploads.append(id, inPieces(bytes.subarray(6 * MIB + 1), 65_536), 6 * MIB + 1);
+    assert.equal(await uploads.complete('thread/app', id, parseDigest(`sha256:${sha256(bytes)}`)!), bytes.length);
+  });
+
+  it('re-hashes the staged bytes when the thread died during the upload', async (t) => {
+    const { uploads, thread, cleanup } = await setup();
+    t.after(cleanup);
+    const bytes = patterned(9 * MIB + 3, 8);
+    const id = await uploads.start('thread/app');
+    await uploads.append(id, inPieces(bytes, 65_536), 0);
+    await thread.close();
+    assert.equal(await uploads.complete('thread/app', id, parseDigest(`sha256:${sha256(bytes)}`)!), bytes.length);
+  });
+
+  it('refuses a wrong digest computed on the thread', async (t) => {
+    const { uploads, cleanup } = await setup();
+    t.after(cleanup);
+    const bytes = patterned(5 * MIB, 2);
+    const id = await uploads.start('thread/app');
+    await uploads.append(id, inPieces(bytes, 65_536), 0);
+    await assert.rejects(uploads.complete('thread/app', id, parseDigest(`sha256:${sha256(Buffer.from('other'))}`)!), /DIGEST_INVALID|digest/i);
+  });
+});
