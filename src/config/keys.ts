@@ -31,7 +31,7 @@ const CORE_KEYS = {
   },
   'storage.directIO': {
     default: true,
-    description: 'Write and read large blobs with direct I/O, past the page cache, where the filesystem supports it (blobs under 4 MiB always use the cache).',
+    description: 'Write and read large blobs with direct I/O, past the page cache, where the filesystem supports it (blobs under 2 MiB always use the cache).',
     parse: parseBoolean,
   },
   'limits.maxManifestBytes': {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,12 +14,6 @@ import { UploadService } from './upload-service.ts';
 const MIB = 1024 * 1024;
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-function patterned(size: number, seed: number): Buffer {
-  const bytes = Buffer.alloc(size);
-  for (let index = 0; index < size; index++) bytes[index] = (index * 13 + seed + (index >>> 10)) & 0xff;
-  return bytes;
-}
-
 async function* inPieces(bytes: Buffer, size: number): AsyncIterable<Uint8Array> {
   for (let offset = 0; offset < bytes.length; offset += size) yield bytes.subarray(offset, offset + size);
 }
@@ -32,8 +26,8 @@ describe('HashThread', () => {
     const [shared] = pool.take(1)!;
     const first = thread.start('sha256');
     const second = thread.start('sha512');
-    const copied = patterned(3 * MIB + 17, 1);
-    shared!.set(patterned(MIB, 2));
+    const copied = randomBytes(3 * MIB + 17);
+    shared!.set(randomBytes(MIB));
     await first.update(shared!);
     for (let offset = 0; offset < copied.length; offset += 65_536) await second.update(copied.subarray(offset, offset + 65_536));
     await first.update(copied.subarray(5, 99));
@@ -71,7 +65,7 @@ describe('UploadService with a hashing thread', () => {
   it('commits large chunked uploads whose digest was computed on the thread', async (t) => {
     const { uploads, cleanup } = await setup();
     t.after(cleanup);
-    const bytes = patterned(11 * MIB + 4321, 5);
+    const bytes = randomBytes(11 * MIB + 4321);
     const id = await uploads.start('thread/app');
     await uploads.append(id, inPieces(bytes.subarray(0, 6 * MIB + 1), 65_536), 0);
     await uploads.append(id, inPieces(bytes.subarray(6 * MIB + 1), 65_536), 6 * MIB + 1);
@@ -81,7 +75,7 @@ describe('UploadService with a hashing thread', () => {
   it('re-hashes the staged bytes when the thread died during the upload', async (t) => {
     const { uploads, thread, cleanup } = await setup();
     t.after(cleanup);
-    const bytes = patterned(9 * MIB + 3, 8);
+    const bytes = randomBytes(9 * MIB + 3);
     const id = await uploads.start('thread/app');
     await uploads.append(id, inPieces(bytes, 65_536), 0);
     await thread.close();
@@ -91,7 +85,7 @@ describe('UploadService with a hashing thread', () => {
   it('refuses a wrong digest computed on the thread', async (t) => {
     const { uploads, cleanup } = await setup();
     t.after(cleanup);
-    const bytes = patterned(5 * MIB, 2);
+    const bytes = randomBytes(5 * MIB);
     const id = await uploads.start('thread/app');
     await uploads.append(id, inPieces(bytes, 65_536), 0);
     await assert.rejects(uploads.complete('thread/app', id, parseDigest(`sha256:${sha256(Buffer.from('other'))}`)!), /DIGEST_INVALID|digest/i);

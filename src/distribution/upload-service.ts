@@ -19,7 +19,7 @@ import type { HashThread } from './hash-thread.ts';
 import { InlineHash, type RunningHash } from './running-hash.ts';
 
 /** A first body at least this long goes to the hashing thread. */
-const THREAD_HASH_MIN_BYTES = 4 * 1024 * 1024;
+const THREAD_HASH_MIN_BYTES = 2 * 1024 * 1024;
 
 interface RunningDigest {
   readonly hash: RunningHash;

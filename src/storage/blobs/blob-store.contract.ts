@@ -4,7 +4,7 @@
  */
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { OffsetMismatchError, type BlobStore } from './blob-store.ts';
 
 export interface BlobStoreFixture {
@@ -23,11 +23,9 @@ async function* failingAfter(part: string): AsyncIterable<Uint8Array> {
   throw new Error('client went away');
 }
 
-/** Bytes that differ at every position, so a misplaced or repeated block shows up. */
-function patterned(size: number, seed: number): Buffer {
-  const bytes = Buffer.alloc(size);
-  for (let index = 0; index < size; index++) bytes[index] = (index * 31 + seed + (index >>> 12)) & 0xff;
-  return bytes;
+/** Random bytes: no block repeats, so a misplaced, repeated or overwritten block shows up. */
+function randomBody(size: number): Buffer {
+  return randomBytes(size);
 }
 
 /** `bytes` in pieces of the given sizes, cycling, as a request body arrives from a socket. */
@@ -99,7 +97,7 @@ export function describeBlobStore(name: string, make: () => Promise<BlobStoreFix
       const seen: Buffer[] = [];
       await store.append('u1', 0, chunks('ab', 'cd'), (bytes) => { seen.push(Buffer.from(bytes)); });
       assert.equal(Buffer.concat(seen).toString(), 'abcd');
-      const bytes = patterned(9 * 1024 * 1024 + 77, 3);
+      const bytes = randomBody(9 * 1024 * 1024 + 77);
       const large: Buffer[] = [];
       await store.append('u2', 0, inPieces(bytes.subarray(0, 4099), [4099]), (piece) => { large.push(Buffer.from(piece)); });
       await store.append('u2', 4099, inPieces(bytes.subarray(4099), [65_536, 3]), (piece) => { large.push(Buffer.from(piece)); });
@@ -109,10 +107,13 @@ export function describeBlobStore(name: string, make: () => Promise<BlobStoreFix
     it('waits for an observer that reads the bytes later before it reuses their memory', async () => {
       // An observer on another thread reads the bytes after `observe` returns: model it by
       // hashing them only once the returned promise settles, later.
-      const bytes = patterned(13 * 1024 * 1024 + 5, 9);
+      const bytes = randomBody(13 * 1024 * 1024 + 5);
+      // The promises chain, so the pieces are hashed in order, as a thread hashes them.
       const hash = createHash('sha256');
-      const observe = (piece: Uint8Array) => new Promise<void>((resolve) => setTimeout(() => { hash.update(piece); resolve(); }, 1));
+      let reading = Promise.resolve();
+      const observe = (piece: Uint8Array) => (reading = reading.then(() => new Promise<void>((resolve) => setTimeout(() => { hash.update(piece); resolve(); }, 15))));
       await store.append('late', 0, inPieces(bytes, [65_536]), observe);
+      await reading; // what a hashing thread does before it answers for the digest
       assert.equal(hash.digest('hex'), createHash('sha256').update(bytes).digest('hex'));
     });
 
@@ -150,7 +151,7 @@ export function describeBlobStore(name: string, make: () => Promise<BlobStoreFix
 
     it('stores large bodies byte for byte, appended at odd offsets in odd pieces', async () => {
       // Several MiB with sizes and offsets that are not multiples of any block size.
-      const bytes = patterned(9 * 1024 * 1024 + 1234, 7);
+      const bytes = randomBody(9 * 1024 * 1024 + 1234);
       const cuts = [3 * 1024 * 1024 + 5, 5 * 1024 * 1024 - 11, bytes.length];
       let offset = 0;
       for (const cut of cuts) {
@@ -166,7 +167,7 @@ export function describeBlobStore(name: string, make: () => Promise<BlobStoreFix
     });
 
     it('rolls back a large append that fails half-way', async () => {
-      const bytes = patterned(6 * 1024 * 1024 + 3, 1);
+      const bytes = randomBody(6 * 1024 * 1024 + 3);
       await store.append('big', 0, inPieces(bytes.subarray(0, 1001), [1001]));
       async function* brokenAfterMiBs(): AsyncIterable<Uint8Array> {
         yield* inPieces(bytes.subarray(1001, 5 * 1024 * 1024), [65_536]);

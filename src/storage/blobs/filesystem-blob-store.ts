@@ -23,9 +23,14 @@ const UPLOADS = '_uploads';
 /** On the page-cache path, written data is flushed in the background every this many bytes. */
 const BACKGROUND_SYNC_BYTES = 32 * 1024 * 1024;
 const SAFE_UPLOAD_ID = /^[A-Za-z0-9_-]{1,128}$/;
-/** Direct writes go 4 MiB at a time, two buffers per upload, so up to 8 uploads at once bypass the cache. */
-const DIRECT_BUFFER_BYTES = 4 * 1024 * 1024;
-const DIRECT_BUFFERS = 16;
+/**
+ * Direct writes go 2 MiB at a time from a ring of four buffers per upload (three can be on their
+ * way to the disk or the hash while one fills); up to 8 uploads at once bypass the cache. A body
+ * smaller than one buffer never does.
+ */
+const DIRECT_BUFFER_BYTES = 2 * 1024 * 1024;
+const DIRECT_BUFFERS_PER_UPLOAD = 4;
+const DIRECT_BUFFERS = 8 * DIRECT_BUFFERS_PER_UPLOAD;
 
 export interface FilesystemBlobStoreOptions {
   /** Use direct I/O for large bodies when the filesystem supports it (default true). */
@@ -82,13 +87,9 @@ export class FilesystemBlobStore implements BlobStore {
     const current = (await this.stagedSize(uploadId)) ?? 0;
     if (current !== offset) throw new OffsetMismatchError(offset, current);
     try {
-      const buffers = this.#directBuffers?.take(2);
+      const buffers = this.#directBuffers?.take(DIRECT_BUFFERS_PER_UPLOAD);
       if (!buffers) return await appendThroughPageCache(path, offset, body, observe);
-      try {
-        return await appendDirect(path, offset, body, observe, buffers as [Buffer, Buffer]);
-      } finally {
-        this.#directBuffers!.give(buffers);
-      }
+      return await appendDirect(path, offset, body, observe, buffers, this.#directBuffers!);
     } catch (error) {
       // Roll back to where the call started, so a broken body never leaves half a chunk behind.
       await truncate(path, offset).catch(() => undefined);
@@ -174,14 +175,19 @@ export class FilesystemBlobStore implements BlobStore {
 }
 
 async function appendDirect(
-  path: string, offset: number, body: AsyncIterable<Uint8Array>, observe: BodyObserver | undefined, buffers: [Buffer, Buffer],
+  path: string, offset: number, body: AsyncIterable<Uint8Array>, observe: BodyObserver | undefined, buffers: Buffer[], pool: AlignedBufferPool,
 ): Promise<number> {
-  const appender = await DirectAppender.open(path, offset, buffers, observe);
+  const appender = await DirectAppender.open(path, offset, buffers, observe).catch((error: unknown) => {
+    pool.give(buffers);
+    throw error;
+  });
   try {
     for await (const chunk of body) await appender.write(chunk);
     return await appender.finish();
   } finally {
     await appender.close();
+    // The observer may still be reading the last buffers; they go back to the pool when it is done.
+    void appender.release().then((released) => pool.give(released));
   }
 }
 
