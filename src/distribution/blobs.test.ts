@@ -64,6 +64,27 @@ describe('blobs', () => {
     for (const download of many) assert.ok(download.body.equals(bytes));
   });
 
+  it('gets every buffer back from downloads that clients abandon half-way', async () => {
+    const pool = registry.app.deps.blobs.directBuffers;
+    const bytes = randomBytes(12 * 1024 * 1024);
+    const { digest } = await pushBlob(url, 'abandoned/app', bytes);
+    const idle = pool?.available;
+    for (let attempt = 0; attempt < 12; attempt++) {
+      const controller = new AbortController();
+      const response = await fetch(`${url}/v2/abandoned/app/blobs/${digest}`, { signal: controller.signal });
+      const reader = response.body!.getReader();
+      await reader.read();
+      controller.abort();
+      await reader.read().catch(() => undefined);
+    }
+    const whole = Buffer.from(await (await fetch(`${url}/v2/abandoned/app/blobs/${digest}`)).arrayBuffer());
+    assert.ok(whole.equals(bytes));
+    if (pool) {
+      for (let waited = 0; pool.available !== idle && waited < 100; waited++) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(pool.available, idle);
+    }
+  });
+
   it('never serves a blob to a repository that does not reference it', async () => {
     const { digest } = await pushBlob(url, 'private/app', 'secret layer');
     for (const method of ['GET', 'HEAD']) {

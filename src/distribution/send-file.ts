@@ -14,7 +14,7 @@ import type { ByteRange } from '../storage/blobs/blob-store.ts';
 import { DIRECT_IO_ALIGNMENT, closeFile, openDirect, openFd, readDirect, type AlignedBufferPool } from '../storage/blobs/direct-io.ts';
 
 const PLAIN_BUFFER_BYTES = 1024 * 1024;
-const BUFFERS = 3;
+const BUFFERS = 4;
 
 interface Source {
   fd: number;
@@ -27,13 +27,16 @@ interface Source {
 
 export async function sendFile(res: ServerResponse, path: string, range: ByteRange, directBuffers?: AlignedBufferPool): Promise<void> {
   const source = await openSource(path, range, directBuffers);
+  const reads = new Set<Promise<unknown>>();
   try {
-    await stream(res, path, source, range);
+    await stream(res, path, source, range, reads);
   } catch (error) {
     // Pooled buffers may still sit in the socket's queue: drop the queue before another download reuses them.
     res.destroy(error as Error);
     throw error;
   } finally {
+    // A read still running writes into its buffer and needs its descriptor: let it land first.
+    await Promise.allSettled(reads);
     await closeFile(source.fd);
     source.release();
   }
@@ -53,26 +56,53 @@ async function openSource(path: string, range: ByteRange, pool: AlignedBufferPoo
   return { fd: await openFd(path, constants.O_RDONLY), buffers: plain, firstRead: range.start, release: () => undefined };
 }
 
-async function stream(res: ServerResponse, path: string, source: Source, range: ByteRange): Promise<void> {
+/**
+ * Reads run ahead of the socket: every free buffer is given a read at the next position at once,
+ * so with direct I/O several requests are at the disk together. Buffers are sent in file order
+ * and come back when the socket has taken their bytes.
+ */
+async function stream(res: ServerResponse, path: string, source: Source, range: ByteRange, running: Set<Promise<unknown>>): Promise<void> {
   const free = [...source.buffers];
-  const waiting: ((buffer: Buffer) => void)[] = [];
-  const take = () => (free.length > 0 ? Promise.resolve(free.pop()!) : new Promise<Buffer>((resolve) => waiting.push(resolve)));
-  const give = (buffer: Buffer) => {
-    const next = waiting.shift();
-    if (next) next(buffer);
-    else free.push(buffer);
+  const reads: Promise<{ buffer: Buffer; position: number; bytesRead: number }>[] = [];
+  let nextRead = source.firstRead;
+  let bufferReturned: (() => void) | undefined;
+  const readAhead = () => {
+    while (free.length > 0 && nextRead <= range.end) {
+      const buffer = free.pop()!;
+      const position = nextRead;
+      nextRead += buffer.byteLength;
+      // Direct reads always ask for whole buffers (aligned lengths); the kernel stops at the end of the file.
+      const read = readDirect(source.fd, buffer, buffer.byteLength, position).then((bytesRead) => ({ buffer, position, bytesRead }));
+      running.add(read);
+      read.catch(() => undefined).finally(() => running.delete(read)); // awaited in order below
+      reads.push(read);
+    }
   };
-  let position = source.firstRead;
-  while (position <= range.end) {
+  readAhead();
+  while (reads.length > 0) {
     if (res.destroyed) return;
-    const buffer = await take();
-    // Direct reads always ask for whole buffers (aligned lengths); the kernel stops at the end of the file.
-    const bytesRead = await readDirect(source.fd, buffer, buffer.byteLength, position);
-    if (bytesRead === 0) throw new Error(`${path} ended before byte ${position}`);
+    const { buffer, position, bytesRead } = await reads.shift()!;
+    const wanted = Math.min(buffer.byteLength, range.end - position + 1);
+    if (bytesRead < wanted) throw new Error(`${path} ended before byte ${position + bytesRead}`);
     const from = Math.max(range.start - position, 0);
-    const to = Math.min(bytesRead, range.end - position + 1);
-    position += bytesRead;
-    res.write(buffer.subarray(from, to), () => give(buffer));
+    res.write(buffer.subarray(from, wanted), () => {
+      free.push(buffer);
+      bufferReturned?.();
+    });
+    readAhead();
+    if (reads.length === 0 && nextRead <= range.end) {
+      // Every buffer is in the socket's queue: wait until it gives one back (or the client leaves).
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('close', done);
+          bufferReturned = undefined;
+          resolve();
+        };
+        bufferReturned = done;
+        res.once('close', done);
+      });
+      readAhead();
+    }
   }
   await new Promise<void>((resolve, reject) => {
     res.end(() => resolve());

@@ -47,6 +47,11 @@ export class AlignedBufferPool {
     this.#free = Array.from({ length: count }, (_, index) => Buffer.from(this.memory, index * bufferBytes, bufferBytes));
   }
 
+  /** Buffers free right now. */
+  get available(): number {
+    return this.#free.length;
+  }
+
   /** `count` buffers, or none when fewer are free (the caller then takes the page-cache path). */
   take(count: number): Buffer[] | undefined {
     return this.#free.length >= count ? this.#free.splice(-count) : undefined;
