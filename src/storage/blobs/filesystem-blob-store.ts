@@ -25,12 +25,14 @@ const BACKGROUND_SYNC_BYTES = 32 * 1024 * 1024;
 const SAFE_UPLOAD_ID = /^[A-Za-z0-9_-]{1,128}$/;
 /**
  * Direct writes go 2 MiB at a time from a ring of four buffers per upload (three can be on their
- * way to the disk or the hash while one fills); up to 8 uploads at once bypass the cache. A body
- * smaller than one buffer never does.
+ * way to the disk or the hash while one fills). The pool serves four such transfers (uploads or
+ * downloads) at once; more take the page-cache path until buffers come back. Its pages stay
+ * resident once touched, so its size is also a bound on memory: 32 MiB. A body smaller than one
+ * buffer never bypasses the cache.
  */
 const DIRECT_BUFFER_BYTES = 2 * 1024 * 1024;
 const DIRECT_BUFFERS_PER_UPLOAD = 4;
-const DIRECT_BUFFERS = 8 * DIRECT_BUFFERS_PER_UPLOAD;
+const DIRECT_BUFFERS = 4 * DIRECT_BUFFERS_PER_UPLOAD;
 
 export interface FilesystemBlobStoreOptions {
   /** Use direct I/O for large bodies when the filesystem supports it (default true). */
