@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeBlobStore } from './blob-store.contract.ts';
@@ -24,6 +24,16 @@ describe('FilesystemBlobStore direct I/O', () => {
     // Linux filesystems backed by a disk (ext4, xfs, btrfs) take O_DIRECT; tmpfs does not.
     if (process.platform === 'linux' && !(await isTmpfs(tmpdir()))) assert.ok(direct.store.directBuffers, 'expected direct I/O on this filesystem');
     assert.equal(plain.store.directBuffers, undefined);
+  });
+});
+
+describe('FilesystemBlobStore start-up', () => {
+  it('lists only upload data as staged, never files such as a probe left behind by a crash', async (t) => {
+    const { store, cleanup } = await fixture(true);
+    t.after(cleanup);
+    await writeFile(join(store.root, '_uploads', '.direct-io-probe'), 'x');
+    await store.append('real-upload', 0, (async function* () { yield Buffer.from('data'); })());
+    assert.deepEqual((await store.listStaged()).map((entry) => entry.id), ['real-upload']);
   });
 });
 

@@ -148,6 +148,8 @@ export class FilesystemBlobStore implements BlobStore {
     const names = await readdir(join(this.root, UPLOADS));
     const staged: StagedUpload[] = [];
     for (const id of names) {
+      // Only upload data: not, say, a direct-I/O probe left by a crash during start-up.
+      if (!SAFE_UPLOAD_ID.test(id)) continue;
       const info = await stat(join(this.root, UPLOADS, id)).catch(() => undefined);
       if (info) staged.push({ id, size: info.size, modifiedAt: info.mtime });
     }
