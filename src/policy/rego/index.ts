@@ -24,12 +24,14 @@ import type { Body, Expr, Module, Term } from './ast.ts';
 import { walkExpr } from './ast.ts';
 import { parseModule, parseQuery, parseTerm as parseTermAst, type ParseOptions } from './parser.ts';
 import { compileModules, compileQuery, type CompiledPolicy } from './compiler/index.ts';
-import { Evaluator, type Env } from './eval/evaluator.ts';
+import { Evaluator } from './eval/evaluator.ts';
+import { Env } from './eval/env.ts';
 import { Budget, EvalState, type EvalLimits } from './eval/state.ts';
 import { RegoError, RegoEvalError, type RegoErrorDetail } from './errors.ts';
 import { RObject, type Value } from './value.ts';
 import type { BuiltinContext } from './builtins/types.ts';
 import { listTests, runTest, type TestResult } from './eval/testing.ts';
+import { readsRuleMetadata } from './eval/metadata.ts';
 
 export { RegoError, RegoEvalError, type RegoErrorDetail };
 export type { EvalLimits, TestResult };
@@ -133,6 +135,7 @@ export class PreparedQuery {
   private readonly texts: string[];
   private readonly locations: { row: number; col: number }[];
   private readonly vars: string[];
+  private readonly readsRuleMetadata: boolean;
 
   constructor(policy: CompiledPolicy, query: string) {
     this.policy = policy;
@@ -147,6 +150,7 @@ export class PreparedQuery {
     const vars = new Set<string>();
     for (const e of parsed) collectQueryVars(e, vars);
     this.vars = [...vars];
+    this.readsRuleMetadata = readsRuleMetadata(policy, this.body);
   }
 
   /** Evaluates the query; throws RegoError on run-time errors (conflicts, strict built-in errors, limits). */
@@ -156,10 +160,11 @@ export class PreparedQuery {
     const ctx = new QueryContext(options.now, options.strictBuiltinErrors ?? false);
     const ev = new Evaluator({
       policy: this.policy, state: new EvalState(options.input, data), budget, builtinCtx: ctx, strict: ctx.strict, print: options.print,
+      readsRuleMetadata: this.readsRuleMetadata,
     });
     const results: QueryResult[] = [];
-    const values: Value[] = new Array(this.texts.length).fill(true);
-    const env: Env = new Map();
+    const values: Value[] = this.texts.map(() => true);
+    const env = new Env();
     try {
       this.evalQuery(ev, 0, env, values, () => {
         const bindings: Record<string, Value> = {};
@@ -247,7 +252,7 @@ export function parseTerm(text: string): Value {
     builtinCtx: { nowNs: 0n, cache: new Map(), strict: true },
   });
   let out: Value | undefined;
-  ev.evalTerm(term, new Map(), (v) => {
+  ev.evalTerm(term, new Env(), (v) => {
     out = v;
     return true;
   });

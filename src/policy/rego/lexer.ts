@@ -30,6 +30,22 @@ export interface Comment {
 
 const PUNCTUATION = [':=', '==', '!=', '<=', '>=', '{', '}', '[', ']', '(', ')', '.', ',', ';', ':', '=', '<', '>', '+', '-', '*', '/', '%', '&', '|'];
 
+/** Longer strings are rarely compared or used as keys: not worth adding to the string table. */
+const MAX_INTERNALIZED = 256;
+
+/**
+ * The engine's canonical copy of a string: the one JavaScript engines keep for property names
+ * (V8's string table), found by using the string as a property name. Identifiers and string
+ * literals are internalized, so each name is one string object everywhere in the policy, and
+ * the same object as the matching key of an input parsed from JSON (JSON keys are property
+ * names too): looking a field up or a var in the env then compares pointers, not characters.
+ */
+function internalize(text: string): string {
+  if (text.length > MAX_INTERNALIZED) return text;
+  for (const key in { [text]: true }) return key;
+  return text;
+}
+
 /** Tokenizes one source file; `origin` lets embedded template expressions keep their real locations. */
 export class Lexer {
   readonly tokens: Token[] = [];
@@ -100,18 +116,18 @@ export class Lexer {
       const c = src[this.pos];
       if (isIdentStart(c)) {
         while (this.pos < src.length && isIdentPart(src[this.pos])) this.pos++;
-        push('ident', src.slice(start, this.pos));
+        push('ident', internalize(src.slice(start, this.pos)));
       } else if (isDigit(c) || (c === '.' && isDigit(src[this.pos + 1] ?? ''))) {
         push('number', this.readNumber());
       } else if (c === '"') {
-        push('string', this.readString());
+        push('string', internalize(this.readString()));
       } else if (c === '`') {
         const close = src.indexOf('`', this.pos + 1);
         if (close < 0) this.fail('non-terminated raw string', start);
         const text = src.slice(this.pos + 1, close);
         this.advanceOver(text);
         this.pos = close + 1;
-        push('rawstring', text);
+        push('rawstring', internalize(text));
       } else if (c === '$' && (src[this.pos + 1] === '"' || src[this.pos + 1] === '`')) {
         const parts = this.readTemplate();
         push('template', '', parts);

@@ -36,6 +36,27 @@ function gcd(a: bigint, b: bigint): bigint {
   return a;
 }
 
+/**
+ * The value of short plain integer text ("42", "-7"), the most common number text, checked
+ * without regular expressions; undefined for any other text (parsed the general way).
+ */
+function plainSmallInteger(text: string, lenient: boolean): number | undefined {
+  const n = text.length;
+  if (n === 0 || n >= 16) return undefined;
+  const start = text.charCodeAt(0) === 45 /* - */ ? 1 : 0;
+  if (start === n) return undefined;
+  // The strict syntax (JSON, Rego literals) has no leading zeros.
+  if (!lenient && text.charCodeAt(start) === 48 /* 0 */ && n - start > 1) return undefined;
+  // At most 15 digits: exact in a double, no conversion call needed.
+  let value = 0;
+  for (let i = start; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+    value = value * 10 + (c - 48);
+  }
+  return start === 1 ? -value : value;
+}
+
 export class RNumber {
   /** The value when it is a safe integer, else NaN. */
   readonly small: number;
@@ -116,8 +137,9 @@ export class RNumber {
    * "1." or ".5" (what Go's strconv.ParseFloat accepts, used by to_number and units.parse).
    */
   static tryParse(text: string, lenient = false): RNumber | undefined {
+    const small = plainSmallInteger(text, lenient);
+    if (small !== undefined) return RNumber.int(small);
     if (!(lenient ? LENIENT_NUMBER_SYNTAX : NUMBER_SYNTAX).test(text)) return undefined;
-    if (text.length < 16 && /^-?[0-9]+$/.test(text)) return RNumber.int(Number(text));
     let body = text;
     let negative = false;
     if (body[0] === '-' || body[0] === '+') {

@@ -18,6 +18,7 @@ const TAG = '\u0000';
 export class RObject {
   private readonly map = new Map<string, [Value, Value]>();
   private cachedKey: string | undefined;
+  private cachedTaggedKey: string | undefined;
   private cachedSorted: [Value, Value][] | undefined;
 
   get size(): number {
@@ -32,11 +33,13 @@ export class RObject {
   /** Only while building a new object: objects are immutable once shared. */
   set(key: Value, value: Value): void {
     this.cachedKey = undefined;
+    this.cachedTaggedKey = undefined;
     this.cachedSorted = undefined;
     this.map.set(keyOf(key), [key, value]);
   }
   delete(key: Value): void {
     this.cachedKey = undefined;
+    this.cachedTaggedKey = undefined;
     this.cachedSorted = undefined;
     this.map.delete(keyOf(key));
   }
@@ -61,6 +64,13 @@ export class RObject {
     }
     return this.cachedKey;
   }
+  /**
+   * `keyOf(this)`, cached: the same string every time, so a Map hashes it once instead of
+   * hashing a fresh concatenation on every lookup.
+   */
+  taggedKey(): string {
+    return (this.cachedTaggedKey ??= TAG + this.key());
+  }
   static from(entries: Iterable<[Value, Value]>): RObject {
     const o = new RObject();
     for (const [k, v] of entries) o.set(k, v);
@@ -71,7 +81,9 @@ export class RObject {
 export class RSet {
   private readonly map = new Map<string, Value>();
   private cachedKey: string | undefined;
+  private cachedTaggedKey: string | undefined;
   private cachedSorted: Value[] | undefined;
+  private cachedMembers: Value[] | undefined;
 
   get size(): number {
     return this.map.size;
@@ -83,16 +95,28 @@ export class RSet {
     const k = keyOf(v);
     if (this.map.has(k)) return;
     this.cachedKey = undefined;
+    this.cachedTaggedKey = undefined;
     this.cachedSorted = undefined;
+    this.cachedMembers = undefined;
     this.map.set(k, v);
   }
   delete(v: Value): void {
     this.cachedKey = undefined;
+    this.cachedTaggedKey = undefined;
     this.cachedSorted = undefined;
+    this.cachedMembers = undefined;
     this.map.delete(keyOf(v));
   }
   values(): IterableIterator<Value> {
     return this.map.values();
+  }
+  /**
+   * Members in insertion order, as an array (cached; do not mutate it): sets are iterated
+   * again and again (`some x in s` in every rule), and indexing an array is much cheaper than
+   * stepping a Map iterator.
+   */
+  members(): Value[] {
+    return (this.cachedMembers ??= [...this.map.values()]);
   }
   /** Members in OPA's order (cached; do not mutate the returned array). */
   sorted(): Value[] {
@@ -101,6 +125,10 @@ export class RSet {
   key(): string {
     this.cachedKey ??= 's[' + this.sorted().map(canonical).join(',') + ']';
     return this.cachedKey;
+  }
+  /** `keyOf(this)`, cached (see RObject.taggedKey). */
+  taggedKey(): string {
+    return (this.cachedTaggedKey ??= TAG + this.key());
   }
   static from(values: Iterable<Value>): RSet {
     const s = new RSet();
@@ -159,6 +187,7 @@ const SMALL_INT_KEYS: string[] = Array.from({ length: 1024 }, (_, i) => TAG + St
 export function keyOf(v: Value): string {
   if (typeof v === 'string') return v.length > 0 && v.charCodeAt(0) === 0 ? TAG + 's' + v : v;
   if (v instanceof RNumber && v.small >= 0 && v.small < 1024) return SMALL_INT_KEYS[v.small]!;
+  if (v instanceof RObject || v instanceof RSet) return v.taggedKey();
   return TAG + canonical(v);
 }
 

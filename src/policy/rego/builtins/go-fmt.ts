@@ -28,17 +28,45 @@ const TYPE_NAMES: Record<GoArg['kind'], string> = {
   string: 'string',
 };
 
-export function goSprintf(format: string, args: GoArg[]): string {
-  let out = '';
-  let argi = 0;
+/**
+ * One `%…` directive of a format. Flags and fixed width/precision are in `spec`; a `*` width or
+ * precision takes its value from the next argument at each call.
+ */
+interface Directive {
+  spec: Readonly<Spec>;
+  starWidth: boolean;
+  starPrec: boolean;
+  /** The verb, or undefined when the format ends before one (`%!(NOVERB)`). */
+  verb: string | undefined;
+}
+
+/** A parsed format: literal text and directives, in order. */
+type Piece = string | Directive;
+
+/** Formats are usually literals in a policy: each is parsed once, then reused. */
+const parsedFormats = new Map<string, Piece[]>();
+const MAX_PARSED_FORMATS = 512;
+
+function parsedFormat(format: string): Piece[] {
+  let pieces = parsedFormats.get(format);
+  if (!pieces) {
+    pieces = parseFormat(format);
+    if (parsedFormats.size >= MAX_PARSED_FORMATS) parsedFormats.clear();
+    parsedFormats.set(format, pieces);
+  }
+  return pieces;
+}
+
+function parseFormat(format: string): Piece[] {
+  const pieces: Piece[] = [];
   let i = 0;
   while (i < format.length) {
     const pct = format.indexOf('%', i);
     if (pct < 0) {
-      out += format.slice(i);
+      pieces.push(format.slice(i));
       break;
     }
-    out += format.slice(i, pct);
+    if (pct > i) pieces.push(format.slice(i, pct));
     i = pct + 1;
     const spec: Spec = { minus: false, plus: false, sharp: false, space: false, zero: false, width: undefined, prec: undefined };
     for (; i < format.length; i++) {
@@ -50,44 +78,71 @@ export function goSprintf(format: string, args: GoArg[]): string {
       else if (c === '0') spec.zero = !spec.minus;
       else break;
     }
-    // width
+    let starWidth = false;
     if (format[i] === '*') {
+      starWidth = true;
       i++;
-      const a = args[argi++];
-      if (a && a.kind === 'int') {
-        spec.width = Number(a.v);
-        if (spec.width < 0) {
-          spec.minus = true;
-          spec.width = -spec.width;
-        }
-      } else out += '%!(BADWIDTH)';
-    } else {
-      const m = /^[0-9]+/.exec(format.slice(i));
-      if (m) {
-        spec.width = Number(m[0]);
-        i += m[0].length;
-      }
+    } else if (isDigit(format, i)) {
+      const end = digitsEnd(format, i);
+      spec.width = Number(format.slice(i, end));
+      i = end;
     }
-    // precision
+    let starPrec = false;
     if (format[i] === '.') {
       i++;
       if (format[i] === '*') {
+        starPrec = true;
         i++;
-        const a = args[argi++];
-        if (a && a.kind === 'int' && a.v >= 0n) spec.prec = Number(a.v);
-        else out += '%!(BADPREC)';
       } else {
-        const m = /^[0-9]+/.exec(format.slice(i));
-        spec.prec = m ? Number(m[0]) : 0;
-        if (m) i += m[0].length;
+        const end = digitsEnd(format, i);
+        spec.prec = end > i ? Number(format.slice(i, end)) : 0;
+        i = end;
       }
     }
     if (i >= format.length) {
-      out += '%!(NOVERB)';
+      pieces.push({ spec, starWidth, starPrec, verb: undefined });
       break;
     }
     const verb = String.fromCodePoint(format.codePointAt(i)!);
     i += verb.length;
+    pieces.push({ spec, starWidth, starPrec, verb });
+  }
+  return pieces;
+}
+
+export function goSprintf(format: string, args: GoArg[]): string {
+  let out = '';
+  let argi = 0;
+  for (const piece of parsedFormat(format)) {
+    if (typeof piece === 'string') {
+      out += piece;
+      continue;
+    }
+    let spec = piece.spec;
+    if (piece.starWidth || piece.starPrec) {
+      const resolved = { ...spec };
+      if (piece.starWidth) {
+        const a = args[argi++];
+        if (a && a.kind === 'int') {
+          resolved.width = Number(a.v);
+          if (resolved.width < 0) {
+            resolved.minus = true;
+            resolved.width = -resolved.width;
+          }
+        } else out += '%!(BADWIDTH)';
+      }
+      if (piece.starPrec) {
+        const a = args[argi++];
+        if (a && a.kind === 'int' && a.v >= 0n) resolved.prec = Number(a.v);
+        else out += '%!(BADPREC)';
+      }
+      spec = resolved;
+    }
+    const verb = piece.verb;
+    if (verb === undefined) {
+      out += '%!(NOVERB)';
+      break;
+    }
     if (verb === '%') {
       out += '%';
       continue;
@@ -103,6 +158,17 @@ export function goSprintf(format: string, args: GoArg[]): string {
     out += '%!(EXTRA ' + args.slice(argi).map((a) => `${TYPE_NAMES[a.kind]}=${plain(a)}`).join(', ') + ')';
   }
   return out;
+}
+
+function isDigit(s: string, i: number): boolean {
+  const c = s.charCodeAt(i);
+  return c >= 48 && c <= 57;
+}
+
+/** Index just past the run of ASCII digits starting at i. */
+function digitsEnd(s: string, i: number): number {
+  while (isDigit(s, i)) i++;
+  return i;
 }
 
 /** The %v rendering, used inside error forms. */
@@ -129,6 +195,8 @@ function formatArg(a: GoArg, verb: string, spec: Spec): string {
 
 function pad(s: string, spec: Spec, zeroAllowed: boolean): string {
   const width = spec.width ?? 0;
+  // No width (the usual case): nothing to count.
+  if (width === 0) return s;
   const len = [...s].length;
   if (len >= width) return s;
   if (spec.minus) return s + ' '.repeat(width - len);

@@ -7,14 +7,22 @@ export function typeError(pos: number, want: string, got: Value): BuiltinTypeErr
 }
 
 export function str(args: Value[], i: number): string {
-  const v = args[i]!;
-  if (typeof v !== 'string') throw typeError(i + 1, 'string', v);
+  return stringOperand(args[i]!, i + 1);
+}
+
+/** Operand `pos` (1-based), which must be a string. */
+export function stringOperand(v: Value, pos: number): string {
+  if (typeof v !== 'string') throw typeError(pos, 'string', v);
   return v;
 }
 
 export function num(args: Value[], i: number): RNumber {
-  const v = args[i]!;
-  if (!(v instanceof RNumber)) throw typeError(i + 1, 'number', v);
+  return numberOperand(args[i]!, i + 1);
+}
+
+/** Operand `pos` (1-based), which must be a number. */
+export function numberOperand(v: Value, pos: number): RNumber {
+  if (!(v instanceof RNumber)) throw typeError(pos, 'number', v);
   return v;
 }
 
@@ -25,8 +33,12 @@ export function bool(args: Value[], i: number): boolean {
 }
 
 export function arr(args: Value[], i: number): Value[] {
-  const v = args[i]!;
-  if (!Array.isArray(v)) throw typeError(i + 1, 'array', v);
+  return arrayOperand(args[i]!, i + 1);
+}
+
+/** Operand `pos` (1-based), which must be an array. */
+export function arrayOperand(v: Value, pos: number): Value[] {
+  if (!Array.isArray(v)) throw typeError(pos, 'array', v);
   return v;
 }
 

@@ -1,29 +1,17 @@
 /** Comparison and arithmetic operators, set operators, rounding and numbers.range*. */
 import { RNumber, RObject, RSet, compare, equal, type Value } from '../value.ts';
-import { BuiltinError, type BuiltinDecl } from './types.ts';
-import { int, num, set, typeError } from './operands.ts';
+import { BuiltinError, binaryBuiltin, type BuiltinDecl } from './types.ts';
+import { int, num, numberOperand, set, typeError } from './operands.ts';
 
 /** Ranges longer than this are refused rather than exhausting memory. */
 const MAX_RANGE = 10_000_000;
 
 function comparison(name: string, infix: string, test: (c: number) => boolean): BuiltinDecl {
-  return {
-    name,
-    infix,
-    args: ['any', 'any'],
-    result: 'boolean',
-    fn: ([a, b]) => test(compare(a!, b!)),
-  };
+  return binaryBuiltin({ name, infix, args: ['any', 'any'], result: 'boolean' }, (a, b) => test(compare(a, b)));
 }
 
 function arithmetic(name: string, infix: string, op: (a: RNumber, b: RNumber) => RNumber): BuiltinDecl {
-  return {
-    name,
-    infix,
-    args: ['number', 'number'],
-    result: 'number',
-    fn: (args) => op(num(args, 0), num(args, 1)),
-  };
+  return binaryBuiltin({ name, infix, args: ['number', 'number'], result: 'number' }, (a, b) => op(numberOperand(a, 1), numberOperand(b, 2)));
 }
 
 /** Runs an RNumber operation, turning its RangeError (zero divisor, …) into a built-in error. */
@@ -150,12 +138,7 @@ export const builtins: BuiltinDecl[] = [
       return range(from, to, step.toBigInt()!);
     },
   },
-  {
-    name: 'internal.member_2',
-    args: ['any', 'any'],
-    result: 'boolean',
-    fn: ([x, coll]) => member(x!, coll!),
-  },
+  binaryBuiltin({ name: 'internal.member_2', args: ['any', 'any'], result: 'boolean' }, member),
   {
     name: 'internal.member_3',
     args: ['any', 'any', 'any'],

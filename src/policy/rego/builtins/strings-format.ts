@@ -1,7 +1,7 @@
 /** sprintf (Go's fmt) and strings.render_template (Go's text/template). */
 import { RNumber, RObject, type Value } from '../value.ts';
-import { BuiltinError, type BuiltinDecl } from './types.ts';
-import { arr, obj, str } from './operands.ts';
+import { BuiltinError, binaryBuiltin, type BuiltinDecl } from './types.ts';
+import { arrayOperand, obj, str, stringOperand } from './operands.ts';
 import { goSprintf, type GoArg } from './go-fmt.ts';
 import { regoText } from './rego-text.ts';
 import { renderTemplate } from './go-template.ts';
@@ -25,12 +25,8 @@ export function toGoArg(v: Value): GoArg {
 }
 
 export const builtins: BuiltinDecl[] = [
-  {
-    name: 'sprintf',
-    args: ['string', 'array[any]'],
-    result: 'string',
-    fn: (args) => goSprintf(str(args, 0), arr(args, 1).map(toGoArg)),
-  },
+  binaryBuiltin({ name: 'sprintf', args: ['string', 'array[any]'], result: 'string' }, (format, values) =>
+    goSprintf(stringOperand(format, 1), arrayOperand(values, 2).map(toGoArg))),
   {
     name: 'strings.render_template',
     args: ['string', 'object[string: any]'],

@@ -1,25 +1,34 @@
 /** String built-ins with Go's semantics (code points, not UTF-16 units, wherever Go uses runes). */
 import { RNumber, RSet, typeName, type Value } from '../value.ts';
-import { BuiltinError, BuiltinTypeError, type BuiltinDecl } from './types.ts';
-import { int, num, obj, str, typeError } from './operands.ts';
+import { BuiltinError, BuiltinTypeError, binaryBuiltin, type BuiltinDecl } from './types.ts';
+import { int, num, obj, str, stringOperand, typeError } from './operands.ts';
 
 /** Strings in an array or set operand; bad elements get OPA's element message. */
 function stringMembers(args: Value[], i: number, kinds: string): string[] {
-  const v = args[i]!;
+  return stringMembersOf(args[i]!, i + 1, kinds);
+}
+
+/** The same for the value of operand `pos` (1-based). */
+function stringMembersOf(v: Value, pos: number, kinds: string): string[] {
   let items: Iterable<Value>;
   if (Array.isArray(v)) items = v;
   else if (v instanceof RSet) items = v.sorted();
-  else throw typeError(i + 1, kinds, v);
+  else throw typeError(pos, kinds, v);
   const out: string[] = [];
   for (const x of items) {
     if (typeof x !== 'string') {
       throw new BuiltinTypeError(
-        `operand ${i + 1} must be ${typeName(v)} of strings but got ${typeName(v)} containing ${typeName(x)}`,
+        `operand ${pos} must be ${typeName(v)} of strings but got ${typeName(v)} containing ${typeName(x)}`,
       );
     }
     out.push(x);
   }
   return out;
+}
+
+/** A built-in testing two strings (`contains`, `startswith`, …). */
+function stringTest(name: string, test: (s: string, t: string) => boolean): BuiltinDecl {
+  return binaryBuiltin({ name, args: ['string', 'string'], result: 'boolean' }, (a, b) => test(stringOperand(a, 1), stringOperand(b, 2)));
 }
 
 /** A string, or the strings of an array/set (strings.any_prefix_match and friends). */
@@ -92,15 +101,14 @@ function countNonOverlapping(s: string, sub: string): number {
 }
 
 export const builtins: BuiltinDecl[] = [
-  {
-    name: 'concat',
-    args: ['string', 'any<array[string], set[string]>'],
-    result: 'string',
-    fn: (args) => stringMembers(args, 1, 'one of {array, set}').join(str(args, 0)),
-  },
-  { name: 'contains', args: ['string', 'string'], result: 'boolean', fn: (a) => str(a, 0).includes(str(a, 1)) },
-  { name: 'startswith', args: ['string', 'string'], result: 'boolean', fn: (a) => str(a, 0).startsWith(str(a, 1)) },
-  { name: 'endswith', args: ['string', 'string'], result: 'boolean', fn: (a) => str(a, 0).endsWith(str(a, 1)) },
+  binaryBuiltin({ name: 'concat', args: ['string', 'any<array[string], set[string]>'], result: 'string' }, (separator, parts) => {
+    // An array of strings (the usual operand) is joined as it is, without a checked copy.
+    const strings = Array.isArray(parts) && parts.every((p) => typeof p === 'string') ? parts : stringMembersOf(parts, 2, 'one of {array, set}');
+    return strings.join(stringOperand(separator, 1));
+  }),
+  stringTest('contains', (s, sub) => s.includes(sub)),
+  stringTest('startswith', (s, prefix) => s.startsWith(prefix)),
+  stringTest('endswith', (s, suffix) => s.endsWith(suffix)),
   {
     name: 'format_int',
     args: ['number', 'number'],
@@ -216,26 +224,16 @@ export const builtins: BuiltinDecl[] = [
     result: 'string',
     fn: (a) => trimWith(str(a, 0), cutset(str(a, 1)), false, true),
   },
-  {
-    name: 'trim_prefix',
-    args: ['string', 'string'],
-    result: 'string',
-    fn: (a) => {
-      const s = str(a, 0);
-      const p = str(a, 1);
-      return s.startsWith(p) ? s.slice(p.length) : s;
-    },
-  },
-  {
-    name: 'trim_suffix',
-    args: ['string', 'string'],
-    result: 'string',
-    fn: (a) => {
-      const s = str(a, 0);
-      const p = str(a, 1);
-      return p !== '' && s.endsWith(p) ? s.slice(0, s.length - p.length) : s;
-    },
-  },
+  binaryBuiltin({ name: 'trim_prefix', args: ['string', 'string'], result: 'string' }, (a, b) => {
+    const s = stringOperand(a, 1);
+    const p = stringOperand(b, 2);
+    return s.startsWith(p) ? s.slice(p.length) : s;
+  }),
+  binaryBuiltin({ name: 'trim_suffix', args: ['string', 'string'], result: 'string' }, (a, b) => {
+    const s = stringOperand(a, 1);
+    const p = stringOperand(b, 2);
+    return p !== '' && s.endsWith(p) ? s.slice(0, s.length - p.length) : s;
+  }),
   { name: 'trim_space', args: ['string'], result: 'string', fn: (a) => trimWith(str(a, 0), isGoSpace, true, true) },
   {
     name: 'strings.any_prefix_match',

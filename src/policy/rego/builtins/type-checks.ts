@@ -24,13 +24,13 @@ function cast(name: string, result: string, accepts: string, convert: (v: Value)
 
 /** Go's strconv.ParseFloat syntax, minus hex floats, Inf and NaN (OPA rejects those). */
 function parseNumberText(s: string): RNumber {
+  const n = RNumber.tryParse(s.charCodeAt(0) === 43 /* + */ ? s.slice(1) : s, true);
+  if (n) return n;
   // Go would parse these as ±Inf/NaN; OPA refuses them as not being numbers at all.
   if (/^[+-]?(inf|infinity|nan)$/i.test(s)) {
     throw new BuiltinTypeError(`operand 1 must be a valid number string but got ${JSON.stringify(s)}`);
   }
-  const n = RNumber.tryParse(s.replace(/^\+/, ''), true);
-  if (!n) throw new BuiltinError(`strconv.ParseFloat: parsing ${JSON.stringify(s)}: invalid syntax`);
-  return n;
+  throw new BuiltinError(`strconv.ParseFloat: parsing ${JSON.stringify(s)}: invalid syntax`);
 }
 
 export const builtins: BuiltinDecl[] = [

@@ -20,6 +20,9 @@ export interface BuiltinContext {
 /** Returns the result, or undefined when the call is undefined. Throws BuiltinError/BuiltinTypeError. */
 export type BuiltinFn = (args: Value[], ctx: BuiltinContext) => Value | undefined;
 
+/** The same for a built-in of two operands, taking them directly. */
+export type BinaryFn = (a: Value, b: Value, ctx: BuiltinContext) => Value | undefined;
+
 export interface BuiltinDecl {
   /** e.g. "strings.replace_n" */
   name: string;
@@ -34,4 +37,15 @@ export interface BuiltinDecl {
   deprecated?: boolean;
   /** "+", "==", … for operators. */
   infix?: string;
+  /**
+   * For the most frequent two-operand built-ins (comparisons, arithmetic, string tests): the
+   * built-in taking its operands directly, which spares the evaluator an argument array per
+   * call. `fn` is then derived from it (see `binaryBuiltin`), so both behave alike.
+   */
+  binary?: BinaryFn;
+}
+
+/** A two-operand built-in defined by its `binary` form. */
+export function binaryBuiltin(decl: Omit<BuiltinDecl, 'fn' | 'binary'>, binary: BinaryFn): BuiltinDecl {
+  return { ...decl, binary, fn: (args, ctx) => binary(args[0]!, args[1]!, ctx) };
 }

@@ -9,8 +9,9 @@ import { nodeAt, type TreeNode } from '../compiler/tree.ts';
 import { arityFor } from '../compiler/index.ts';
 import { RegoError, RegoEvalError } from '../errors.ts';
 import { RNumber, RObject, RSet, type Value } from '../value.ts';
-import { callFunction } from './docs.ts';
-import type { Env, Evaluator, VK } from './evaluator.ts';
+import { callFunction } from './functions.ts';
+import type { Evaluator, VK } from './evaluator.ts';
+import { Env } from './env.ts';
 import { formatPrintValue } from './format.ts';
 import { metadataChain, metadataRule } from './metadata.ts';
 import { parseModuleBuiltin } from './parse-module.ts';
@@ -107,7 +108,7 @@ function evalCallWithValues(ev: Evaluator, call: CallTerm, args: Value[], k: VK)
       return callBuiltin(ev, plan.decl!, args, call, k);
     case 'special': {
       // Specials evaluate terms, so the values are passed as vars bound in a fresh env.
-      const env: Env = new Map(args.map((a, i) => [`$arg${i}`, a]));
+      const env = new Env(args.map((a, i): [string, Value] => [`$arg${i}`, a]));
       const vars: Term[] = args.map((_, i) => ({ kind: 'var', name: `$arg${i}`, loc: call.loc }));
       return evalSpecial(ev, { ...call, args: vars }, vars, env, k, k);
     }
@@ -126,13 +127,26 @@ export function callBuiltinValue(ev: Evaluator, decl: BuiltinDecl, args: Value[]
   try {
     return decl.fn(args, ev.builtinCtx);
   } catch (e) {
-    if (e instanceof RegoError) throw e;
-    // Outside strict mode a failing built-in makes its expression undefined, as in OPA.
-    if (!ev.strict) return undefined;
-    const code = e instanceof BuiltinTypeError ? 'eval_type_error' : 'eval_builtin_error';
-    const message = e instanceof Error ? e.message : String(e);
-    throw new RegoEvalError(code, `${call.name}: ${message}`, call.loc);
+    return builtinFailure(ev, e, call);
   }
+}
+
+/** The same for a built-in with a `binary` form, given its two operands. */
+export function callBinaryBuiltinValue(ev: Evaluator, decl: BuiltinDecl, a: Value, b: Value, call: CallTerm): Value | undefined {
+  try {
+    return decl.binary!(a, b, ev.builtinCtx);
+  } catch (e) {
+    return builtinFailure(ev, e, call);
+  }
+}
+
+function builtinFailure(ev: Evaluator, e: unknown, call: CallTerm): undefined {
+  if (e instanceof RegoError) throw e;
+  // Outside strict mode a failing built-in makes its expression undefined, as in OPA.
+  if (!ev.strict) return undefined;
+  const code = e instanceof BuiltinTypeError ? 'eval_type_error' : 'eval_builtin_error';
+  const message = e instanceof Error ? e.message : String(e);
+  throw new RegoEvalError(code, `${call.name}: ${message}`, call.loc);
 }
 
 function evalSpecial(ev: Evaluator, call: CallTerm, inputs: Term[], env: Env, k: VK, finish: VK): boolean {

@@ -11,20 +11,62 @@ import { walkExpr, walkTerm } from '../ast.ts';
 import { boundBefore } from '../compiler/safety.ts';
 import type { CompiledRule } from '../compiler/tree.ts';
 import { arityFor } from '../compiler/index.ts';
-import { equal, RNumber, RObject, RSet, type Value } from '../value.ts';
+import { equal, RObject, RSet, type Value } from '../value.ts';
 import { CPS, evalDirect } from './direct.ts';
-import { callBuiltinValue, planFor } from './calls.ts';
-import { dataStart, nodeValue, simpleParams } from './docs.ts';
-import type { Env, Evaluator, K } from './evaluator.ts';
+import { constantTerm } from './ground.ts';
+import { callBinaryBuiltinValue, callBuiltinValue, planFor } from './calls.ts';
+import type { BuiltinDecl } from '../builtins/types.ts';
+import { dataStart, nodeValue } from './docs.ts';
+import { functionValue, prepareFunction, simpleParams, type PreparedFunction } from './functions.ts';
+import { lookup, type Env, type Evaluator, type K } from './evaluator.ts';
+import type { Slot } from './env.ts';
 
 /** Evaluates a term known to have at most one value. */
-type DirectFn = (ev: Evaluator, env: Env) => Value | undefined;
+export type DirectFn = (ev: Evaluator, env: Env) => Value | undefined;
 
-/** A deterministic step: returns false on failure; `binds` lists the vars it may bind. */
+/**
+ * A deterministic step (one that succeeds at most once). Most of them evaluate one term:
+ * a `test` holds when the term's value is defined and not false, an `absent` step (a
+ * negation) when it is undefined or false, and a `bind` step binds the var `binds` to it.
+ * Other steps decide in `run`. Telling the kinds apart lets the loops call the term's
+ * evaluator directly: one indirect call per step rather than two, in the evaluator's
+ * hottest loop.
+ */
 interface DetStep {
   det: true;
-  run: (ev: Evaluator, env: Env) => boolean;
-  binds?: string;
+  kind: 'test' | 'absent' | 'bind' | 'run';
+  term: Operand | undefined;
+  run: ((ev: Evaluator, env: Env) => boolean) | undefined;
+  binds: string | undefined;
+}
+
+/** Every step built with the same fields, so the loops see one object shape. */
+function detStep(kind: DetStep['kind'], term: Operand | undefined, run?: DetStep['run'], binds?: string): DetStep {
+  return { det: true, kind, term, run, binds };
+}
+
+const succeed = () => true;
+
+/** Runs a deterministic step: false when it fails. */
+function runDetStep(ev: Evaluator, env: Env, step: DetStep): boolean {
+  switch (step.kind) {
+    case 'test': {
+      const v = step.term!.value(ev, env);
+      return v !== undefined && v !== false;
+    }
+    case 'absent': {
+      const v = step.term!.value(ev, env);
+      return v === undefined || v === false;
+    }
+    case 'bind': {
+      const v = step.term!.value(ev, env);
+      if (v === undefined) return false;
+      env.set(step.binds!, v);
+      return true;
+    }
+    case 'run':
+      return step.run!(ev, env);
+  }
 }
 
 interface CpsStep {
@@ -73,7 +115,7 @@ function compileBody(ev: Evaluator, body: Body): BodyFn {
         // Already bound (an unusual ordering): fall back to the general evaluator.
         break;
       }
-      if (!step.run(ev, env)) {
+      if (!runDetStep(ev, env, step)) {
         ok = false;
         break;
       }
@@ -107,25 +149,24 @@ function compileExpr(ev: Evaluator, e: Expr, ordered = true): Step {
   const n = e.node;
   if (e.negated) {
     if (n.type === 'term' && !(n.term.kind === 'call' && hasOutputArg(ev, n.term))) {
-      const fn = directFn(ev, n.term, bound);
-      if (fn) return { det: true, run: (ev, env) => { const v = fn(ev, env); return v === undefined || v === false; } };
+      const operand = operandFor(ev, n.term, bound);
+      if (operand) return detStep('absent', operand);
     }
     const positive: Expr = { ...e, negated: false };
-    return { det: true, run: (ev, env) => !ev.evalExprNoWith(positive, env, () => true) };
+    return detStep('run', undefined, (ev, env) => !ev.evalExprNoWith(positive, env, succeed));
   }
   switch (n.type) {
     case 'some':
-      return { det: true, run: () => true };
+      return detStep('run', undefined, succeed);
     case 'every':
     case 'logic':
     case 'group':
-      return { det: true, run: (ev, env) => ev.evalExprNoWith(e, env, () => true) };
+      return detStep('run', undefined, (ev, env) => ev.evalExprNoWith(e, env, succeed));
     case 'term': {
       const t = n.term;
       if (t.kind === 'call' && hasOutputArg(ev, t)) return outputCall(ev, t, bound) ?? general;
-      const fn = directFn(ev, t, bound);
-      if (!fn) return general;
-      return { det: true, run: (ev, env) => { const v = fn(ev, env); return v !== undefined && v !== false; } };
+      const operand = operandFor(ev, t, bound);
+      return operand ? detStep('test', operand) : general;
     }
     case 'assign':
       return bindStep(ev, n.left, n.right, bound) ?? general;
@@ -139,34 +180,20 @@ function compileExpr(ev: Evaluator, e: Expr, ordered = true): Step {
 /** `x := <single value>` / `x = <single value>` with x not yet bound. */
 function bindStep(ev: Evaluator, target: Term, source: Term, bound: ReadonlySet<string>): DetStep | undefined {
   if (target.kind !== 'var' || bound.has(target.name)) return undefined;
-  const fn = directFn(ev, source, bound);
-  if (!fn) return undefined;
-  const name = target.name;
-  return {
-    det: true,
-    binds: name,
-    run: (ev, env) => {
-      const v = fn(ev, env);
-      if (v === undefined) return false;
-      env.set(name, v);
-      return true;
-    },
-  };
+  const operand = operandFor(ev, source, bound);
+  return operand && detStep('bind', operand, undefined, target.name);
 }
 
 function compareStep(ev: Evaluator, a: Term, b: Term, bound: ReadonlySet<string>): DetStep | undefined {
-  const fa = directFn(ev, a, bound);
-  const fb = fa && directFn(ev, b, bound);
-  if (!fa || !fb) return undefined;
-  return {
-    det: true,
-    run: (ev, env) => {
-      const va = fa(ev, env);
-      if (va === undefined) return false;
-      const vb = fb(ev, env);
-      return vb !== undefined && equal(va, vb);
-    },
-  };
+  const oa = operandFor(ev, a, bound);
+  const ob = oa && operandFor(ev, b, bound);
+  if (!oa || !ob) return undefined;
+  return detStep('run', undefined, (ev, env) => {
+    const va = oa.value(ev, env);
+    if (va === undefined) return false;
+    const vb = ob.value(ev, env);
+    return vb !== undefined && equal(va, vb);
+  });
 }
 
 /** `some v in xs` / `some k, v in xs` with fresh vars: a loop instead of unification. */
@@ -182,33 +209,37 @@ function someInStep(ev: Evaluator, key: Term | undefined, value: Term, collectio
     run: (ev, env, k) => {
       const c = coll(ev, env);
       if (c === undefined) return false;
-      const visit = (keyValue: Value, item: Value): boolean => {
-        env.set(v, item);
-        if (kName !== undefined) env.set(kName, keyValue);
-        const r = k();
-        env.delete(v);
-        if (kName !== undefined) env.delete(kName);
-        return r;
-      };
-      if (Array.isArray(c) && kName === undefined) {
-        for (let i = 0; i < c.length; i++) {
-          ev.budget.step(undefined);
-          if (visit(null, c[i])) return true;
-        }
-        return false;
-      }
-      if (c instanceof RSet && !ordered) {
+      // Each element binds through the vars' slots: no env lookup per iteration.
+      const valueSlot = env.slot(v);
+      if (kName === undefined) {
+        if (Array.isArray(c)) return bindEachItem(ev, c, valueSlot, k);
         // Order cannot be observed here (see orderedBodies): skip sorting the set.
-        for (const item of c.values()) {
-          ev.budget.step(undefined);
-          if (visit(item, item)) return true;
-        }
-        return false;
+        if (c instanceof RSet && !ordered) return bindEachItem(ev, c.members(), valueSlot, k);
       }
       if (!(Array.isArray(c) || c instanceof RObject || c instanceof RSet)) return false;
-      return ev.iterate(c, visit);
+      const keySlot = kName === undefined ? undefined : env.slot(kName);
+      return ev.iterate(c, (keyValue, item) => {
+        valueSlot.value = item;
+        if (keySlot) keySlot.value = keyValue;
+        const r = k();
+        valueSlot.value = undefined;
+        if (keySlot) keySlot.value = undefined;
+        return r;
+      });
     },
   };
+}
+
+/** Binds `slot` to each item in turn and runs `k`; true when `k` halts the search. */
+function bindEachItem(ev: Evaluator, items: Value[], slot: Slot, k: K): boolean {
+  for (let i = 0; i < items.length; i++) {
+    ev.budget.step(undefined);
+    slot.value = items[i];
+    const halted = k();
+    slot.value = undefined;
+    if (halted) return true;
+  }
+  return false;
 }
 
 function hasOutputArg(ev: Evaluator, t: Term & { kind: 'call' }): boolean {
@@ -227,45 +258,26 @@ function outputCall(ev: Evaluator, t: Term & { kind: 'call' }, bound: ReadonlySe
 /** A direct evaluator for a term that cannot iterate given the bound vars, else undefined. */
 function directFn(ev: Evaluator, t: Term, bound: ReadonlySet<string>): DirectFn | undefined {
   if (!singleValued(ev, t, bound)) return undefined;
+  const constant = constantTerm(t);
+  if (constant !== undefined) return () => constant;
   switch (t.kind) {
-    case 'null':
-    case 'boolean':
-    case 'string': {
-      const v = t.kind === 'null' ? null : t.value;
-      return () => v;
-    }
-    case 'number': {
-      const v = RNumber.parse(t.text);
-      return () => v;
-    }
     case 'var': {
       const name = t.name;
       return (_ev, env) => env.get(name);
     }
     case 'ref': {
-      const fast = localRefFn(t) ?? dataRefFn(ev, t);
+      const fast = localRefFn(ev, t, bound) ?? dataRefFn(ev, t);
       if (fast) return fast;
       break;
     }
     case 'call': {
-      const fast = builtinCallFn(ev, t, bound);
+      const fast = builtinCallFn(ev, t, bound) ?? functionCallFn(ev, t, bound);
       if (fast) return fast;
       break;
     }
     case 'array': {
-      const items = t.items.map((i) => directFn(ev, i, bound));
-      if (items.every((f) => f !== undefined)) {
-        const fns = items as DirectFn[];
-        return (ev, env) => {
-          const out: Value[] = new Array(fns.length);
-          for (let i = 0; i < fns.length; i++) {
-            const v = fns[i](ev, env);
-            if (v === undefined) return undefined;
-            out[i] = v;
-          }
-          return out;
-        };
-      }
+      const items = operandsFor(ev, t.items, bound);
+      if (items) return (ev, env) => evalArguments(ev, env, items);
       break;
     }
   }
@@ -287,11 +299,11 @@ function generalFn(t: Term): DirectFn {
   };
 }
 
-/** `x.a.b` / `input.a.b` with a constant path: a chain of object lookups. */
-function localRefFn(t: Term & { kind: 'ref' }): DirectFn | undefined {
+/** `x.a[k].b` / `input.a.b` with single-valued keys: a chain of lookups. */
+function localRefFn(ev: Evaluator, t: Term & { kind: 'ref' }, bound: ReadonlySet<string>): DirectFn | undefined {
   if (t.head.kind !== 'var' || t.head.name === 'data') return undefined;
-  if (!t.path.every((p) => p.kind === 'string')) return undefined;
-  const keys = t.path.map((p) => (p as Term & { kind: 'string' }).value);
+  const keys = operandsFor(ev, t.path, bound);
+  if (!keys) return undefined;
   const name = t.head.name;
   const isInput = name === 'input';
   return (ev, env) => {
@@ -300,12 +312,16 @@ function localRefFn(t: Term & { kind: 'ref' }): DirectFn | undefined {
       if (!isInput) return undefined;
       v = ev.state.input;
     }
-    for (let i = 0; i < keys.length && v !== undefined; i++) {
-      const key = keys[i];
-      v = v instanceof RObject ? v.get(key) : v instanceof RSet ? (v.has(key) ? key : undefined) : undefined;
-    }
+    for (let i = 0; i < keys.length && v !== undefined; i++) v = refStep(ev, env, v, keys[i]);
     return v;
   };
+}
+
+/** One step down a ref; the usual constant field name reads the object directly. */
+function refStep(ev: Evaluator, env: Env, v: Value, key: Operand): Value | undefined {
+  if (typeof key.constant === 'string' && v instanceof RObject) return v.get(key.constant);
+  const k = key.value(ev, env);
+  return k === undefined ? undefined : lookup(v, k);
 }
 
 /** `data.pkg.rule.a.b` with a constant path ending at or below a rule: its cached value. */
@@ -330,21 +346,136 @@ function dataRefFn(ev: Evaluator, t: Term & { kind: 'ref' }): DirectFn | undefin
 function builtinCallFn(ev: Evaluator, t: Term & { kind: 'call' }, bound: ReadonlySet<string>): DirectFn | undefined {
   const plan = planFor(ev, t);
   if (plan.kind !== 'builtin' || plan.hasOutput) return undefined;
-  const args = plan.inputs.map((a) => directFn(ev, a, bound));
-  if (!args.every((f) => f !== undefined)) return undefined;
-  const fns = args as DirectFn[];
+  const args = operandsFor(ev, plan.inputs, bound);
+  if (!args) return undefined;
   const decl = plan.decl!;
   const general = generalFn(t);
+  if (decl.binary && args.length === 2) return binaryBuiltinCallFn(decl, args[0], args[1], t, general);
   return (ev, env) => {
     if (ev.state.mocks.size) return general(ev, env);
-    const values: Value[] = new Array(fns.length);
-    for (let i = 0; i < fns.length; i++) {
-      const v = fns[i](ev, env);
-      if (v === undefined) return undefined;
-      values[i] = v;
-    }
-    return callBuiltinValue(ev, decl, values, t);
+    const values = evalArguments(ev, env, args);
+    return values && callBuiltinValue(ev, decl, values, t);
   };
+}
+
+/** A call of a two-operand built-in with a `binary` form: no argument array to build. */
+function binaryBuiltinCallFn(decl: BuiltinDecl, left: Operand, right: Operand, t: Term & { kind: 'call' }, general: DirectFn): DirectFn {
+  return (ev, env) => {
+    if (ev.state.mocks.size) return general(ev, env);
+    const a = left.value(ev, env);
+    if (a === undefined) return undefined;
+    const b = right.value(ev, env);
+    return b === undefined ? undefined : callBinaryBuiltinValue(ev, decl, a, b, t);
+  };
+}
+
+/** A user function call over single-valued arguments, its function resolved once. */
+function functionCallFn(ev: Evaluator, t: Term & { kind: 'call' }, bound: ReadonlySet<string>): DirectFn | undefined {
+  const plan = planFor(ev, t);
+  if (plan.kind !== 'function' || plan.hasOutput) return undefined;
+  const args = operandsFor(ev, plan.inputs, bound);
+  if (!args) return undefined;
+  const node = plan.node!;
+  const general = generalFn(t);
+  let prepared: PreparedFunction | undefined;
+  return (ev, env) => {
+    if (ev.state.mocks.size) return general(ev, env);
+    const values = evalArguments(ev, env, args);
+    return values && functionValue(ev, node, values, (prepared ??= prepareFunction(ev, node)));
+  };
+}
+
+/**
+ * A single-valued term as a step or a call reads it. Most such terms are constants, vars or
+ * field paths (`c.image`, `input.request.kind`): those are read inline, which saves a call
+ * through a closure each time (such indirect calls are the interpreter's main overhead);
+ * any other term goes through its direct evaluator.
+ */
+class Operand {
+  readonly constant: Value | undefined;
+  /** The var a var or field path starts from. */
+  readonly varName: string | undefined;
+  /** The constant field names of a field path. */
+  readonly fields: string[] | undefined;
+  readonly fn: DirectFn;
+
+  constructor(t: Term, fn: DirectFn) {
+    this.constant = constantTerm(t);
+    const path = this.constant === undefined ? fieldPath(t) : undefined;
+    this.varName = t.kind === 'var' ? t.name : path?.head;
+    this.fields = path?.fields;
+    this.fn = fn;
+  }
+
+  value(ev: Evaluator, env: Env): Value | undefined {
+    if (this.constant !== undefined) return this.constant;
+    if (this.varName === undefined) return this.fn(ev, env);
+    const v = env.get(this.varName);
+    if (this.fields === undefined) return v;
+    if (v !== undefined) return fieldsOf(v, this.fields);
+    // A path from `input` (no local var of that name) reads the input document.
+    return this.varName === 'input' ? fieldsOf(ev.state.input, this.fields) : undefined;
+  }
+}
+
+/** `x.a.b` / `input.a.b`: a var (not `data`) followed by constant field names. */
+function fieldPath(t: Term): { head: string; fields: string[] } | undefined {
+  if (t.kind !== 'ref' || t.head.kind !== 'var' || t.head.name === 'data') return undefined;
+  const fields: string[] = [];
+  for (const p of t.path) {
+    if (p.kind !== 'string') return undefined;
+    fields.push(p.value);
+  }
+  return { head: t.head.name, fields };
+}
+
+/** Follows constant field names down from a value (objects by key, sets by membership). */
+function fieldsOf(start: Value | undefined, fields: string[]): Value | undefined {
+  let v = start;
+  for (let i = 0; i < fields.length && v !== undefined; i++) {
+    const key = fields[i];
+    v = v instanceof RObject ? v.get(key) : v instanceof RSet ? (v.has(key) ? key : undefined) : undefined;
+  }
+  return v;
+}
+
+/** The operand for a single-valued term, else undefined. */
+function operandFor(ev: Evaluator, t: Term, bound: ReadonlySet<string>): Operand | undefined {
+  const fn = directFn(ev, t, bound);
+  return fn && new Operand(t, fn);
+}
+
+/** Operands for terms that are all single-valued, else undefined. */
+function operandsFor(ev: Evaluator, terms: Term[], bound: ReadonlySet<string>): Operand[] | undefined {
+  const operands: Operand[] = [];
+  for (const t of terms) {
+    const operand = operandFor(ev, t, bound);
+    if (!operand) return undefined;
+    operands.push(operand);
+  }
+  return operands;
+}
+
+/** The operands' values (call arguments, array items), or undefined when one is undefined. */
+function evalArguments(ev: Evaluator, env: Env, operands: Operand[]): Value[] | undefined {
+  // Array literals for the usual one or two arguments: V8 allocates them inline, which is
+  // cheaper than `new Array(n)` (calls evaluate their arguments at every step).
+  if (operands.length === 1) {
+    const a = operands[0].value(ev, env);
+    return a === undefined ? undefined : [a];
+  }
+  if (operands.length === 2) {
+    const a = operands[0].value(ev, env);
+    const b = a === undefined ? undefined : operands[1].value(ev, env);
+    return b === undefined ? undefined : [a!, b];
+  }
+  const values: Value[] = new Array(operands.length);
+  for (let i = 0; i < operands.length; i++) {
+    const v = operands[i].value(ev, env);
+    if (v === undefined) return undefined;
+    values[i] = v;
+  }
+  return values;
 }
 
 /** Whether a term has at most one value when `bound` vars are bound. */
@@ -383,7 +514,23 @@ function varsAfter(rule: CompiledRule, body: Body): Set<string> {
   return out;
 }
 
-/** Evaluates a rule's clauses directly: its value, or undefined. */
+const resultFns = new WeakMap<Term, DirectFn | null>();
+
+/**
+ * A direct evaluator for the term a rule produces from a solution of `body` (the member of
+ * `p contains t`, the value of `p := t`), when that term is single-valued; else undefined
+ * (the general evaluator takes it). Built once per term.
+ */
+export function resultFn(ev: Evaluator, rule: CompiledRule, body: Body, term: Term): DirectFn | undefined {
+  let fn = resultFns.get(term);
+  if (fn === undefined) {
+    fn = directFn(ev, term, varsAfter(rule, body)) ?? null;
+    resultFns.set(term, fn);
+  }
+  return fn ?? undefined;
+}
+
+/** Evaluates a rule's clauses directly: its value, or undefined; the env is left as it was. */
 export type DirectRule = (ev: Evaluator, env: Env) => Value | undefined | typeof CPS;
 
 const directRules = new WeakMap<CompiledRule, DirectRule | null>();
@@ -418,21 +565,31 @@ function buildDirectRule(ev: Evaluator, rule: CompiledRule): DirectRule | null {
   }
   return (ev, env) => {
     for (const { steps, body, value } of clauses) {
-      const bound: string[] = [];
-      let ok = true;
-      for (let i = 0; i < steps.length; i++) {
+      let i = 0;
+      for (; i < steps.length; i++) {
         const step = steps[i];
         ev.budget.step(body[i].loc);
-        if (step.binds !== undefined && env.has(step.binds)) return CPS;
-        if (!step.run(ev, env)) {
-          ok = false;
-          break;
+        if (step.binds !== undefined && env.has(step.binds)) {
+          unbindSteps(env, steps, i);
+          return CPS;
         }
-        if (step.binds !== undefined) bound.push(step.binds);
+        if (!runDetStep(ev, env, step)) break;
       }
-      if (ok) return value(ev, env);
-      for (const name of bound) env.delete(name);
+      // The first clause whose body holds gives the value (even an undefined one).
+      const done = i === steps.length;
+      const v = done ? value(ev, env) : undefined;
+      // Leave the env as it was, so the caller may reuse it.
+      unbindSteps(env, steps, i);
+      if (done) return v;
     }
     return undefined;
   };
+}
+
+/** Unbinds the vars bound by `steps[0..end)`. */
+function unbindSteps(env: Env, steps: DetStep[], end: number): void {
+  for (let j = 0; j < end; j++) {
+    const name = steps[j].binds;
+    if (name !== undefined) env.delete(name);
+  }
 }

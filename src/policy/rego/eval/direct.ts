@@ -6,16 +6,16 @@
  * function returns CPS and the caller falls back to the general continuation path.
  */
 import type { CallTerm, Term } from '../ast.ts';
-import { RNumber, RObject, RSet, type Value } from '../value.ts';
+import { RObject, RSet, type Value } from '../value.ts';
 import type { Evaluator, Env } from './evaluator.ts';
 import { lookup } from './evaluator.ts';
-import { baseAt, baseKey, callFunction, dataStart, fullDoc, nodeValue } from './docs.ts';
+import { baseAt, baseKey, dataStart, fullDoc, nodeValue } from './docs.ts';
+import { functionValue } from './functions.ts';
 import { callBuiltinValue, planFor } from './calls.ts';
+import { constantTerm } from './ground.ts';
 
 export const CPS = Symbol('cps');
 export type Direct = Value | undefined | typeof CPS;
-
-const numbers = new WeakMap<Term, RNumber>();
 
 export function evalDirect(ev: Evaluator, t: Term, env: Env): Direct {
   switch (t.kind) {
@@ -25,11 +25,8 @@ export function evalDirect(ev: Evaluator, t: Term, env: Env): Direct {
       return t.value;
     case 'string':
       return t.value;
-    case 'number': {
-      let n = numbers.get(t);
-      if (n === undefined) numbers.set(t, (n = RNumber.parse(t.text)));
-      return n;
-    }
+    case 'number':
+      return constantTerm(t);
     case 'var': {
       const v = env.get(t.name);
       return v === undefined ? CPS : v;
@@ -39,6 +36,8 @@ export function evalDirect(ev: Evaluator, t: Term, env: Env): Direct {
     case 'call':
       return directCall(ev, t, env);
     case 'array': {
+      const constant = constantTerm(t);
+      if (constant !== undefined) return constant;
       const out: Value[] = new Array(t.items.length);
       for (let i = 0; i < t.items.length; i++) {
         const v = evalDirect(ev, t.items[i], env);
@@ -48,6 +47,8 @@ export function evalDirect(ev: Evaluator, t: Term, env: Env): Direct {
       return out;
     }
     case 'set': {
+      const constant = constantTerm(t);
+      if (constant !== undefined) return constant;
       const out = new RSet();
       for (const item of t.items) {
         const v = evalDirect(ev, item, env);
@@ -57,6 +58,8 @@ export function evalDirect(ev: Evaluator, t: Term, env: Env): Direct {
       return out;
     }
     case 'object': {
+      const constant = constantTerm(t);
+      if (constant !== undefined) return constant;
       const out = new RObject();
       for (const [kt, vt] of t.entries) {
         const key = evalDirect(ev, kt, env);
@@ -138,10 +141,5 @@ function directCall(ev: Evaluator, call: CallTerm, env: Env): Direct {
     args[i] = v;
   }
   if (plan.kind === 'builtin') return callBuiltinValue(ev, plan.decl!, args, call);
-  let out: Value | undefined;
-  callFunction(ev, plan.node!, args, (v) => {
-    out = v;
-    return false;
-  });
-  return out;
+  return functionValue(ev, plan.node!, args);
 }

@@ -3,15 +3,16 @@
  * produced by rules (complete, partial set, partial object, multi-level ref heads), and
  * caches each node's value for the rest of the query.
  */
-import type { Term } from '../ast.ts';
+import type { Body, Term } from '../ast.ts';
 import type { CompiledRule, TreeNode } from '../compiler/tree.ts';
 import { RNumber, RObject, RSet, equal, type Value } from '../value.ts';
 import { RegoEvalError } from '../errors.ts';
 import { UNDEFINED_RESULT } from './state.ts';
-import { lookup, type Env, type Evaluator, type VK } from './evaluator.ts';
-import { directRule } from './compile.ts';
+import { lookup, type Evaluator, type VK } from './evaluator.ts';
+import { Env } from './env.ts';
 import { candidateRules } from './rule-index.ts';
-import { CPS } from './direct.ts';
+import { resultFn } from './compile.ts';
+import { constantTerm } from './ground.ts';
 
 /** Where a ref's constant prefix leads in the rule tree, computed once per ref. */
 const prefixCache = new WeakMap<Term[], { node: TreeNode; index: number }>();
@@ -210,41 +211,81 @@ function mergeValues(a: Value, b: Value, node: TreeNode): Value {
 
 export function defaultValue(ev: Evaluator, rule: CompiledRule): Value | undefined {
   let out: Value | undefined;
-  ev.evalTerm(rule.clauses[0].value, new Map(), (v) => {
+  ev.evalTerm(rule.clauses[0].value, new Env(), (v) => {
     out = v;
     return true;
   });
   return out;
 }
 
+/** What the rules of one node have produced so far. */
+interface RuleResults {
+  complete: Value | undefined;
+  partial: RObject | RSet | undefined;
+}
+
 function computeRules(ev: Evaluator, node: TreeNode): Value | undefined {
-  let complete: Value | undefined;
-  let partial: RObject | RSet | undefined;
+  const results: RuleResults = { complete: undefined, partial: undefined };
   for (const rule of candidateRules(node, ev.state.input)) {
+    if (!ev.tracksRules) {
+      evalRule(ev, rule, results);
+      continue;
+    }
     ev.ruleStack.push(rule);
     try {
-      if (rule.kind === 'complete') {
-        evalRuleClauses(ev, rule, new Map(), (v) => {
-          if (complete !== undefined && !equal(complete, v)) {
-            throw new RegoEvalError('eval_conflict_error', 'complete rules must not produce multiple outputs', rule.loc);
-          }
-          complete = v;
-          return false;
-        });
-      } else {
-        partial ??= emptyPartial(rule);
-        const target = partial;
-        evalPartialRule(ev, rule, (keys, value) => insertPartial(target, keys, value, rule));
-      }
+      evalRule(ev, rule, results);
     } finally {
       ev.ruleStack.pop();
     }
   }
+  const { complete, partial } = results;
   if (complete !== undefined) return markRuleValue(complete);
   // A partial rule skipped by the rule index still defines its document: an empty one, as when
   // its body runs and fails.
   const skippedPartial = partial === undefined ? node.rules.find((rule) => rule.kind !== 'complete') : undefined;
   return skippedPartial ? emptyPartial(skippedPartial) : partial;
+}
+
+const constantRules = new WeakMap<CompiledRule, Value | null>();
+
+/**
+ * The value of a rule that is a plain constant (`max_cpu := 4000`, `allowed := {"a", "b"}`:
+ * one clause, an always-true body, a constant value), found once per rule; else undefined.
+ */
+function constantRuleValue(rule: CompiledRule): Value | undefined {
+  let v = constantRules.get(rule);
+  if (v === undefined) {
+    const [clause, ...elses] = rule.clauses;
+    v = elses.length === 0 && isTrivialBody(clause.body) ? constantTerm(clause.value) ?? null : null;
+    constantRules.set(rule, v);
+  }
+  return v ?? undefined;
+}
+
+/** A body of just `true`, as the parser gives rules written without one. */
+function isTrivialBody(body: Body): boolean {
+  if (body.length !== 1) return false;
+  const e = body[0];
+  return !e.negated && e.with.length === 0 && e.node.type === 'term' && e.node.term.kind === 'boolean' && e.node.term.value;
+}
+
+/** Adds one rule's value (complete rules) or members (partial rules) to a node's results. */
+function evalRule(ev: Evaluator, rule: CompiledRule, results: RuleResults): void {
+  if (rule.kind === 'complete') {
+    const emit = (v: Value) => {
+      if (results.complete !== undefined && !equal(results.complete, v)) {
+        throw new RegoEvalError('eval_conflict_error', 'complete rules must not produce multiple outputs', rule.loc);
+      }
+      results.complete = v;
+      return false;
+    };
+    const constant = constantRuleValue(rule);
+    if (constant !== undefined) emit(constant);
+    else evalRuleClauses(ev, rule, new Env(), emit);
+    return;
+  }
+  const target = (results.partial ??= emptyPartial(rule));
+  evalPartialRule(ev, rule, (keys, value) => insertPartial(target, keys, value, rule));
 }
 
 function emptyPartial(rule: CompiledRule): RObject | RSet {
@@ -276,20 +317,29 @@ export function evalRuleClauses(ev: Evaluator, rule: CompiledRule, env: Env, emi
   return false;
 }
 
-function isConstant(t: Term): boolean {
+export function isConstant(t: Term): boolean {
   return t.kind === 'boolean' || t.kind === 'string' || t.kind === 'number' || t.kind === 'null';
 }
 
 type PartialEmit = (keys: Value[], value: Value) => void;
 
 function evalPartialRule(ev: Evaluator, rule: CompiledRule, emit: PartialEmit): void {
-  const env: Env = new Map();
+  const env = new Env();
   const clause = rule.clauses[0];
   if (rule.kind === 'set' && rule.keyPath.length === 0) {
     // The common `p contains x if …`: no key path to build.
     const none: Value[] = [];
     const member = rule.key!;
-    ev.evalBody(clause.body, 0, env, () => ev.evalTerm(member, env, (m) => (emit(none, m), false)));
+    const memberFn = resultFn(ev, rule, clause.body, member);
+    if (memberFn) {
+      ev.evalBody(clause.body, 0, env, () => {
+        const m = memberFn(ev, env);
+        if (m !== undefined) emit(none, m);
+        return false;
+      });
+    } else {
+      ev.evalBody(clause.body, 0, env, () => ev.evalTerm(member, env, (m) => (emit(none, m), false)));
+    }
     return;
   }
   ev.evalBody(clause.body, 0, env, () => ev.evalTerms(rule.keyPath, 0, [], env, (keys) => {
@@ -310,6 +360,11 @@ function insertPartial(root: RObject | RSet, keys: Value[], value: Value, rule: 
     if (next === undefined) {
       next = i === last - 1 && rule.kind === 'set' ? new RSet() : new RObject();
       container.set(keys[i], next);
+    } else if ((next instanceof RObject || next instanceof RSet) && ruleValues.has(next)) {
+      // Another rule's value (`p[k] := {…}`) is shared (a constant, input, a cached rule
+      // value): extend a copy of it, never the value itself.
+      next = markRuleValue(next instanceof RObject ? RObject.from(next.entries()) : RSet.from(next.values())) as RObject | RSet;
+      container.set(keys[i], next);
     }
     if (next instanceof RSet && rule.kind === 'set' && i === last - 1) {
       next.add(value);
@@ -324,120 +379,4 @@ function insertPartial(root: RObject | RSet, keys: Value[], value: Value, rule: 
     throw new RegoEvalError('eval_conflict_error', 'object keys must be unique', rule.loc);
   }
   container.set(key, markRuleValue(value));
-}
-
-/** Calls a user function node with argument values. */
-type CallStrategy = 'direct' | 'exists' | 'deferred' | 'general';
-const strategies = new WeakMap<CompiledRule, CallStrategy>();
-
-/** How to run one definition of a function, decided once per rule. */
-function strategyFor(ev: Evaluator, rule: CompiledRule): CallStrategy {
-  let s = strategies.get(rule);
-  if (s === undefined) {
-    const params = rule.args!;
-    if (directRule(ev, rule)) s = 'direct';
-    else if (params.some((p) => p.kind === 'template')) s = 'deferred';
-    // `f(x) if { some y in ys; … }`: constant values, so each clause is an existence check.
-    else if (simpleParams(params) && rule.clauses.every((c) => isConstant(c.value))) s = 'exists';
-    else s = 'general';
-    strategies.set(rule, s);
-  }
-  return s;
-}
-
-/** Calls a user function node with argument values. */
-export function callFunction(ev: Evaluator, node: TreeNode, args: Value[], k: VK): boolean {
-  let result: Value | undefined;
-  const emit = (rule: CompiledRule, v: Value) => {
-    if (result !== undefined && !equal(result, v)) {
-      throw new RegoEvalError('eval_conflict_error', 'functions must not produce multiple outputs for same inputs', rule.loc);
-    }
-    result = v;
-    return false;
-  };
-  for (const rule of node.rules) {
-    const params = rule.args!;
-    if (params.length !== args.length) continue;
-    ev.ruleStack.push(rule);
-    try {
-      const strategy = strategyFor(ev, rule);
-      if (strategy === 'direct' || strategy === 'exists') {
-        const env: Env = new Map();
-        for (let i = 0; i < params.length; i++) env.set((params[i] as Term & { kind: 'var' }).name, args[i]);
-        if (strategy === 'exists') {
-          for (const clause of rule.clauses) {
-            if (ev.evalBody(clause.body, 0, env, () => true)) {
-              emit(rule, constantValue(clause.value));
-              break;
-            }
-          }
-          continue;
-        }
-        const v = directRule(ev, rule)!(ev, env);
-        if (v !== CPS) {
-          if (v !== undefined) emit(rule, v);
-          continue;
-        }
-      }
-      const env: Env = new Map();
-      if (strategy === 'deferred') {
-        callWithDeferredParams(ev, rule, args, env, (v) => emit(rule, v));
-        continue;
-      }
-      matchArgs(ev, params, args, 0, env, () => evalRuleClauses(ev, rule, env, (v) => emit(rule, v)));
-    } finally {
-      ev.ruleStack.pop();
-    }
-  }
-  if (result === undefined && node.defaultRule) result = defaultValue(ev, node.defaultRule);
-  return result === undefined ? false : k(result);
-}
-
-const constants = new WeakMap<Term, Value>();
-
-function constantValue(t: Term): Value {
-  let v = constants.get(t);
-  if (v === undefined) {
-    v = t.kind === 'null' ? null : t.kind === 'number' ? RNumber.parse(t.text) : (t as Term & { value: Value }).value;
-    constants.set(t, v);
-  }
-  return v;
-}
-
-/**
- * Parameters written as template strings (`f($"{x}-{y}")`) can only be built once the body
- * has bound their vars: they are compared with the argument after the body succeeds.
- */
-function callWithDeferredParams(ev: Evaluator, rule: CompiledRule, args: Value[], env: Env, emit: VK): void {
-  const params = rule.args!;
-  const now = params.map((p, i) => (p.kind === 'template' ? undefined : i)).filter((i): i is number => i !== undefined);
-  const later = params.map((p, i) => (p.kind === 'template' ? i : undefined)).filter((i): i is number => i !== undefined);
-  matchArgs(ev, now.map((i) => params[i]), now.map((i) => args[i]), 0, env, () => evalRuleClauses(ev, rule, env, (v) => {
-    const ok = later.every((i) => ev.evalTerm(params[i], env, (built) => equal(built, args[i])));
-    return ok ? emit(v) : false;
-  }));
-}
-
-/** Distinct plain var parameters (the direct path binds them without unification). */
-export function simpleParams(params: Term[]): boolean {
-  const seen = new Set<string>();
-  for (const p of params) {
-    if (p.kind !== 'var' || seen.has(p.name)) return false;
-    seen.add(p.name);
-  }
-  return true;
-}
-
-function matchArgs(ev: Evaluator, params: Term[], args: Value[], i: number, env: Env, k: () => boolean): boolean {
-  // Plain var parameters bind directly (the env is fresh, so nothing needs undoing).
-  while (i < params.length) {
-    const p = params[i];
-    if (p.kind !== 'var') break;
-    const prev = env.get(p.name);
-    if (prev === undefined) env.set(p.name, args[i]);
-    else if (!equal(prev, args[i])) return false;
-    i++;
-  }
-  if (i === params.length) return k();
-  return ev.match(params[i], args[i], env, () => matchArgs(ev, params, args, i + 1, env, k));
 }

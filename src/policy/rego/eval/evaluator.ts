@@ -18,8 +18,10 @@ import { evalCall } from './calls.ts';
 import { evalWith } from './with.ts';
 import { formatTemplateValue } from './format.ts';
 import type { CompiledRule } from '../compiler/tree.ts';
+import type { Env } from './env.ts';
 
-export type Env = Map<string, Value>;
+/** Bindings of vars (see env.ts); re-exported for the modules that take one. */
+export type { Env };
 export type K = () => boolean;
 export type VK = (v: Value) => boolean;
 
@@ -32,6 +34,8 @@ export interface EvaluatorOptions {
   builtinCtx: BuiltinContext;
   strict: boolean;
   print?: (message: string) => void;
+  /** Whether rule metadata can be read (see readsRuleMetadata); assumed when not given. */
+  readsRuleMetadata?: boolean;
 }
 
 export class Evaluator {
@@ -41,8 +45,12 @@ export class Evaluator {
   readonly builtinCtx: BuiltinContext;
   readonly strict: boolean;
   readonly print: (message: string) => void;
-  /** Rules being evaluated (innermost last), for rego.metadata.* and recursion checks. */
+  /**
+   * Rules being evaluated (innermost last), for rego.metadata.*: kept only when `tracksRules`,
+   * that is when the policy can read them.
+   */
   readonly ruleStack: CompiledRule[] = [];
+  readonly tracksRules: boolean;
 
   constructor(options: EvaluatorOptions) {
     this.policy = options.policy;
@@ -51,6 +59,7 @@ export class Evaluator {
     this.builtinCtx = options.builtinCtx;
     this.strict = options.strict;
     this.print = options.print ?? (() => {});
+    this.tracksRules = options.readsRuleMetadata ?? true;
   }
 
   // ---- bodies and expressions ------------------------------------------------------------

@@ -2,9 +2,61 @@
  * `rego.metadata.rule()` and `rego.metadata.chain()`: the METADATA annotations that apply
  * to the rule being evaluated, in OPA's normalised JSON form.
  */
-import type { Annotations } from '../ast.ts';
+import type { Annotations, Body, Expr, Term } from '../ast.ts';
+import { refToDotted, walkExpr, walkTerm } from '../ast.ts';
+import type { CompiledPolicy } from '../compiler/index.ts';
+import type { TreeNode } from '../compiler/tree.ts';
 import { fromJS, RObject, type Value } from '../value.ts';
 import type { Evaluator } from './evaluator.ts';
+
+const METADATA_FUNCTIONS = new Set(['rego.metadata.rule', 'rego.metadata.chain']);
+
+const readsMetadata = new WeakMap<CompiledPolicy, boolean>();
+
+/**
+ * Whether a policy (or a query on it) can read the metadata of the rule being evaluated:
+ * whether it calls `rego.metadata.rule`/`rego.metadata.chain` or names one (as a `with`
+ * replacement). Only then does the evaluator keep its stack of rules being evaluated.
+ */
+export function readsRuleMetadata(policy: CompiledPolicy, query: Body): boolean {
+  let policyReads = readsMetadata.get(policy);
+  if (policyReads === undefined) {
+    policyReads = nodeReadsMetadata(policy.root);
+    readsMetadata.set(policy, policyReads);
+  }
+  return policyReads || query.some(exprReadsMetadata);
+}
+
+function nodeReadsMetadata(node: TreeNode): boolean {
+  const rules = node.defaultRule ? [...node.rules, node.defaultRule] : node.rules;
+  for (const rule of rules) {
+    const terms = [...rule.keyPath, ...(rule.key ? [rule.key] : []), ...(rule.args ?? [])];
+    if (terms.some(termReadsMetadata)) return true;
+    for (const clause of rule.clauses) {
+      if (termReadsMetadata(clause.value) || clause.body.some(exprReadsMetadata)) return true;
+    }
+  }
+  for (const child of node.children.values()) if (nodeReadsMetadata(child)) return true;
+  return false;
+}
+
+function exprReadsMetadata(e: Expr): boolean {
+  let found = false;
+  walkExpr(e, (t) => void (found ||= namesMetadataFunction(t)));
+  return found;
+}
+
+function termReadsMetadata(t: Term): boolean {
+  let found = false;
+  walkTerm(t, (x) => void (found ||= namesMetadataFunction(x)));
+  return found;
+}
+
+function namesMetadataFunction(t: Term): boolean {
+  if (t.kind === 'call') return METADATA_FUNCTIONS.has(t.name);
+  const dotted = refToDotted(t);
+  return dotted !== undefined && METADATA_FUNCTIONS.has(dotted);
+}
 
 export function metadataRule(ev: Evaluator): Value {
   const rule = ev.ruleStack[ev.ruleStack.length - 1];
