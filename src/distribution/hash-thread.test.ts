@@ -82,6 +82,17 @@ describe('UploadService with a hashing thread', () => {
     assert.equal(await uploads.complete('thread/app', id, parseDigest(`sha256:${sha256(bytes)}`)!), bytes.length);
   });
 
+  it('goes on with a chunked upload whose hash was lost with its thread', async (t) => {
+    const { uploads, thread, cleanup } = await setup();
+    t.after(cleanup);
+    const bytes = randomBytes(7 * MIB + 11);
+    const id = await uploads.start('thread/app');
+    await uploads.append(id, inPieces(bytes.subarray(0, 3 * MIB), 65_536), 0);
+    await thread.close();
+    await uploads.append(id, inPieces(bytes.subarray(3 * MIB), 65_536), 3 * MIB);
+    assert.equal(await uploads.complete('thread/app', id, parseDigest(`sha256:${sha256(bytes)}`)!), bytes.length);
+  });
+
   it('refuses a wrong digest computed on the thread', async (t) => {
     const { uploads, cleanup } = await setup();
     t.after(cleanup);

@@ -59,9 +59,14 @@ export class HashThread {
     await worker?.terminate();
   }
 
+  /** Whether `worker` is still this thread's worker (not stopped, not replaced). */
+  isRunning(worker: Worker): boolean {
+    return worker === this.#worker;
+  }
+
   /** Posts a request; with `acknowledge`, resolves when the thread has handled it (to its hex result, if any). */
   post(worker: Worker, request: HashRequest, acknowledge: boolean, transfer: ArrayBuffer[] = []): Promise<string | undefined> | undefined {
-    if (worker !== this.#worker) throw new Error('the hashing thread stopped while this upload was running');
+    if (!this.isRunning(worker)) throw new Error('the hashing thread stopped while this upload was running');
     if (!acknowledge) {
       worker.postMessage(request, transfer);
       return undefined;
@@ -108,6 +113,10 @@ class ThreadHash implements RunningHash {
     this.#worker = worker;
     this.#session = session;
     this.algorithm = algorithm;
+  }
+
+  get usable(): boolean {
+    return this.#thread.isRunning(this.#worker);
   }
 
   update(bytes: Uint8Array): Promise<void> | void {

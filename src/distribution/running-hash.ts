@@ -10,6 +10,8 @@ import type { DigestAlgorithm } from '../content/digest.ts';
 
 export interface RunningHash {
   readonly algorithm: DigestAlgorithm;
+  /** False once the hash is lost (its thread stopped): the upload must be hashed again. */
+  readonly usable: boolean;
   /**
    * Takes the next bytes. A returned promise means they are read later, from shared memory: the
    * caller must leave them unchanged until it settles. Otherwise they were consumed at once.
@@ -23,6 +25,7 @@ export interface RunningHash {
 
 export class InlineHash implements RunningHash {
   readonly algorithm: DigestAlgorithm;
+  readonly usable = true;
   readonly #hash: Hash;
 
   constructor(algorithm: DigestAlgorithm) {

@@ -141,7 +141,7 @@ export class UploadService {
 
   async #runningDigest(id: string, offset: number, algorithm: DigestAlgorithm, large: boolean): Promise<RunningDigest> {
     const known = this.#digests.get(id);
-    if (known && known.covered === offset && known.hash.algorithm === algorithm) return known;
+    if (known && known.covered === offset && known.hash.algorithm === algorithm && known.hash.usable) return known;
     this.#forget(id);
     const fresh = offset === 0 && large && this.#hashThread;
     const running: RunningDigest = fresh ? { hash: this.#hashThread.start(algorithm), covered: 0 } : await this.#rehash(id, offset, algorithm);
