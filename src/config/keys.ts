@@ -30,8 +30,8 @@ const CORE_KEYS = {
     parse: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'silent']),
   },
   'storage.directIO': {
-    default: true,
-    description: 'Write and read large blobs with direct I/O, past the page cache, where the filesystem supports it (blobs under 2 MiB always use the cache).',
+    default: false,
+    description: 'Write and read blobs of 2 MiB and more with direct I/O, past the page cache, and hash their uploads on a thread of their own: faster pushes, but pulls of large blobs always come from the disk.',
     parse: parseBoolean,
   },
   'limits.maxManifestBytes': {

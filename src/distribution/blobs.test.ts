@@ -1,3 +1,4 @@
+import { statfs } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -40,49 +41,6 @@ describe('blobs', () => {
     assert.equal(unsatisfiable.headers.get('content-range'), 'bytes */10');
     const ignored = await fetch(`${url}/v2/range/app/blobs/${digest}`, { headers: { range: 'pages=1-2' } });
     assert.equal(ignored.status, 200);
-  });
-
-  it('serves large blobs and ranges of them exactly, also when many downloads run at once', async () => {
-    // Large enough for the direct-I/O path; sizes and range starts off every block boundary.
-    const bytes = randomBytes(10 * 1024 * 1024 + 333);
-    const { digest } = await pushBlob(url, 'large/app', bytes);
-    const get = async (range?: string) => {
-      const response = await fetch(`${url}/v2/large/app/blobs/${digest}`, { headers: range ? { range } : {} });
-      return { status: response.status, body: Buffer.from(await response.arrayBuffer()) };
-    };
-    const whole = await get();
-    assert.equal(whole.status, 200);
-    assert.ok(whole.body.equals(bytes));
-    const cases: [string, number, number][] = [['bytes=4097-', 4097, bytes.length], ['bytes=1-5242881', 1, 5242882], ['bytes=-4194305', bytes.length - 4194305, bytes.length]];
-    for (const [range, from, to] of cases) {
-      const partial = await get(range);
-      assert.equal(partial.status, 206, range);
-      assert.ok(partial.body.equals(bytes.subarray(from, to)), range);
-    }
-    // More downloads than the aligned buffers can serve at once: the rest take the plain path.
-    const many = await Promise.all(Array.from({ length: 8 }, () => get()));
-    for (const download of many) assert.ok(download.body.equals(bytes));
-  });
-
-  it('gets every buffer back from downloads that clients abandon half-way', async () => {
-    const pool = registry.app.deps.blobs.directBuffers;
-    const bytes = randomBytes(12 * 1024 * 1024);
-    const { digest } = await pushBlob(url, 'abandoned/app', bytes);
-    const idle = pool?.available;
-    for (let attempt = 0; attempt < 12; attempt++) {
-      const controller = new AbortController();
-      const response = await fetch(`${url}/v2/abandoned/app/blobs/${digest}`, { signal: controller.signal });
-      const reader = response.body!.getReader();
-      await reader.read();
-      controller.abort();
-      await reader.read().catch(() => undefined);
-    }
-    const whole = Buffer.from(await (await fetch(`${url}/v2/abandoned/app/blobs/${digest}`)).arrayBuffer());
-    assert.ok(whole.equals(bytes));
-    if (pool) {
-      for (let waited = 0; pool.available !== idle && waited < 100; waited++) await new Promise((resolve) => setTimeout(resolve, 20));
-      assert.equal(pool.available, idle);
-    }
   });
 
   it('never serves a blob to a repository that does not reference it', async () => {
@@ -131,3 +89,65 @@ describe('parseRange', () => {
     assert.equal(parseRange('bytes=-0', 5), 'unsatisfiable');
   });
 });
+
+for (const directIO of [false, true]) {
+  describe(`large blobs, ${directIO ? 'direct I/O' : 'page cache'}`, () => {
+    let registry: TestRegistry;
+    let url: string;
+    before(async () => {
+      registry = await startTestRegistry({ WHARF_STORAGE_DIRECT_IO: String(directIO) });
+      url = registry.url;
+    });
+    after(() => registry.close());
+
+    it('uses direct I/O exactly when configured', async () => {
+      const pool = registry.app.deps.blobs.directBuffers;
+      if (!directIO) return assert.equal(pool, undefined);
+      // Linux disk filesystems take O_DIRECT; tmpfs (0x01021994) does not.
+      if (process.platform === 'linux' && (await statfs(registry.dataDir)).type !== 0x01021994) assert.ok(pool);
+    });
+
+    it('serves large blobs and ranges of them exactly, also when many downloads run at once', async () => {
+      // Large enough for the direct-I/O path; sizes and range starts off every block boundary.
+      const bytes = randomBytes(10 * 1024 * 1024 + 333);
+      const { digest } = await pushBlob(url, 'large/app', bytes);
+      const get = async (range?: string) => {
+        const response = await fetch(`${url}/v2/large/app/blobs/${digest}`, { headers: range ? { range } : {} });
+        return { status: response.status, body: Buffer.from(await response.arrayBuffer()) };
+      };
+      const whole = await get();
+      assert.equal(whole.status, 200);
+      assert.ok(whole.body.equals(bytes));
+      const cases: [string, number, number][] = [['bytes=4097-', 4097, bytes.length], ['bytes=1-5242881', 1, 5242882], ['bytes=-4194305', bytes.length - 4194305, bytes.length]];
+      for (const [range, from, to] of cases) {
+        const partial = await get(range);
+        assert.equal(partial.status, 206, range);
+        assert.ok(partial.body.equals(bytes.subarray(from, to)), range);
+      }
+      // More downloads than the aligned buffers can serve at once: the rest take the plain path.
+      const many = await Promise.all(Array.from({ length: 8 }, () => get()));
+      for (const download of many) assert.ok(download.body.equals(bytes));
+    });
+
+    it('gets every buffer back from downloads that clients abandon half-way', async () => {
+      const pool = registry.app.deps.blobs.directBuffers;
+      const bytes = randomBytes(12 * 1024 * 1024);
+      const { digest } = await pushBlob(url, 'abandoned/app', bytes);
+      const idle = pool?.available;
+      for (let attempt = 0; attempt < 12; attempt++) {
+        const controller = new AbortController();
+        const response = await fetch(`${url}/v2/abandoned/app/blobs/${digest}`, { signal: controller.signal });
+        const reader = response.body!.getReader();
+        await reader.read();
+        controller.abort();
+        await reader.read().catch(() => undefined);
+      }
+      const whole = Buffer.from(await (await fetch(`${url}/v2/abandoned/app/blobs/${digest}`)).arrayBuffer());
+      assert.ok(whole.equals(bytes));
+      if (pool) {
+        for (let waited = 0; pool.available !== idle && waited < 100; waited++) await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.equal(pool.available, idle);
+      }
+    });
+  });
+}

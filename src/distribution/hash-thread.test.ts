@@ -53,7 +53,7 @@ describe('HashThread', () => {
 describe('UploadService with a hashing thread', () => {
   async function setup() {
     const root = await mkdtemp(join(tmpdir(), 'wharf-hash-thread-'));
-    const blobs = new FilesystemBlobStore(join(root, 'blobs'));
+    const blobs = new FilesystemBlobStore(join(root, 'blobs'), { directIO: true });
     await blobs.init();
     const metadata = new SqliteMetadataStore(join(root, 'metadata.db'));
     await metadata.migrate();

@@ -35,7 +35,7 @@ const DIRECT_BUFFERS_PER_UPLOAD = 4;
 const DIRECT_BUFFERS = 4 * DIRECT_BUFFERS_PER_UPLOAD;
 
 export interface FilesystemBlobStoreOptions {
-  /** Use direct I/O for large bodies when the filesystem supports it (default true). */
+  /** Use direct I/O for large bodies when the filesystem supports it (default false). */
   readonly directIO?: boolean;
 }
 
@@ -48,7 +48,7 @@ export class FilesystemBlobStore implements BlobStore {
 
   constructor(root: string, options: FilesystemBlobStoreOptions = {}) {
     this.root = root;
-    this.#wantDirectIO = options.directIO ?? true;
+    this.#wantDirectIO = options.directIO ?? false;
   }
 
   async init(): Promise<void> {
