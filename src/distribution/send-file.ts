@@ -11,7 +11,7 @@
 import { constants } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import type { ByteRange } from '../storage/blobs/blob-store.ts';
-import { DIRECT_IO_ALIGNMENT, closeFile, openDirect, openFd, readDirect, type AlignedBufferPool } from '../storage/blobs/direct-io.ts';
+import { DIRECT_IO_ALIGNMENT, closeFile, openDirect, openFd, readAt, type AlignedBufferPool } from '../storage/blobs/direct-io.ts';
 
 const PLAIN_BUFFER_BYTES = 1024 * 1024;
 const BUFFERS = 4;
@@ -72,7 +72,7 @@ async function stream(res: ServerResponse, path: string, source: Source, range: 
       const position = nextRead;
       nextRead += buffer.byteLength;
       // Direct reads always ask for whole buffers (aligned lengths); the kernel stops at the end of the file.
-      const read = readDirect(source.fd, buffer, buffer.byteLength, position).then((bytesRead) => ({ buffer, position, bytesRead }));
+      const read = readAt(source.fd, buffer, buffer.byteLength, position).then((bytesRead) => ({ buffer, position, bytesRead }));
       running.add(read);
       read.catch(() => undefined).finally(() => running.delete(read)); // awaited in order below
       reads.push(read);

@@ -62,10 +62,6 @@ export class AlignedBufferPool {
   }
 }
 
-export function isAligned(value: number): boolean {
-  return value % DIRECT_IO_ALIGNMENT === 0;
-}
-
 /** Opens a file descriptor (a plain number: the callers close it with `closeFile`). */
 export function openFd(path: string, flags: number, mode = 0o644): Promise<number> {
   return openFile(path, flags, mode);
@@ -85,10 +81,10 @@ export async function writeFully(fd: number, data: Uint8Array, position: number)
 }
 
 /**
- * Reads up to `length` bytes (a multiple of the alignment) at an aligned `position` into an
- * aligned buffer; fewer only at the end of the file.
+ * Reads up to `length` bytes at `position` into `buffer`; fewer only at the end of the file. On a
+ * descriptor opened for direct I/O, the buffer, the length and the position must all be aligned.
  */
-export async function readDirect(fd: number, buffer: Buffer, length: number, position: number): Promise<number> {
+export async function readAt(fd: number, buffer: Buffer, length: number, position: number): Promise<number> {
   return (await readFile(fd, buffer, 0, length, position)).bytesRead;
 }
 
