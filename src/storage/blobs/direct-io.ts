@@ -23,8 +23,8 @@ declare const WebAssembly: {
 
 const openFile = promisify(open);
 const closeFile = promisify(close);
-const writeFile = promisify(write);
-const readFile = promisify(read);
+const writeAt = promisify(write);
+const readInto = promisify(read);
 
 /**
  * A fixed set of page-aligned buffers. Buffers that JavaScript allocates are not aligned, but V8
@@ -76,7 +76,7 @@ export function openDirect(path: string, flags: number, mode = 0o644): Promise<n
 export async function writeFully(fd: number, data: Uint8Array, position: number): Promise<void> {
   let done = 0;
   while (done < data.byteLength) {
-    done += (await writeFile(fd, data, done, data.byteLength - done, position + done)).bytesWritten;
+    done += (await writeAt(fd, data, done, data.byteLength - done, position + done)).bytesWritten;
   }
 }
 
@@ -85,11 +85,11 @@ export async function writeFully(fd: number, data: Uint8Array, position: number)
  * descriptor opened for direct I/O, the buffer, the length and the position must all be aligned.
  */
 export async function readAt(fd: number, buffer: Buffer, length: number, position: number): Promise<number> {
-  return (await readFile(fd, buffer, 0, length, position)).bytesRead;
+  return (await readInto(fd, buffer, 0, length, position)).bytesRead;
 }
 
 /**
- * Whether the filesystem under `folder` takes direct I/O: some refuse O_DIRECT at open (tmpfs),
+ * Whether the filesystem that holds `probePath` takes direct I/O: some refuse O_DIRECT at open (tmpfs),
  * others only at the first write. Probed once with a real aligned write.
  */
 export async function supportsDirectIO(probePath: string, pool: AlignedBufferPool): Promise<boolean> {
