@@ -52,7 +52,9 @@ async function openSource(path: string, range: ByteRange, pool: AlignedBufferPoo
     });
     return { fd, buffers, firstRead: range.start - (range.start % DIRECT_IO_ALIGNMENT), release: () => pool!.give(buffers) };
   }
-  const plain = Array.from({ length: BUFFERS }, () => Buffer.allocUnsafe(PLAIN_BUFFER_BYTES));
+  // No more memory than the range needs: most blobs (configs, small layers) fit one small buffer.
+  const bufferBytes = Math.min(PLAIN_BUFFER_BYTES, length);
+  const plain = Array.from({ length: Math.min(BUFFERS, Math.ceil(length / bufferBytes)) }, () => Buffer.allocUnsafe(bufferBytes));
   return { fd: await openFd(path, constants.O_RDONLY), buffers: plain, firstRead: range.start, release: () => undefined };
 }
 

@@ -8,7 +8,8 @@
  *
  * Commit = fsync the staged file, rename it to its content address (atomic on one filesystem),
  * fsync the directory. A crash before the rename leaves only staged data, which stays resumable.
- * Large bodies are written and read with direct I/O where the filesystem allows it (direct-io.ts).
+ * With the `directIO` option, large bodies are written and read with direct I/O where the
+ * filesystem allows it (direct-io.ts); otherwise everything goes through the page cache.
  */
 import { createReadStream, createWriteStream, fdatasync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
@@ -32,7 +33,8 @@ const SAFE_UPLOAD_ID = /^[A-Za-z0-9_-]{1,128}$/;
  */
 const DIRECT_BUFFER_BYTES = 2 * 1024 * 1024;
 const DIRECT_BUFFERS_PER_UPLOAD = 4;
-const DIRECT_BUFFERS = 4 * DIRECT_BUFFERS_PER_UPLOAD;
+const DIRECT_TRANSFERS = 4;
+const DIRECT_BUFFERS = DIRECT_TRANSFERS * DIRECT_BUFFERS_PER_UPLOAD;
 
 export interface FilesystemBlobStoreOptions {
   /** Use direct I/O for large bodies when the filesystem supports it (default false). */
@@ -196,7 +198,8 @@ async function appendDirect(
 }
 
 /**
- * The page-cache path, for filesystems without direct I/O and when every aligned buffer is busy.
+ * The page-cache path: the default, and the fallback when the filesystem refuses direct I/O or
+ * every aligned buffer is busy.
  * What is written so far is flushed in the background while the body streams in, so the fsync at
  * commit has little left to do.
  */
