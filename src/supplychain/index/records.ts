@@ -6,6 +6,7 @@
  */
 import type { ProvenanceSummary } from '../intoto/statement.ts';
 import type { Verdict } from '../shared/verdict.ts';
+import type { Finding } from '../vulns/vuln-database.ts';
 
 export type AttachmentKind = 'signature' | 'attestation' | 'sbom' | 'other';
 export type AttachmentFormat =
@@ -52,18 +53,11 @@ export interface StoredVerdict extends Verdict {
   readonly skipped?: boolean;
 }
 
-export interface StoredFinding {
-  readonly purl: string;
-  readonly component: string;
-  readonly version: string;
-  readonly vulnerabilityId: string;
-  readonly aliases: readonly string[];
-  readonly summary?: string;
+/** A finding as stored: its severity flattened to the level and the score. */
+export type StoredFinding = Omit<Finding, 'severity'> & {
   readonly severity: string;
   readonly score?: number;
-  readonly published?: string;
-  readonly fixed?: string;
-}
+};
 
 export interface SbomRef {
   readonly repository: string;
