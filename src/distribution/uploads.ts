@@ -4,6 +4,7 @@
  */
 import type { ParsedDigest } from '../content/digest.ts';
 import { registryError } from './errors.ts';
+import { countedChunks } from './body-chunks.ts';
 import { contentLength, sendEmpty, type RequestContext } from './http.ts';
 import type { RegistryDeps } from './registry-deps.ts';
 import { progressRange } from './upload-service.ts';
@@ -94,7 +95,7 @@ async function receive(ctx: RequestContext, deps: RegistryDeps, id: string): Pro
   }
   const hasBody = length !== 0 && (length !== undefined || ctx.req.headers['transfer-encoding'] !== undefined);
   if (!hasBody) return deps.uploads.size(id);
-  return deps.uploads.append(id, ctx.req, range?.start, length);
+  return deps.uploads.append(id, countedChunks(ctx.req), range?.start, length);
 }
 
 function parseContentRange(header: string | undefined): { start: number; end: number } | undefined {
