@@ -29,7 +29,11 @@ test('two blobs never share content, and neither do the MiBs inside one', () => 
   assert.ok(!a!.equals(b!));
 });
 
-test('piece sizes that would split the stream unevenly are refused', () => {
-  assert.throws(() => [...generateBlob(1).pieces(3000)], /divide/);
-  assert.throws(() => [...generateBlob(2).pieces(MIB + 1)], /multiple/);
+test('pieces are views of one blob, and an uneven last piece is shorter', () => {
+  const blob = generateBlob(1);
+  const pieces = [...blob.pieces(3000)];
+  assert.equal(pieces.length, Math.ceil(MIB / 3000));
+  assert.equal(pieces.at(-1)!.length, MIB % 3000);
+  assert.equal(pieces[0]!.buffer, pieces[1]!.buffer, 'no piece is a copy');
+  assert.throws(() => [...blob.pieces(0)], /invalid piece size/);
 });
