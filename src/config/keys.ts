@@ -30,8 +30,8 @@ const CORE_KEYS = {
     parse: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'silent']),
   },
   'storage.directIO': {
-    default: false,
-    description: 'Write and read blobs of 2 MiB and more with direct I/O, past the page cache, and hash their uploads on a thread of their own: faster pushes, but pulls of large blobs always come from the disk.',
+    default: true,
+    description: 'Write blobs of 2 MiB and more with direct I/O, past the page cache, and hash their uploads on a thread of their own; a large blob is read past the cache on its first pull and through it once pulled again. Off: everything goes through the page cache. Filesystems that refuse O_DIRECT (tmpfs) always use the page cache.',
     parse: parseBoolean,
   },
   'limits.maxManifestBytes': {

@@ -100,41 +100,62 @@ for (const directIO of [false, true]) {
     });
     after(() => registry.close());
 
+    // Linux disk filesystems take O_DIRECT; tmpfs (0x01021994) does not.
+    const directIOAvailable = async () => directIO && process.platform === 'linux' && (await statfs(registry.dataDir)).type !== 0x01021994;
+
     it('uses direct I/O exactly when configured', async () => {
-      const pool = registry.app.deps.blobs.directBuffers;
-      if (!directIO) return assert.equal(pool, undefined);
-      // Linux disk filesystems take O_DIRECT; tmpfs (0x01021994) does not.
-      if (process.platform === 'linux' && (await statfs(registry.dataDir)).type !== 0x01021994) assert.ok(pool);
+      const pool = registry.app.deps.blobs.directReadBuffers?.(sha256('probe'), 64 * 1024 * 1024);
+      if (await directIOAvailable()) assert.ok(pool);
+      else if (!directIO) assert.equal(pool, undefined);
     });
 
-    it('serves large blobs and ranges of them exactly, also when many downloads run at once', async () => {
+    // Every case pulls blobs nobody pulled before: with direct I/O, a first pull reads the disk
+    // directly, and later pulls of the same blob go through the page cache.
+    const pushLarge = async (repository: string, size: number) => {
+      const bytes = randomBytes(size);
+      return { bytes, ...(await pushBlob(url, repository, bytes)) };
+    };
+    const get = async (repository: string, digest: string, range?: string) => {
+      const response = await fetch(`${url}/v2/${repository}/blobs/${digest}`, { headers: range ? { range } : {} });
+      return { status: response.status, body: Buffer.from(await response.arrayBuffer()) };
+    };
+
+    it('serves large blobs and ranges of them exactly, on a first pull and on later ones', async () => {
       // Large enough for the direct-I/O path; sizes and range starts off every block boundary.
-      const bytes = randomBytes(10 * 1024 * 1024 + 333);
-      const { digest } = await pushBlob(url, 'large/app', bytes);
-      const get = async (range?: string) => {
-        const response = await fetch(`${url}/v2/large/app/blobs/${digest}`, { headers: range ? { range } : {} });
-        return { status: response.status, body: Buffer.from(await response.arrayBuffer()) };
-      };
-      const whole = await get();
-      assert.equal(whole.status, 200);
-      assert.ok(whole.body.equals(bytes));
-      const cases: [string, number, number][] = [['bytes=4097-', 4097, bytes.length], ['bytes=1-5242881', 1, 5242882], ['bytes=-4194305', bytes.length - 4194305, bytes.length]];
+      const size = 10 * 1024 * 1024 + 333;
+      const cases: [string | undefined, number, number][] = [[undefined, 0, size], ['bytes=4097-', 4097, size], ['bytes=1-5242881', 1, 5242882], ['bytes=-4194305', size - 4194305, size]];
       for (const [range, from, to] of cases) {
-        const partial = await get(range);
-        assert.equal(partial.status, 206, range);
-        assert.ok(partial.body.equals(bytes.subarray(from, to)), range);
+        const { bytes, digest } = await pushLarge('large/app', size);
+        for (const pull of ['first', 'second', 'third']) {
+          const response = await get('large/app', digest, range);
+          assert.equal(response.status, range ? 206 : 200, `${range} ${pull}`);
+          assert.ok(response.body.equals(bytes.subarray(from, to)), `${range} ${pull}`);
+        }
       }
-      // More downloads than the aligned buffers can serve at once: the rest take the plain path.
-      const many = await Promise.all(Array.from({ length: 8 }, () => get()));
-      for (const download of many) assert.ok(download.body.equals(bytes));
+    });
+
+    it('serves more first pulls at once than the aligned buffers cover (the rest read through the page cache)', async () => {
+      const blobs = await Promise.all(Array.from({ length: 8 }, () => pushLarge('large/many', 6 * 1024 * 1024 + 1)));
+      const pulled = await Promise.all(blobs.map(({ digest }) => get('large/many', digest)));
+      pulled.forEach((response, index) => assert.ok(response.body.equals(blobs[index]!.bytes)));
+    });
+
+    it('reads a blob past the page cache on its first pull only', async () => {
+      const store = registry.app.deps.blobs;
+      const { digest } = await pushLarge('large/popular', 4 * 1024 * 1024);
+      const first = store.directReadBuffers?.(digest, 4 * 1024 * 1024);
+      const second = store.directReadBuffers?.(digest, 4 * 1024 * 1024);
+      assert.equal(second, undefined, 'a blob pulled again is read through the page cache');
+      if (await directIOAvailable()) assert.ok(first, 'a first pull reads past the page cache');
+      else if (!directIO) assert.equal(first, undefined);
+      assert.equal(store.directReadBuffers?.(sha256('small'), 1024), undefined, 'small blobs always use the page cache');
     });
 
     it('gets every buffer back from downloads that clients abandon half-way', async () => {
-      const pool = registry.app.deps.blobs.directBuffers;
-      const bytes = randomBytes(12 * 1024 * 1024);
-      const { digest } = await pushBlob(url, 'abandoned/app', bytes);
+      const pool = registry.app.deps.blobs.directReadBuffers?.(sha256('pool'), 64 * 1024 * 1024);
       const idle = pool?.available;
-      for (let attempt = 0; attempt < 12; attempt++) {
+      for (let attempt = 0; attempt < 6; attempt++) {
+        const { digest } = await pushLarge('abandoned/app', 12 * 1024 * 1024);
         const controller = new AbortController();
         const response = await fetch(`${url}/v2/abandoned/app/blobs/${digest}`, { signal: controller.signal });
         const reader = response.body!.getReader();
@@ -142,8 +163,8 @@ for (const directIO of [false, true]) {
         controller.abort();
         await reader.read().catch(() => undefined);
       }
-      const whole = Buffer.from(await (await fetch(`${url}/v2/abandoned/app/blobs/${digest}`)).arrayBuffer());
-      assert.ok(whole.equals(bytes));
+      const { bytes, digest } = await pushLarge('abandoned/app', 12 * 1024 * 1024);
+      assert.ok((await get('abandoned/app', digest)).body.equals(bytes));
       if (pool) {
         for (let waited = 0; pool.available !== idle && waited < 100; waited++) await new Promise((resolve) => setTimeout(resolve, 20));
         assert.equal(pool.available, idle);

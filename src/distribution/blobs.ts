@@ -37,7 +37,7 @@ export async function getBlob(ctx: RequestContext, deps: RegistryDeps, name: str
     // Linked in metadata but gone from storage: report it as unknown rather than fail the request.
     if ((await deps.blobs.stat(digest)) === undefined) throw registryError('BLOB_UNKNOWN', { detail: { digest } });
     ctx.res.writeHead(status, headers);
-    await sendFile(ctx.res, path, range ?? { start: 0, end: size - 1 }, deps.blobs.directBuffers);
+    await sendFile(ctx.res, path, range ?? { start: 0, end: size - 1 }, deps.blobs.directReadBuffers?.(digest, size));
     return;
   }
   const stream = await deps.blobs.open(digest, range);

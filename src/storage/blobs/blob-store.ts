@@ -58,8 +58,12 @@ export interface BlobStore {
    * send it with its fast file sender. Absent on remote stores, which are read through `open`.
    */
   localPath?(digest: string): string;
-  /** With `localPath`: aligned buffers for reading large blobs with direct I/O, when the store uses it. */
-  readonly directBuffers?: AlignedBufferPool;
+  /**
+   * With `localPath`: aligned buffers for reading this blob (of `size` bytes) with direct I/O, or
+   * undefined when it is to be read through the page cache: the store does not use direct I/O,
+   * the blob is small, or it is pulled often enough to be worth caching. Each call counts as a pull.
+   */
+  directReadBuffers?(digest: string, size: number): AlignedBufferPool | undefined;
 }
 
 export class OffsetMismatchError extends Error {

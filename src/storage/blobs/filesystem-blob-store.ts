@@ -8,8 +8,9 @@
  *
  * Commit = fsync the staged file, rename it to its content address (atomic on one filesystem),
  * fsync the directory. A crash before the rename leaves only staged data, which stays resumable.
- * With the `directIO` option, large bodies are written and read with direct I/O where the
- * filesystem allows it (direct-io.ts); otherwise everything goes through the page cache.
+ * Large bodies are written with direct I/O where the filesystem allows it (direct-io.ts), and
+ * read with it until they prove popular (cache-admission.ts); with `directIO: false`, or on a
+ * filesystem that refuses it, everything goes through the page cache.
  */
 import { createReadStream, createWriteStream, fdatasync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
@@ -17,6 +18,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { OffsetMismatchError, type BlobStore, type BodyObserver, type ByteRange, type StagedUpload } from './blob-store.ts';
+import { CacheAdmission } from './cache-admission.ts';
 import { DirectAppender } from './direct-appender.ts';
 import { AlignedBufferPool, supportsDirectIO } from './direct-io.ts';
 
@@ -37,7 +39,7 @@ const DIRECT_TRANSFERS = 4;
 const DIRECT_BUFFERS = DIRECT_TRANSFERS * DIRECT_BUFFERS_PER_UPLOAD;
 
 export interface FilesystemBlobStoreOptions {
-  /** Use direct I/O for large bodies when the filesystem supports it (default false). */
+  /** Use direct I/O for large bodies when the filesystem supports it (default true). */
   readonly directIO?: boolean;
 }
 
@@ -47,10 +49,11 @@ export class FilesystemBlobStore implements BlobStore {
   readonly #wantDirectIO: boolean;
   /** Set by `init` when direct I/O is wanted and the filesystem takes it. */
   #directBuffers: AlignedBufferPool | undefined;
+  readonly #cacheAdmission = new CacheAdmission();
 
   constructor(root: string, options: FilesystemBlobStoreOptions = {}) {
     this.root = root;
-    this.#wantDirectIO = options.directIO ?? false;
+    this.#wantDirectIO = options.directIO ?? true;
   }
 
   async init(): Promise<void> {
@@ -63,9 +66,15 @@ export class FilesystemBlobStore implements BlobStore {
     }
   }
 
-  /** The aligned buffer pool when direct I/O is in use (the file sender reads with it too). */
+  /** The aligned buffer pool when direct I/O is in use (the upload hashing thread reads it in place). */
   get directBuffers(): AlignedBufferPool | undefined {
     return this.#directBuffers;
+  }
+
+  directReadBuffers(digest: string, size: number): AlignedBufferPool | undefined {
+    const pool = this.#directBuffers;
+    if (!pool || size < pool.bufferBytes) return undefined;
+    return this.#cacheAdmission.admit(digest) ? undefined : pool;
   }
 
   async stat(digest: string): Promise<number | undefined> {
