@@ -29,6 +29,8 @@ let collectYoung: Collect | undefined | null = null;
  */
 function youngCollector(): Collect | undefined {
   if (collectYoung !== null) return collectYoung;
+  const exposed: unknown = (globalThis as { gc?: unknown }).gc;
+  if (typeof exposed === 'function') return (collectYoung = exposed as Collect); // started with --expose-gc
   try {
     setFlagsFromString('--expose-gc');
     const gc: unknown = runInNewContext('gc');
