@@ -4,9 +4,9 @@
  * chunk (no garbage to collect) and reads and writes overlap. About twice the throughput of a
  * plain file stream piped into the response.
  *
- * Large ranges are read with direct I/O into aligned buffers when the blob store offers them:
- * large blobs were written past the page cache (storage/blobs/direct-io.ts), so reading them
- * through it would only fill it with bytes nobody reads again soon.
+ * Large ranges are read with direct I/O into aligned buffers when the blob store offers them for
+ * this pull: a large blob is written past the page cache (storage/blobs/direct-io.ts) and read
+ * past it until it proves popular (storage/blobs/cache-admission.ts).
  */
 import { constants } from 'node:fs';
 import type { ServerResponse } from 'node:http';

@@ -5,7 +5,8 @@
  * little while filling the cache costs a copy per byte plus fresh memory: on a VM whose freed
  * memory goes back to the host, that fresh memory halves the write speed. Object stores such as
  * MinIO stream large objects past the page cache for the same reasons. Small blobs, which are read
- * often (configs, small layers), keep using the page cache.
+ * often (configs, small layers), keep using the page cache, and so do large blobs once they are
+ * pulled again and again (cache-admission.ts).
  *
  * O_DIRECT wants the memory address, the file offset and the length aligned to the device's block
  * size. Offsets and lengths are ours to align; the memory comes from `AlignedBufferPool`.
