@@ -3,11 +3,12 @@
 // its own, which costs about 20 MB of memory for these few lines.
 //
 // Requests arrive in order; each session is one hash. An update names a region of the shared
-// memory, or carries its own copy of the bytes.
+// buffer memory, a scratch one a region of the scratch slots.
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 
 const shared = new Uint8Array(workerData.memory);
+const scratch = new Uint8Array(workerData.scratch);
 /** @type {Map<number, import('node:crypto').Hash>} */
 const hashes = new Map();
 
@@ -26,8 +27,8 @@ function handle(request) {
     case 'update':
       session(request.session).update(shared.subarray(request.offset, request.offset + request.length));
       return undefined;
-    case 'copy':
-      session(request.session).update(request.bytes);
+    case 'scratch':
+      session(request.session).update(scratch.subarray(request.offset, request.offset + request.length));
       return undefined;
     case 'digest': {
       const hex = session(request.session).digest('hex');

@@ -5,8 +5,12 @@
  *
  * Bytes that are already in the shared memory behind those buffers (direct-io.ts) are hashed in
  * place: the message names a region, and the caller keeps the region unchanged until the thread
- * acknowledges it. Other bytes travel as a copy. If the thread dies, every hash it held fails
- * (the upload service then re-hashes the staged bytes) and the next upload starts a new thread.
+ * acknowledges it. Other bytes (a body on the page-cache path, the unaligned head of a direct one)
+ * are copied into a few scratch slots of a second shared memory, each reused once the thread has
+ * hashed it. Nothing is transferred: a transferred copy would be garbage in the thread's own heap,
+ * which allocates too little to collect it often, and thousands of them piled up as memory.
+ * If the thread dies, every hash it held fails (the upload service then re-hashes the staged
+ * bytes) and the next upload starts a new thread.
  */
 import { Worker } from 'node:worker_threads';
 import type { DigestAlgorithm } from '../content/digest.ts';
@@ -15,15 +19,19 @@ import type { RunningHash } from './running-hash.ts';
 export type HashRequest = { ticket?: number } & (
   | { kind: 'start'; session: number; algorithm: DigestAlgorithm }
   | { kind: 'update'; session: number; offset: number; length: number }
-  | { kind: 'copy'; session: number; bytes: Uint8Array }
+  | { kind: 'scratch'; session: number; offset: number; length: number }
   | { kind: 'digest'; session: number }
   | { kind: 'discard'; session: number }
 );
 
 export type HashReply = { ticket: number; hex?: string; error?: string };
 
-/** Copied bytes the thread may have queued before the sender waits for it to catch up. */
-const MAX_UNACKNOWLEDGED_COPY_BYTES = 8 * 1024 * 1024;
+/**
+ * Scratch slots for copied bytes, shared by every session: enough to keep the thread busy (a
+ * socket delivers up to 64 KiB at a time), and a bound on the memory copies can take.
+ */
+const SCRATCH_SLOT_BYTES = 128 * 1024;
+const SCRATCH_SLOTS = 32;
 
 interface Waiter {
   resolve(hex: string | undefined): void;
@@ -32,6 +40,9 @@ interface Waiter {
 
 export class HashThread {
   readonly memory: SharedArrayBuffer;
+  readonly #scratch = new SharedArrayBuffer(SCRATCH_SLOT_BYTES * SCRATCH_SLOTS);
+  readonly #freeSlots = Array.from({ length: SCRATCH_SLOTS }, (_, index) => index * SCRATCH_SLOT_BYTES);
+  readonly #slotWaiters: (() => void)[] = [];
   #worker: Worker | undefined;
   #nextSession = 1;
   #nextTicket = 1;
@@ -77,9 +88,38 @@ export class HashThread {
     return reply;
   }
 
+  /**
+   * Copies `bytes` into scratch slots and asks the thread to hash them there. Returns a promise
+   * only when it had to wait for a free slot; the bytes are consumed either way.
+   */
+  copy(worker: Worker, session: number, bytes: Uint8Array): Promise<void> | undefined {
+    if (!this.isRunning(worker)) throw new Error('the hashing thread stopped while this upload was running');
+    let rest = bytes;
+    while (rest.byteLength > 0) {
+      const offset = this.#freeSlots.pop();
+      if (offset === undefined) return this.#slotFreed().then(() => this.copy(worker, session, rest));
+      const length = Math.min(rest.byteLength, SCRATCH_SLOT_BYTES);
+      new Uint8Array(this.#scratch, offset, length).set(rest.subarray(0, length));
+      rest = rest.subarray(length);
+      const hashed = this.post(worker, { kind: 'scratch', session, offset, length }, true)!;
+      // A failure shows at digest (the thread is gone); here the slot only has to come back.
+      hashed.catch(() => undefined).finally(() => this.#releaseSlot(offset));
+    }
+    return undefined;
+  }
+
+  #slotFreed(): Promise<void> {
+    return new Promise((resolve) => this.#slotWaiters.push(resolve));
+  }
+
+  #releaseSlot(offset: number): void {
+    this.#freeSlots.push(offset);
+    this.#slotWaiters.shift()?.();
+  }
+
   #running(): Worker {
     if (this.#worker) return this.#worker;
-    const worker = new Worker(new URL('./hash-thread-worker.mjs', import.meta.url), { workerData: { memory: this.memory } });
+    const worker = new Worker(new URL('./hash-thread-worker.mjs', import.meta.url), { workerData: { memory: this.memory, scratch: this.#scratch } });
     worker.unref();
     worker.on('message', (reply: HashReply) => this.#settle(reply));
     const stopped = (error: Error) => {
@@ -106,7 +146,6 @@ class ThreadHash implements RunningHash {
   readonly #thread: HashThread;
   readonly #worker: Worker;
   readonly #session: number;
-  #unacknowledgedCopyBytes = 0;
 
   constructor(thread: HashThread, worker: Worker, session: number, algorithm: DigestAlgorithm) {
     this.#thread = thread;
@@ -124,13 +163,7 @@ class ThreadHash implements RunningHash {
     if (bytes.buffer === this.#thread.memory) {
       return this.#thread.post(this.#worker, { kind: 'update', session, offset: bytes.byteOffset, length: bytes.byteLength }, true)!.then(() => undefined);
     }
-    // A copy of just these bytes, with a buffer of its own to transfer (Buffer#slice would share
-    // memory, and cloning the view would copy the whole buffer under it).
-    const copy = new Uint8Array(bytes);
-    this.#unacknowledgedCopyBytes += copy.byteLength;
-    const wait = this.#unacknowledgedCopyBytes >= MAX_UNACKNOWLEDGED_COPY_BYTES;
-    if (wait) this.#unacknowledgedCopyBytes = 0;
-    return this.#thread.post(this.#worker, { kind: 'copy', session, bytes: copy }, wait, [copy.buffer])?.then(() => undefined);
+    return this.#thread.copy(this.#worker, session, bytes);
   }
 
   async digest(): Promise<string> {
