@@ -35,6 +35,19 @@ describe('HashThread', () => {
     assert.equal(await second.digest(), createHash('sha512').update(copied).digest('hex'));
   });
 
+  it('hashes copies right when many sessions wait for its few scratch slots, pieces larger than a slot too', async (t) => {
+    const thread = new HashThread(new AlignedBufferPool(MIB, 1).memory);
+    t.after(() => thread.close());
+    const bodies = Array.from({ length: 6 }, () => randomBytes(3 * MIB + 1234));
+    const digests = await Promise.all(bodies.map(async (body, index) => {
+      const hash = thread.start('sha256');
+      const piece = index % 2 === 0 ? 65_536 : 300 * 1024 + 7;
+      for (let offset = 0; offset < body.length; offset += piece) await hash.update(body.subarray(offset, offset + piece));
+      return hash.digest();
+    }));
+    assert.deepEqual(digests, bodies.map(sha256));
+  });
+
   it('fails the hashes of a thread that stopped, and starts a new thread for the next upload', async (t) => {
     const pool = new AlignedBufferPool(MIB, 1);
     const thread = new HashThread(pool.memory);
