@@ -55,7 +55,8 @@ describe('HashThread', () => {
     const orphan = thread.start('sha256');
     await orphan.update(Buffer.from('before'));
     await thread.close();
-    assert.throws(() => orphan.update(Buffer.from('after')), /stopped/);
+    assert.equal(orphan.usable, false);
+    assert.equal(orphan.update(Buffer.from('after')), undefined, 'bytes for a lost hash are dropped, not refused');
     await assert.rejects(orphan.digest(), /stopped/);
     const next = thread.start('sha256');
     await next.update(Buffer.from('fresh'));
@@ -92,6 +93,21 @@ describe('UploadService with a hashing thread', () => {
     const id = await uploads.start('thread/app');
     await uploads.append(id, inPieces(bytes, 65_536), 0);
     await thread.close();
+    assert.equal(await uploads.complete('thread/app', id, parseDigest(`sha256:${sha256(bytes)}`)!), bytes.length);
+  });
+
+  it('finishes an upload whose thread dies while its body streams in, then hashes the staged bytes', async (t) => {
+    const { uploads, thread, cleanup } = await setup();
+    t.after(cleanup);
+    const bytes = randomBytes(13 * MIB + 5);
+    async function* dyingMidway(): AsyncIterable<Uint8Array> {
+      for (let offset = 0; offset < bytes.length; offset += 65_536) {
+        if (offset === 6 * MIB) await thread.close();
+        yield bytes.subarray(offset, offset + 65_536);
+      }
+    }
+    const id = await uploads.start('thread/app');
+    assert.equal(await uploads.append(id, dyingMidway(), 0), bytes.length);
     assert.equal(await uploads.complete('thread/app', id, parseDigest(`sha256:${sha256(bytes)}`)!), bytes.length);
   });
 

@@ -90,10 +90,11 @@ export class HashThread {
 
   /**
    * Copies `bytes` into scratch slots and asks the thread to hash them there. Returns a promise
-   * only when it had to wait for a free slot; the bytes are consumed either way.
+   * only when it had to wait for a free slot; the bytes are consumed either way (dropped when the
+   * thread stopped meanwhile: the hash is lost then, and its digest fails).
    */
   copy(worker: Worker, session: number, bytes: Uint8Array): Promise<void> | undefined {
-    if (!this.isRunning(worker)) throw new Error('the hashing thread stopped while this upload was running');
+    if (!this.isRunning(worker)) return undefined;
     let rest = bytes;
     while (rest.byteLength > 0) {
       const offset = this.#freeSlots.pop();
@@ -158,10 +159,17 @@ class ThreadHash implements RunningHash {
     return this.#thread.isRunning(this.#worker);
   }
 
+  /**
+   * Once the thread is gone, bytes are dropped and the returned promise still resolves (the region
+   * is free to reuse): the body keeps streaming into the store, and `digest` fails, which makes the
+   * upload service hash the staged bytes again. An upload outlives its hashing thread.
+   */
   update(bytes: Uint8Array): Promise<void> | void {
+    if (!this.usable) return;
     const session = this.#session;
     if (bytes.buffer === this.#thread.memory) {
-      return this.#thread.post(this.#worker, { kind: 'update', session, offset: bytes.byteOffset, length: bytes.byteLength }, true)!.then(() => undefined);
+      const region = { kind: 'update', session, offset: bytes.byteOffset, length: bytes.byteLength } as const;
+      return this.#thread.post(this.#worker, region, true)!.then(() => undefined, () => undefined);
     }
     return this.#thread.copy(this.#worker, session, bytes);
   }
