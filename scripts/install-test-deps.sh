@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system tools the end-to-end tests and the benchmark drive: skopeo, buildah, umoci,
-# docker-registry (CNCF Distribution, the reference) and wrk. Does nothing (quickly) when all are
-# present. Needs root for apt-get; as another user it stops at once with the command to run.
+# docker-registry (CNCF Distribution, the reference), wrk and curl. Does nothing (quickly) when all
+# are present. Needs root for apt-get; as another user it stops at once with the command to run.
 set -euo pipefail
 
 # command name → Debian package that provides it
@@ -11,10 +11,11 @@ declare -A package_for=(
   [umoci]=umoci
   [docker-registry]=docker-registry
   [wrk]=wrk
+  [curl]=curl
 )
 
 missing_packages=()
-for tool in skopeo buildah umoci docker-registry wrk; do
+for tool in skopeo buildah umoci docker-registry wrk curl; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     missing_packages+=("${package_for[$tool]}")
   fi
@@ -55,7 +56,7 @@ if [[ " ${missing_packages[*]} " == *" docker-registry "* ]]; then
   fi
 fi
 
-for tool in skopeo buildah umoci docker-registry wrk; do
+for tool in skopeo buildah umoci docker-registry wrk curl; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     echo "install-test-deps: $tool is still missing after apt-get install" >&2
     exit 1
