@@ -5,8 +5,8 @@
 //
 // Options: --rounds N (3), --wrk-seconds S (10), --blob-mib M (256), --burst-images N (200),
 // --candidate wharf|distribution (wharf; `distribution` measures the reference against itself,
-// a sanity check of the harness: every ratio should then be close to 1), --page-cache (runs Wharf
-// with storage.directIO off, everything through the page cache).
+// a sanity check of the harness: every ratio should then be close to 1), --direct-io (runs Wharf
+// with storage.directIO on).
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { startWharf } from '../test/e2e/harness.ts';
@@ -22,7 +22,7 @@ interface Contender {
   rounds: WorkloadResult[];
 }
 
-function readOptions(): { rounds: number; candidate: 'wharf' | 'distribution'; pageCache: boolean; settings: WorkloadSettings } {
+function readOptions(): { rounds: number; candidate: 'wharf' | 'distribution'; directIO: boolean; settings: WorkloadSettings } {
   const { values } = parseArgs({
     options: {
       rounds: { type: 'string', default: '3' },
@@ -30,7 +30,7 @@ function readOptions(): { rounds: number; candidate: 'wharf' | 'distribution'; p
       'blob-mib': { type: 'string', default: '256' },
       'burst-images': { type: 'string', default: '200' },
       candidate: { type: 'string', default: 'wharf' },
-      'page-cache': { type: 'boolean', default: false },
+      'direct-io': { type: 'boolean', default: false },
     },
   });
   const positive = (name: string, text: string): number => {
@@ -45,7 +45,7 @@ function readOptions(): { rounds: number; candidate: 'wharf' | 'distribution'; p
   return {
     rounds: positive('rounds', values.rounds),
     candidate: values.candidate,
-    pageCache: values['page-cache'],
+    directIO: values['direct-io'],
     settings: {
       wrkSeconds: positive('wrk-seconds', values['wrk-seconds']),
       wrkConnections: 64,
@@ -76,7 +76,7 @@ async function measure(contender: Contender, settings: WorkloadSettings): Promis
 }
 
 async function main(): Promise<number> {
-  const { rounds, candidate, pageCache, settings } = readOptions();
+  const { rounds, candidate, directIO, settings } = readOptions();
   if (!referenceRegistryInstalled()) {
     process.stderr.write('docker-registry is not installed: run `sudo bash scripts/install-test-deps.sh`\n');
     return 2;
@@ -85,7 +85,7 @@ async function main(): Promise<number> {
     candidate === 'wharf'
       ? // Distribution runs without its access log (see reference-registry.ts); at "info" Wharf
         // writes one line per request, so "warn" keeps the two doing the same work per request.
-        { name: pageCache ? 'Wharf (page cache)' : 'Wharf', start: () => startWharf({ env: { WHARF_LOG_LEVEL: 'warn', WHARF_STORAGE_DIRECT_IO: String(!pageCache) } }), rounds: [] }
+        { name: directIO ? 'Wharf (direct I/O)' : 'Wharf', start: () => startWharf({ env: { WHARF_LOG_LEVEL: 'warn', WHARF_STORAGE_DIRECT_IO: String(directIO) } }), rounds: [] }
       : { name: 'Distribution (as candidate)', start: () => startReferenceRegistry(), rounds: [] };
   const reference: Contender = { name: 'Distribution', start: () => startReferenceRegistry(), rounds: [] };
 

@@ -30,8 +30,8 @@ const CORE_KEYS = {
     parse: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'silent']),
   },
   'storage.directIO': {
-    default: true,
-    description: 'Write blobs of 2 MiB and more with direct I/O, past the page cache, and hash their uploads on a thread of their own; a large blob is read past the cache on its first pull and through it once pulled again. Off: everything goes through the page cache. Filesystems that refuse O_DIRECT (tmpfs) always use the page cache.',
+    default: false,
+    description: 'For push-heavy registries: write blobs of 2 MiB and more with direct I/O, past the page cache, and hash their uploads on a thread of their own; a large blob is then read past the cache on its first pull and through it once pulled again. Pushes get much faster, first pulls of large blobs come from the disk. Filesystems that refuse O_DIRECT (tmpfs) always use the page cache.',
     parse: parseBoolean,
   },
   'limits.maxManifestBytes': {

@@ -8,9 +8,9 @@
  *
  * Commit = fsync the staged file, rename it to its content address (atomic on one filesystem),
  * fsync the directory. A crash before the rename leaves only staged data, which stays resumable.
- * Large bodies are written with direct I/O where the filesystem allows it (direct-io.ts), and
- * read with it until they prove popular (cache-admission.ts); with `directIO: false`, or on a
- * filesystem that refuses it, everything goes through the page cache.
+ * Everything goes through the page cache by default. With the `directIO` option, large bodies are
+ * written with direct I/O where the filesystem allows it (direct-io.ts), and read with it until
+ * they prove popular (cache-admission.ts).
  */
 import { createReadStream, createWriteStream, fdatasync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
@@ -39,7 +39,7 @@ const DIRECT_TRANSFERS = 4;
 const DIRECT_BUFFERS = DIRECT_TRANSFERS * DIRECT_BUFFERS_PER_UPLOAD;
 
 export interface FilesystemBlobStoreOptions {
-  /** Use direct I/O for large bodies when the filesystem supports it (default true). */
+  /** Use direct I/O for large bodies when the filesystem supports it (default false). */
   readonly directIO?: boolean;
 }
 
@@ -53,7 +53,7 @@ export class FilesystemBlobStore implements BlobStore {
 
   constructor(root: string, options: FilesystemBlobStoreOptions = {}) {
     this.root = root;
-    this.#wantDirectIO = options.directIO ?? true;
+    this.#wantDirectIO = options.directIO ?? false;
   }
 
   async init(): Promise<void> {
