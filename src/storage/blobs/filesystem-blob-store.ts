@@ -12,19 +12,18 @@
  * written with direct I/O where the filesystem allows it (direct-io.ts), and read with it until
  * they prove popular (cache-admission.ts).
  */
-import { createReadStream, createWriteStream, fdatasync } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { OffsetMismatchError, type BlobStore, type BodyObserver, type ByteRange, type StagedUpload } from './blob-store.ts';
+import { BackgroundFlush } from './background-flush.ts';
 import { CacheAdmission } from './cache-admission.ts';
 import { DirectAppender } from './direct-appender.ts';
 import { AlignedBufferPool, supportsDirectIO } from './direct-io.ts';
 
 const UPLOADS = '_uploads';
-/** On the page-cache path, written data is flushed in the background every this many bytes. */
-const BACKGROUND_SYNC_BYTES = 32 * 1024 * 1024;
 const SAFE_UPLOAD_ID = /^[A-Za-z0-9_-]{1,128}$/;
 /**
  * Direct writes go 2 MiB at a time from a ring of four buffers per upload (three can be on their
@@ -50,6 +49,7 @@ export class FilesystemBlobStore implements BlobStore {
   /** Set by `init` when direct I/O is wanted and the filesystem takes it. */
   #directBuffers: AlignedBufferPool | undefined;
   readonly #cacheAdmission = new CacheAdmission();
+  readonly #flush = new BackgroundFlush();
 
   constructor(root: string, options: FilesystemBlobStoreOptions = {}) {
     this.root = root;
@@ -101,7 +101,7 @@ export class FilesystemBlobStore implements BlobStore {
     if (current !== offset) throw new OffsetMismatchError(offset, current);
     try {
       const buffers = this.#directBuffers?.take(DIRECT_BUFFERS_PER_UPLOAD);
-      if (!buffers) return await appendThroughPageCache(path, offset, body, observe);
+      if (!buffers) return await appendThroughPageCache(path, offset, body, observe, this.#flush);
       return await appendDirect(path, offset, body, observe, buffers, this.#directBuffers!);
     } catch (error) {
       // Roll back to where the call started, so a broken body never leaves half a chunk behind.
@@ -126,6 +126,7 @@ export class FilesystemBlobStore implements BlobStore {
 
   async commit(uploadId: string, digest: string): Promise<void> {
     const staged = this.#stagedPath(uploadId);
+    await this.#flush.settle(staged);
     const handle = await open(staged, 'r+').catch(async (error: unknown) => {
       // An empty upload (zero bytes, never appended) has no staged file yet.
       if (!isNotFound(error)) throw error;
@@ -148,7 +149,9 @@ export class FilesystemBlobStore implements BlobStore {
   }
 
   async discard(uploadId: string): Promise<void> {
-    await rm(this.#stagedPath(uploadId), { force: true });
+    const staged = this.#stagedPath(uploadId);
+    await this.#flush.settle(staged);
+    await rm(staged, { force: true });
   }
 
   async delete(digest: string): Promise<void> {
@@ -208,37 +211,29 @@ async function appendDirect(
 
 /**
  * The page-cache path: the default, and the fallback when the filesystem refuses direct I/O or
- * every aligned buffer is busy.
- * What is written so far is flushed in the background while the body streams in, so the fsync at
- * commit has little left to do. The stream queues at most 2 MiB of socket chunks: chunks queued
- * longer than a few young-generation collections (distribution/body-chunks.ts) are promoted to
- * the old generation, and with 8 MiB queued each 256 MiB upload brought 10–20 full collections.
+ * every aligned buffer is busy. What is written is flushed in the background as it grows
+ * (background-flush.ts). The stream queues at most 2 MiB of socket chunks: chunks queued longer
+ * than a few young-generation collections (distribution/body-chunks.ts) are promoted to the old
+ * generation, and with 8 MiB queued each 256 MiB upload brought 10–20 full collections.
  */
-async function appendThroughPageCache(path: string, offset: number, body: AsyncIterable<Uint8Array>, observe?: BodyObserver): Promise<number> {
+async function appendThroughPageCache(
+  path: string, offset: number, body: AsyncIterable<Uint8Array>, observe: BodyObserver | undefined, flush: BackgroundFlush,
+): Promise<number> {
   const out = createWriteStream(path, { flags: 'a', highWaterMark: 2 * 1024 * 1024 });
   let written = offset;
-  let unsynced = 0;
-  let syncing: Promise<void> | undefined;
   try {
-    const [fd] = (await once(out, 'open')) as [number];
+    await once(out, 'open');
     for await (const chunk of body) {
       const observing = observe?.(chunk);
       if (observing) await observing;
       written += chunk.byteLength;
-      unsynced += chunk.byteLength;
       if (!out.write(chunk)) await once(out, 'drain');
-      if (unsynced >= BACKGROUND_SYNC_BYTES && !syncing) {
-        unsynced = 0;
-        // Best effort, never awaited in the loop: commit fsyncs for durability whatever happens here.
-        syncing = new Promise<void>((resolve) => fdatasync(fd, () => resolve())).then(() => { syncing = undefined; });
-      }
+      flush.written(path, chunk.byteLength);
     }
-    await syncing; // the descriptor must outlive the background flush
     out.end();
     await once(out, 'finish');
     return written;
   } catch (error) {
-    await syncing;
     out.destroy();
     await once(out, 'close').catch(() => undefined);
     throw error;
