@@ -31,7 +31,7 @@ const CORE_KEYS = {
   },
   'storage.directIO': {
     default: false,
-    description: 'For push-heavy registries: write blobs of 2 MiB and more with direct I/O, past the page cache, and hash their uploads on a thread of their own; a large blob is then read past the cache on its first pull and through it once pulled again. Pushes get much faster, first pulls of large blobs come from the disk. Filesystems that refuse O_DIRECT (tmpfs) always use the page cache.',
+    description: 'For push-heavy registries: write blobs of 2 MiB and more with direct I/O, past the page cache; a large blob is then read past the cache on its first pull and through it once pulled again. Pushes get much faster, first pulls of large blobs come from the disk. Filesystems that refuse O_DIRECT (tmpfs) always use the page cache.',
     parse: parseBoolean,
   },
   'limits.maxManifestBytes': {

@@ -122,6 +122,21 @@ describe('UploadService with a hashing thread', () => {
     assert.equal(await uploads.complete('thread/app', id, parseDigest(`sha256:${sha256(bytes)}`)!), bytes.length);
   });
 
+  it('hashes a large upload through the page cache on a thread that has no shared buffers', async (t) => {
+    const root = await mkdtemp(join(tmpdir(), 'wharf-hash-thread-'));
+    const blobs = new FilesystemBlobStore(join(root, 'blobs'));
+    await blobs.init();
+    const metadata = new SqliteMetadataStore(join(root, 'metadata.db'));
+    await metadata.migrate();
+    const thread = new HashThread();
+    t.after(async () => { await thread.close(); await metadata.close(); await rm(root, { recursive: true, force: true }); });
+    const uploads = new UploadService(blobs, metadata, { hashThread: thread });
+    const bytes = randomBytes(6 * MIB + 99);
+    const id = await uploads.start('thread/plain');
+    await uploads.append(id, inPieces(bytes, 65_536), 0);
+    assert.equal(await uploads.complete('thread/plain', id, parseDigest(`sha256:${sha256(bytes)}`)!), bytes.length);
+  });
+
   it('refuses a wrong digest computed on the thread', async (t) => {
     const { uploads, cleanup } = await setup();
     t.after(cleanup);

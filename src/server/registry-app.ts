@@ -35,9 +35,10 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
   await blobs.init();
   const metadata = new SqliteMetadataStore(join(config.data, 'metadata.db'));
   await metadata.migrate();
-  // The hashing thread reads bodies in place from the store's shared aligned buffers.
-  const hashThread = blobs.directBuffers && new HashThread(blobs.directBuffers.memory);
-  hashThread?.prepare();
+  // Large upload bodies are hashed on a thread of their own; with direct I/O it reads them in place
+  // from the store's shared aligned buffers.
+  const hashThread = new HashThread(blobs.directBuffers?.memory);
+  hashThread.prepare();
   const uploads = new UploadService(blobs, metadata, { hashThread });
   const events = new RegistryEvents((error, event) => logger.error({ err: error, event: event.kind }, 'event listener failed'));
   const deps: RegistryDeps = {
@@ -67,7 +68,7 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
     async close() {
       clearInterval(purgeTimer);
       for (const extension of running.reverse()) await extension.close?.();
-      await hashThread?.close();
+      await hashThread.close();
       await metadata.close();
     },
   };
