@@ -48,6 +48,17 @@ describe('HashThread', () => {
     assert.deepEqual(digests, bodies.map(sha256));
   });
 
+  it('keeps one hash in order when copies are sent without waiting for each other', async (t) => {
+    const thread = new HashThread();
+    t.after(() => thread.close());
+    const body = randomBytes(12 * MIB + 5);
+    const hash = thread.start('sha256');
+    const sending: (Promise<void> | void)[] = [];
+    for (let offset = 0; offset < body.length; offset += 300 * 1024) sending.push(hash.update(body.subarray(offset, offset + 300 * 1024)));
+    await Promise.all(sending);
+    assert.equal(await hash.digest(), sha256(body));
+  });
+
   it('fails the hashes of a thread that stopped, and starts a new thread for the next upload', async (t) => {
     const pool = new AlignedBufferPool(MIB, 1);
     const thread = new HashThread(pool.memory);

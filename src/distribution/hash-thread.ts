@@ -151,6 +151,11 @@ class ThreadHash implements RunningHash {
   readonly #thread: HashThread;
   readonly #worker: Worker;
   readonly #session: number;
+  /**
+   * Set while bytes of this hash wait for a scratch slot: what comes next (bytes or the digest)
+   * queues behind them, so the thread sees this hash's bytes in order.
+   */
+  #unposted: Promise<void> | undefined;
 
   constructor(thread: HashThread, worker: Worker, session: number, algorithm: DigestAlgorithm) {
     this.#thread = thread;
@@ -169,16 +174,15 @@ class ThreadHash implements RunningHash {
    * upload service hash the staged bytes again. An upload outlives its hashing thread.
    */
   update(bytes: Uint8Array): Promise<void> | void {
-    if (!this.usable) return;
-    const session = this.#session;
-    if (bytes.buffer === this.#thread.memory) {
-      const region = { kind: 'update', session, offset: bytes.byteOffset, length: bytes.byteLength } as const;
-      return this.#thread.post(this.#worker, region, true)!.then(() => undefined, () => undefined);
-    }
-    return this.#thread.copy(this.#worker, session, bytes);
+    if (this.#unposted) return this.#hold(this.#unposted.then(() => this.#send(bytes)));
+    const sending = this.#send(bytes);
+    // A region in place is posted at once (its promise is the thread's acknowledgement); a copy
+    // that returns a promise is still waiting for a slot.
+    return sending && bytes.buffer !== this.#thread.memory ? this.#hold(sending) : sending;
   }
 
   async digest(): Promise<string> {
+    await this.#unposted;
     const hex = await this.#thread.post(this.#worker, { kind: 'digest', session: this.#session }, true);
     if (hex === undefined) throw new Error('the hashing thread returned no digest');
     return hex;
@@ -190,5 +194,22 @@ class ThreadHash implements RunningHash {
     } catch {
       // The thread is gone, and the hash with it.
     }
+  }
+
+  #send(bytes: Uint8Array): Promise<void> | undefined {
+    if (!this.usable) return undefined;
+    if (bytes.buffer !== this.#thread.memory) return this.#thread.copy(this.#worker, this.#session, bytes);
+    const region = { kind: 'update', session: this.#session, offset: bytes.byteOffset, length: bytes.byteLength } as const;
+    return this.#thread.post(this.#worker, region, true)!.then(() => undefined, () => undefined);
+  }
+
+  /** Holds later requests of this hash until `posting` settles. */
+  #hold(posting: Promise<void | undefined>): Promise<void> {
+    const settled = posting.then(() => undefined, () => undefined);
+    this.#unposted = settled;
+    void settled.then(() => {
+      if (this.#unposted === settled) this.#unposted = undefined;
+    });
+    return settled;
   }
 }

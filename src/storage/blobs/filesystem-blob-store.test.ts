@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +26,30 @@ describe('FilesystemBlobStore direct I/O', () => {
     if (process.platform === 'linux' && !(await isTmpfs(tmpdir()))) assert.ok(direct.store.directBuffers, 'expected direct I/O on this filesystem');
     assert.equal(plain.store.directBuffers, undefined);
   });
+});
+
+describe('FilesystemBlobStore under concurrent uploads', () => {
+  for (const directIO of [false, true]) {
+    it(`stores every body exactly when more uploads run than the buffer rings serve${directIO ? ', direct I/O' : ''}`, async (t) => {
+      const { store, cleanup } = await fixture(directIO);
+      t.after(cleanup);
+      // Six at once: with direct I/O, four get rings of pooled buffers and the others the plain stream.
+      const bodies = Array.from({ length: 6 }, () => randomBytes(5 * 1024 * 1024 + 777));
+      async function* slowly(bytes: Buffer): AsyncIterable<Uint8Array> {
+        for (let offset = 0; offset < bytes.length; offset += 65_536) {
+          await new Promise((resolve) => setImmediate(resolve));
+          yield bytes.subarray(offset, offset + 65_536);
+        }
+      }
+      const sizes = await Promise.all(bodies.map((bytes, index) => store.append(`concurrent-${index}`, 0, slowly(bytes))));
+      assert.deepEqual(sizes, bodies.map((bytes) => bytes.length));
+      for (const [index, bytes] of bodies.entries()) {
+        const staged: Buffer[] = [];
+        for await (const chunk of (await store.readStaged(`concurrent-${index}`))!) staged.push(chunk as Buffer);
+        assert.ok(Buffer.concat(staged).equals(bytes), `upload ${index}`);
+      }
+    });
+  }
 });
 
 describe('FilesystemBlobStore start-up', () => {
