@@ -76,13 +76,14 @@ describe('HashThread', () => {
 });
 
 describe('UploadService with a hashing thread', () => {
-  async function setup() {
+  /** As the registry wires it: the thread reads the store's shared buffers when it has them. */
+  async function setup(directIO = true) {
     const root = await mkdtemp(join(tmpdir(), 'wharf-hash-thread-'));
-    const blobs = new FilesystemBlobStore(join(root, 'blobs'), { directIO: true });
+    const blobs = new FilesystemBlobStore(join(root, 'blobs'), { directIO });
     await blobs.init();
     const metadata = new SqliteMetadataStore(join(root, 'metadata.db'));
     await metadata.migrate();
-    const thread = new HashThread(blobs.directBuffers?.memory ?? new AlignedBufferPool(MIB, 1).memory);
+    const thread = new HashThread(blobs.directBuffers?.memory);
     const uploads = new UploadService(blobs, metadata, { hashThread: thread });
     return { uploads, thread, cleanup: async () => { await thread.close(); await metadata.close(); await rm(root, { recursive: true, force: true }); } };
   }
@@ -134,14 +135,8 @@ describe('UploadService with a hashing thread', () => {
   });
 
   it('hashes a large upload through the page cache on a thread that has no shared buffers', async (t) => {
-    const root = await mkdtemp(join(tmpdir(), 'wharf-hash-thread-'));
-    const blobs = new FilesystemBlobStore(join(root, 'blobs'));
-    await blobs.init();
-    const metadata = new SqliteMetadataStore(join(root, 'metadata.db'));
-    await metadata.migrate();
-    const thread = new HashThread();
-    t.after(async () => { await thread.close(); await metadata.close(); await rm(root, { recursive: true, force: true }); });
-    const uploads = new UploadService(blobs, metadata, { hashThread: thread });
+    const { uploads, cleanup } = await setup(false);
+    t.after(cleanup);
     const bytes = randomBytes(6 * MIB + 99);
     const id = await uploads.start('thread/plain');
     await uploads.append(id, inPieces(bytes, 65_536), 0);

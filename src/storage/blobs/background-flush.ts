@@ -26,7 +26,7 @@ export class BackgroundFlush {
       return;
     }
     this.#unflushed.set(path, 0);
-    const flush = flushFile(path).catch(() => undefined).finally(() => this.#running.delete(path));
+    const flush = syncPath(path, { dataOnly: true }).catch(() => undefined).finally(() => this.#running.delete(path));
     this.#running.set(path, flush);
   }
 
@@ -47,10 +47,11 @@ export class BackgroundFlush {
   }
 }
 
-async function flushFile(path: string): Promise<void> {
+/** fsync (or, with `dataOnly`, fdatasync) of a file or directory, on a descriptor of its own. */
+export async function syncPath(path: string, options: { dataOnly?: boolean } = {}): Promise<void> {
   const handle = await open(path, 'r');
   try {
-    await handle.datasync();
+    await (options.dataOnly ? handle.datasync() : handle.sync());
   } finally {
     await handle.close();
   }

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { OffsetMismatchError, type BlobStore, type BodyObserver, type ByteRange, type StagedUpload } from './blob-store.ts';
-import { BackgroundFlush } from './background-flush.ts';
+import { BackgroundFlush, syncPath } from './background-flush.ts';
 import { CacheAdmission } from './cache-admission.ts';
 import { DirectAppender } from './direct-appender.ts';
 import { AlignedBufferPool, supportsDirectIO } from './direct-io.ts';
@@ -145,7 +145,7 @@ export class FilesystemBlobStore implements BlobStore {
     }
     // Same digest ⇒ same bytes, so replacing an existing copy is harmless and keeps one copy.
     await rename(staged, target);
-    await syncDirectory(shard);
+    await syncPath(shard);
   }
 
   async discard(uploadId: string): Promise<void> {
@@ -237,15 +237,6 @@ async function appendThroughPageCache(
     out.destroy();
     await once(out, 'close').catch(() => undefined);
     throw error;
-  }
-}
-
-async function syncDirectory(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 
