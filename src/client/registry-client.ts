@@ -25,6 +25,53 @@ export interface FetchedManifest {
   readonly bytes: Buffer;
 }
 
+export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+
+export interface ReferrerDescriptor {
+  readonly mediaType: string;
+  readonly digest: string;
+  readonly size: number;
+  readonly artifactType?: string;
+  readonly annotations?: Record<string, string>;
+}
+
+/** The referrers tag schema: `<alg>-<ref>` of the subject digest, truncated to a tag's 128 characters. */
+export function referrersTag(digest: string): string {
+  return digest.replace(':', '-').slice(0, 128);
+}
+
+function parseIndex(bytes: Uint8Array): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(bytes).toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function referrerDescriptors(index: unknown): ReferrerDescriptor[] {
+  const manifests = (index as { manifests?: unknown } | undefined)?.manifests;
+  if (!Array.isArray(manifests)) return [];
+  return manifests.filter((entry): entry is ReferrerDescriptor => typeof entry === 'object' && entry !== null && typeof (entry as { digest?: unknown }).digest === 'string');
+}
+
+/**
+ * The descriptor a referrers list holds for a manifest: its artifactType (for an image manifest
+ * without one, its config media type) and its annotations, as the referrers API would answer.
+ */
+export function referrerDescriptor(manifest: FetchedManifest): Record<string, unknown> {
+  const parsed = parseIndex(manifest.bytes) ?? {};
+  const config = parsed['config'] as { mediaType?: unknown } | undefined;
+  const artifactType = typeof parsed['artifactType'] === 'string' ? parsed['artifactType'] : typeof config?.mediaType === 'string' ? config.mediaType : undefined;
+  const annotations = parsed['annotations'];
+  return {
+    mediaType: manifest.mediaType || (typeof parsed['mediaType'] === 'string' ? parsed['mediaType'] : 'application/vnd.oci.image.manifest.v1+json'),
+    digest: manifest.digest, size: manifest.bytes.byteLength,
+    ...(artifactType !== undefined ? { artifactType } : {}),
+    ...(typeof annotations === 'object' && annotations !== null && !Array.isArray(annotations) && Object.keys(annotations).length > 0 ? { annotations } : {}),
+  };
+}
+
 export class RegistryError extends Error {
   readonly status: number;
   constructor(message: string, status: number) { super(message); this.status = status; }
@@ -135,16 +182,63 @@ export class RegistryClient {
     return { digest, size: bytes.byteLength };
   }
 
-  /** Referrers of a digest: the referrers API, else the tag-schema index `sha256-<hex>`. */
-  async referrers(repository: string, digest: string): Promise<{ digest: string; mediaType: string; artifactType?: string }[]> {
-    const response = await this.request('GET', `/v2/${repository}/referrers/${digest}`, { headers: { accept: 'application/vnd.oci.image.index.v1+json' }, scope: `repository:${repository}:pull` });
-    let index: { manifests?: { digest: string; mediaType: string; artifactType?: string }[] } | undefined;
-    if (response.ok) index = await response.json() as typeof index;
+  /**
+   * Referrers of a digest: the referrers API, else — when the registry has none (404) — the
+   * referrers tag schema index `sha256-<hex>` that clients keep for such registries.
+   */
+  async referrers(repository: string, digest: string): Promise<ReferrerDescriptor[]> {
+    const response = await this.request('GET', `/v2/${repository}/referrers/${digest}`, { headers: { accept: OCI_INDEX }, scope: `repository:${repository}:pull` });
+    let index: unknown;
+    if (response.ok) index = await response.json();
     else {
       await response.arrayBuffer();
-      const fallback = await this.getManifest(repository, digest.replace(':', '-'));
-      index = fallback ? JSON.parse(fallback.bytes.toString('utf8')) : undefined;
+      if (response.status !== 404) throw new RegistryError(`GET referrers of ${repository}@${digest}: ${response.status}`, response.status);
+      const fallback = await this.getManifest(repository, referrersTag(digest));
+      index = fallback && fallback.mediaType === OCI_INDEX ? parseIndex(fallback.bytes) : undefined;
     }
-    return (index?.manifests ?? []).filter((entry) => typeof entry.digest === 'string');
+    return referrerDescriptors(index);
+  }
+
+  /**
+   * PUTs a manifest that has a `subject`, by its digest. A registry that processed the subject says
+   * so with the OCI-Subject header; without it the referrer would be invisible to every client, so
+   * (OCI distribution-spec v1.1, "Pushing Manifests with Subject") the referrers tag schema index
+   * is updated too.
+   */
+  async putReferrer(repository: string, bytes: Buffer, mediaType: string): Promise<{ digest: string; fallbackTag?: string }> {
+    const digest = sha256(bytes);
+    const manifest = parseIndex(bytes) as { subject?: { digest?: unknown } } | undefined;
+    const subject = manifest?.subject?.digest;
+    if (typeof subject !== 'string') throw new RegistryError('a referrer manifest needs a subject', 400);
+    const response = await this.request('PUT', `/v2/${repository}/manifests/${digest}`, { headers: { 'content-type': mediaType }, body: bytes, scope: `repository:${repository}:pull,push` });
+    if (response.status !== 201) throw new RegistryError(`PUT manifest ${repository}@${digest}: ${response.status} ${await response.text()}`, response.status);
+    await response.arrayBuffer();
+    if (response.headers.get('oci-subject') !== null) return { digest };
+    await this.recordReferrer(repository, { digest: subject }, { digest, mediaType, bytes });
+    return { digest, fallbackTag: referrersTag(subject) };
+  }
+
+  /**
+   * Adds a referrer's descriptor to the tag-schema index of its subject: read, add unless already
+   * listed, write back. Registries without the referrers API offer no conditional PUT, so two
+   * clients recording at the same instant can still lose one entry; that is the scheme's limit.
+   * Returns false when the descriptor was already there (nothing written).
+   */
+  async recordReferrer(repository: string, subject: { digest: string }, referrer: FetchedManifest): Promise<boolean> {
+    const tag = referrersTag(subject.digest);
+    const existing = await this.getManifest(repository, tag);
+    let manifests: Record<string, unknown>[] = [];
+    if (existing) {
+      const index = parseIndex(existing.bytes) as { manifests?: unknown } | undefined;
+      if (existing.mediaType !== OCI_INDEX || !index || !Array.isArray(index.manifests)) {
+        throw new RegistryError(`${repository}:${tag} is not a referrers index (${existing.mediaType || 'unknown media type'}); not overwriting it`, 409);
+      }
+      manifests = index.manifests.filter((entry): entry is Record<string, unknown> => typeof entry === 'object' && entry !== null);
+    }
+    if (manifests.some((entry) => entry['digest'] === referrer.digest)) return false;
+    manifests.push(referrerDescriptor(referrer));
+    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests }));
+    await this.putManifest(repository, tag, index, OCI_INDEX);
+    return true;
   }
 }

@@ -3,7 +3,7 @@
  * DSSE attestations in the tag scheme (one layer appended per signature to sha256-<hex>.sig/.att)
  * or as OCI 1.1 referrers; SBOMs attached as referrers or under sha256-<hex>.sbom.
  */
-import { createHash, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { buildSimpleSigning, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE } from '../supplychain/cosign/simple-signing.ts';
 import { signWithKey } from '../supplychain/cosign/signature-keys.ts';
 import { preAuthEncoding, IN_TOTO_PAYLOAD_TYPE } from '../supplychain/intoto/dsse.ts';
@@ -52,8 +52,8 @@ async function pushReferrer(client: RegistryClient, subject: Subject, artifactTy
     subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
     annotations: { 'org.opencontainers.image.created': new Date().toISOString(), ...annotations },
   }));
-  const digest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
-  return client.putManifest(subject.repository, digest, manifest, OCI_MANIFEST);
+  // Without the registry's OCI-Subject answer the client also records it in the sha256-<hex> index.
+  return (await client.putReferrer(subject.repository, manifest, OCI_MANIFEST)).digest;
 }
 
 export async function signImage(client: RegistryClient, subject: Subject, privateKey: KeyObject, options: { referrer: boolean; annotations?: Record<string, string> }): Promise<{ manifest: string; payload: Buffer; signature: string }> {
