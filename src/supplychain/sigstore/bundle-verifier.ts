@@ -10,7 +10,7 @@ import { bundleFromJSON } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier, type TrustMaterial } from '@sigstore/verify';
 import { errorMessage, rejected, verified, type Verdict } from '../shared/verdict.ts';
-import { carriesRootCertificate, parseBundle, type BundleSummary } from './bundle.ts';
+import { parseBundle, trustedRootCertificates, untrustedRootCertificate, type BundleSummary } from './bundle.ts';
 import { statementSubjectDigests } from '../intoto/statement.ts';
 import { parseJson } from '../shared/json.ts';
 
@@ -81,8 +81,9 @@ function identityMatches(policy: string, actual: string | undefined): boolean {
 export function verifyBundle(bytes: Uint8Array, expected: ExpectedSubject, trust: BundleTrust): Verdict {
   const parsed = parseBundle(bytes);
   if (!parsed.ok) return rejected(parsed.reason);
-  // A root in the bundle would let it vouch for itself; roots come only from the trusted root.
-  if (carriesRootCertificate(parsed.summary.chainPems)) return rejected('the bundle\'s certificate chain contains a root certificate');
+  // A root of the bundle's own would let it vouch for itself: roots come only from the trusted root.
+  const foreignRoot = untrustedRootCertificate(parsed.summary.chainPems, trustedRootCertificates(trust.trustedRoot));
+  if (foreignRoot) return rejected(`the bundle's certificate chain contains a root certificate (${foreignRoot}) that is not in the trusted root`);
   const subjectProblem = subjectCheck(parsed.summary, expected);
   if (subjectProblem) return rejected(subjectProblem);
   const keyed = parsed.summary.certificatePem === undefined;

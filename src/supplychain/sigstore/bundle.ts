@@ -72,16 +72,28 @@ export function parseBundle(bytes: Uint8Array, maxBytes = 4 * 1024 * 1024): Bund
   return { ok: false, reason: 'bundle has neither messageSignature nor dsseEnvelope' };
 }
 
-/** True when a bundle's chain includes a self-signed (root) certificate, which must come from the trusted root instead. */
-export function carriesRootCertificate(chainPems: readonly string[]): boolean {
-  return chainPems.some((pem) => {
-    try {
-      const certificate = new X509Certificate(pem);
-      return certificate.issuer === certificate.subject && certificate.verify(certificate.publicKey);
-    } catch {
-      return false;
-    }
-  });
+/**
+ * The first self-signed (root) certificate of a bundle's chain that is not one of `trustedCertificates`
+ * (DER), or undefined. A root the trusted root already holds adds nothing (sigstore-js and
+ * sigstore-go accept full chains ending in it); any other would let a bundle vouch for itself.
+ */
+export function untrustedRootCertificate(chainPems: readonly string[], trustedCertificates: readonly Buffer[]): string | undefined {
+  for (const pem of chainPems) {
+    let certificate: X509Certificate;
+    try { certificate = new X509Certificate(pem); } catch { continue; }
+    let selfSigned = false;
+    try { selfSigned = certificate.issuer === certificate.subject && certificate.verify(certificate.publicKey); } catch { selfSigned = false; }
+    if (selfSigned && !trustedCertificates.some((trusted) => trusted.equals(certificate.raw))) return certificate.subject.replace(/\n/g, ', ');
+  }
+  return undefined;
+}
+
+/** Every CA certificate of a trusted_root.json (DER), from each authority's certChain. */
+export function trustedRootCertificates(trustedRoot: unknown): Buffer[] {
+  return arrayField(trustedRoot, 'certificateAuthorities')
+    .flatMap((authority) => arrayField(objectField(authority, 'certChain'), 'certificates'))
+    .map((entry) => decodeBase64(stringField(entry, 'rawBytes')))
+    .filter((der): der is Buffer => der !== undefined && der.length > 0);
 }
 
 /** Subject alternative name (URI or e-mail) of a PEM certificate, for display. */

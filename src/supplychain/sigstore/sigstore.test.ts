@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import { dataPath, readData, readDataJson, readDataText, sharedDataOptions } from '../testing/shared-data.ts';
 import { verifyBundle, type BundleTrust } from './bundle-verifier.ts';
 import { parseBundle, bundleVersion } from './bundle.ts';
@@ -10,7 +11,7 @@ const options = sharedDataOptions();
 const DEFAULT_IDENTITY = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
 const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
 
-function publicGood(): unknown {
+function publicGood(): any {
   return readDataJson('sigstore', 'trusted_root.public-good.json');
 }
 
@@ -99,6 +100,62 @@ describe('Sigstore bundles carrying SLSA provenance', options, () => {
   it('a bundle checked against another subject digest fails before any cryptography', () => {
     const verdict = verifyBundle(readData('intoto', 'slsa-v1', 'bcr', 'MODULE.bazel.intoto.jsonl'), { digest: sha256Digest('other') }, trust(bcrIdentity));
     assert.match(verdict.reason, /do not include/);
+  });
+});
+
+/**
+ * Bundles whose x509CertificateChain carries more than the leaf (v0.1/v0.2 allow it, as
+ * sigstore-js's bundleV01-full-cert-chain fixture does): the chain is rebuilt from the trusted
+ * root's own CA certificates, so the root in it is the genuine one.
+ */
+describe('Sigstore bundles carrying their full certificate chain', options, () => {
+  const pemToDer = (pem: string) => new X509Certificate(pem).raw;
+  /** The bundle with the leaf followed by the chain of the trusted-root CA that issued it (or by `extra`). */
+  const withChain = (bundle: any, extra?: Buffer[]) => {
+    const leaf = new X509Certificate(Buffer.from(bundle.verificationMaterial.x509CertificateChain.certificates[0].rawBytes, 'base64'));
+    let chain = extra;
+    if (!chain) {
+      const authority = publicGood().certificateAuthorities.find((ca: any) => {
+        const issuer = new X509Certificate(Buffer.from(ca.certChain.certificates[0].rawBytes, 'base64'));
+        return leaf.checkIssued(issuer) && leaf.verify(issuer.publicKey);
+      });
+      assert.ok(authority, 'no CA of the public-good root issued the leaf');
+      chain = authority.certChain.certificates.map((certificate: any) => Buffer.from(certificate.rawBytes, 'base64'));
+    }
+    const copy = structuredClone(bundle);
+    copy.verificationMaterial.x509CertificateChain.certificates = [{ rawBytes: leaf.raw.toString('base64') }, ...chain!.map((der) => ({ rawBytes: der.toString('base64') }))];
+    return Buffer.from(JSON.stringify(copy));
+  };
+  const conformanceTrust = (): BundleTrust => ({ trustedRoot: publicGood(), identities: [{ subject: DEFAULT_IDENTITY, issuer: GITHUB_ISSUER }], publicKeys: [] });
+  const artifact = () => readData('sigstore', 'conformance', 'a.txt');
+
+  it('a v0.1 message-signature bundle with the genuine intermediate and root verifies', () => {
+    const bytes = withChain(readDataJson('sigstore', 'conformance', 'happy-path-v0.1', 'bundle.sigstore.json'));
+    assert.equal(parseBundle(bytes).ok && (parseBundle(bytes) as any).summary.chainPems.length, 3);
+    const verdict = verifyBundle(bytes, { artifact: artifact(), digest: sha256Digest(artifact()) }, conformanceTrust());
+    assert.equal(verdict.verified, true, verdict.reason);
+  });
+  it('the npm provenance bundle of sigstore@2.0.0 with its full chain verifies', () => {
+    const bundle = readDataJson('sigstore', 'npm-provenance', 'sigstore-2.0.0.provenance.sigstore.json');
+    const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString());
+    const verdict = verifyBundle(withChain(bundle), { digest: `sha512:${statement.subject[0].digest.sha512}` },
+      { trustedRoot: publicGood(), identities: [{ subject: 'https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main', issuer: GITHUB_ISSUER }], publicKeys: [] });
+    assert.equal(verdict.verified, true, verdict.reason);
+  });
+  it('a self-signed certificate that is not in the trusted root is refused, even beside the genuine chain', () => {
+    const bundle = readDataJson('sigstore', 'conformance', 'happy-path-v0.1', 'bundle.sigstore.json');
+    // The forged "O=sigstore.dev, CN=sigstore" root of the conformance case, and an unrelated self-signed certificate.
+    const forged = readDataJson('sigstore', 'conformance', 'bundle-with-root-cert_fail', 'bundle.sigstore.json').verificationMaterial.x509CertificateChain.certificates
+      .map((certificate: any) => Buffer.from(certificate.rawBytes, 'base64'))
+      .filter((der: Buffer) => { const certificate = new X509Certificate(der); return certificate.subject === certificate.issuer; });
+    assert.equal(forged.length, 1);
+    const unrelated = pemToDer(readDataText('notation', 'truststore', 'x509', 'ca', 'e2e', 'e2e.crt'));
+    const genuine = publicGood().certificateAuthorities.flatMap((ca: any) => ca.certChain.certificates.map((certificate: any) => Buffer.from(certificate.rawBytes, 'base64')));
+    for (const chain of [[forged[0]], [unrelated], [...genuine, forged[0]]]) {
+      const verdict = verifyBundle(withChain(bundle, chain), { artifact: artifact(), digest: sha256Digest(artifact()) }, conformanceTrust());
+      assert.equal(verdict.verified, false);
+      assert.match(verdict.reason, /contains a root certificate .*not in the trusted root/);
+    }
   });
 });
 
