@@ -12,7 +12,7 @@ import { toSignedEntity, toTrustMaterial, Verifier, type TrustMaterial } from '@
 import { errorMessage, rejected, verified, type Verdict } from '../shared/verdict.ts';
 import { parseBundle, trustedRootCertificates, untrustedRootCertificate, type BundleSummary } from './bundle.ts';
 import { statementSubjectDigests } from '../intoto/statement.ts';
-import { parseJson } from '../shared/json.ts';
+import { arrayField, isObject, objectField, parseJson, stringField } from '../shared/json.ts';
 
 export interface KeylessIdentity {
   /** Exact certificate SAN, or a /regex/ when it starts and ends with a slash. */
@@ -33,6 +33,27 @@ export interface ExpectedSubject {
   readonly artifact?: Buffer;
   /** "sha256:<hex>" the bundle must be about. */
   readonly digest: string;
+}
+
+/**
+ * Why a trusted_root.json cannot be used, or undefined. TimeRange.start is required by the
+ * trusted-root schema; a transparency-log or CT-log key without it must make the root unusable
+ * (sigstore-go and sigstore-conformance's trust-root-tlog-missing-validity-start_fail), not be
+ * read as "valid since forever".
+ */
+export function trustedRootProblem(trustedRoot: unknown): string | undefined {
+  if (!isObject(trustedRoot)) return 'trusted root is not a JSON object';
+  for (const [section, label] of [['tlogs', 'transparency log'], ['ctlogs', 'CT log']] as const) {
+    for (const [index, log] of arrayField(trustedRoot, section).entries()) {
+      const publicKey = objectField(log, 'publicKey');
+      const name = stringField(log, 'baseUrl') ?? `#${index + 1}`;
+      if (!publicKey) return `${label} ${name} has no publicKey`;
+      const start = stringField(objectField(publicKey, 'validFor'), 'start');
+      if (start === undefined) return `${label} ${name} has no validFor.start for its key`;
+      if (Number.isNaN(Date.parse(start))) return `${label} ${name} has an unreadable validFor.start "${start}"`;
+    }
+  }
+  return undefined;
 }
 
 const materialCache = new WeakMap<object, Map<string, TrustMaterial>>();
@@ -84,6 +105,10 @@ export function verifyBundle(bytes: Uint8Array, expected: ExpectedSubject, trust
   // A root of the bundle's own would let it vouch for itself: roots come only from the trusted root.
   const foreignRoot = untrustedRootCertificate(parsed.summary.chainPems, trustedRootCertificates(trust.trustedRoot));
   if (foreignRoot) return rejected(`the bundle's certificate chain contains a root certificate (${foreignRoot}) that is not in the trusted root`);
+  if (trust.trustedRoot !== undefined) {
+    const rootProblem = trustedRootProblem(trust.trustedRoot);
+    if (rootProblem) return rejected(`the trusted root is unusable: ${rootProblem}`);
+  }
   const subjectProblem = subjectCheck(parsed.summary, expected);
   if (subjectProblem) return rejected(subjectProblem);
   const keyed = parsed.summary.certificatePem === undefined;

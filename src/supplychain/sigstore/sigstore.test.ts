@@ -6,6 +6,7 @@ import { dataPath, readData, readDataJson, readDataText, sharedDataOptions } fro
 import { verifyBundle, type BundleTrust } from './bundle-verifier.ts';
 import { parseBundle, bundleVersion } from './bundle.ts';
 import { sha256Digest } from '../shared/digest.ts';
+import { parseTrustDocument } from '../trust/trust-config.ts';
 
 const options = sharedDataOptions();
 const DEFAULT_IDENTITY = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
@@ -156,6 +157,45 @@ describe('Sigstore bundles carrying their full certificate chain', options, () =
       assert.equal(verdict.verified, false);
       assert.match(verdict.reason, /contains a root certificate .*not in the trusted root/);
     }
+  });
+});
+
+/**
+ * sigstore-conformance's trust-root-tlog-missing-validity-start_fail, derived from the
+ * trust-root-tlog-validity-end-inclusive case the same way upstream builds it: its trusted root
+ * with the `start` of the bundle's transparency-log key removed. TimeRange.start is required;
+ * a verifier must refuse the root rather than treat the key as valid since the beginning of time.
+ */
+describe('trusted roots with a transparency-log key missing its validity start', options, () => {
+  const base = 'trust-root-tlog-validity-end-inclusive';
+  const artifact = () => readData('sigstore', 'conformance', 'a.txt');
+  const bundle = () => readData('sigstore', 'conformance', base, 'bundle.sigstore.json');
+  const trust = (trustedRoot: unknown): BundleTrust => ({ trustedRoot, identities: [{ subject: DEFAULT_IDENTITY, issuer: GITHUB_ISSUER }], publicKeys: [] });
+  const withoutStart = (section: 'tlogs' | 'ctlogs') => {
+    const root = readDataJson('sigstore', 'conformance', base, 'trusted_root.json');
+    for (const log of root[section]) delete log.publicKey.validFor.start;
+    return root;
+  };
+
+  it('the case it is derived from verifies with its own root', () => {
+    const verdict = verifyBundle(bundle(), { artifact: artifact(), digest: sha256Digest(artifact()) }, trust(readDataJson('sigstore', 'conformance', base, 'trusted_root.json')));
+    assert.equal(verdict.verified, true, verdict.reason);
+  });
+  it('trust-root-tlog-missing-validity-start_fail: MUST FAIL', () => {
+    const verdict = verifyBundle(bundle(), { artifact: artifact(), digest: sha256Digest(artifact()) }, trust(withoutStart('tlogs')));
+    assert.equal(verdict.verified, false);
+    assert.match(verdict.reason, /transparency log .* has no validFor\.start/);
+  });
+  it('a CT log key without a validity start is refused the same way', () => {
+    const verdict = verifyBundle(bundle(), { artifact: artifact(), digest: sha256Digest(artifact()) }, trust(withoutStart('ctlogs')));
+    assert.equal(verdict.verified, false);
+    assert.match(verdict.reason, /CT log .* has no validFor\.start/);
+  });
+  it('the trust configuration refuses such a root when it is loaded', () => {
+    const parsed = parseTrustDocument({ keyless: { trustedRoot: withoutStart('tlogs'), identities: [{ subject: DEFAULT_IDENTITY, issuer: GITHUB_ISSUER }] } });
+    assert.equal(parsed.ok, false);
+    assert.match(parsed.ok ? '' : parsed.reason, /keyless\.trustedRoot: transparency log .* has no validFor\.start/);
+    assert.equal(parseTrustDocument({ keyless: { trustedRoot: publicGood(), identities: [] } }).ok, true);
   });
 });
 

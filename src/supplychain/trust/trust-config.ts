@@ -16,7 +16,7 @@ import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'no
 import { arrayField, isObject, objectField, parseJson, stringField } from '../shared/json.ts';
 import { describeKey } from '../cosign/signature-keys.ts';
 import { parseTrustPolicy, type TrustPolicyDocument } from '../notation/trust-policy.ts';
-import type { BundleTrust, KeylessIdentity } from '../sigstore/bundle-verifier.ts';
+import { trustedRootProblem, type BundleTrust, type KeylessIdentity } from '../sigstore/bundle-verifier.ts';
 import type { TrustStores } from '../notation/verify.ts';
 
 export interface TrustDocument {
@@ -103,6 +103,8 @@ export function parseTrustDocument(value: unknown): TrustParse {
   if (trustedRoot !== undefined && (!isObject(trustedRoot) || !String(trustedRoot['mediaType'] ?? '').startsWith('application/vnd.dev.sigstore.trustedroot'))) {
     return { ok: false, reason: 'keyless.trustedRoot must be a Sigstore trusted_root.json document' };
   }
+  const rootProblem = trustedRoot === undefined ? undefined : trustedRootProblem(trustedRoot);
+  if (rootProblem) return { ok: false, reason: `keyless.trustedRoot: ${rootProblem}` };
   const notation = objectField(value, 'notation');
   const stores = parseStores(notation);
   if (typeof stores === 'string') return { ok: false, reason: stores };
