@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { parseTrustDocument } from '../trust/trust-config.ts';
 import { dataPath, readData, readDataJson, readDataText, sharedDataOptions } from '../testing/shared-data.ts';
 import { parseTrustPolicyBytes, selectStatement, type TrustPolicyDocument } from './trust-policy.ts';
 import { verifyNotarySignature, parseNotaryEnvelope } from './verify.ts';
@@ -175,5 +177,94 @@ describe('trust policy scopes', () => {
     ].map((trustPolicies) => parseTrustPolicyBytes(JSON.stringify({ version: '1.0', trustPolicies })));
     assert.deepEqual(reasons.map((result) => result.ok), [false, false, false, false, false]);
     assert.match(reasons.map((result) => (result.ok ? '' : result.reason)).join('\n'), /more than one trust policy[\s\S]*more than one trust policy[\s\S]*cannot be overridden[\s\S]*lacks C, ST[\s\S]*cannot be skipped/);
+  });
+});
+
+/**
+ * The rules notation-go's trust policy validation applies (verifier/trustpolicy: Validate,
+ * GetVerificationLevel, validateTrustStore, validateTrustedIdentities, validateRegistryScopes,
+ * pkix.ParseDistinguishedName): each policy here is one notation refuses, beside one it accepts.
+ */
+describe('trust policy validation as notation applies it', () => {
+  const statement = (overrides: Record<string, unknown> = {}) => ({
+    name: 'p', registryScopes: ['localhost:5000/test-repo'], signatureVerification: { level: 'strict' }, trustStores: ['ca:e2e'], trustedIdentities: ['*'], ...overrides,
+  });
+  const parse = (...trustPolicies: unknown[]) => parseTrustPolicyBytes(JSON.stringify({ version: '1.0', trustPolicies }));
+  const refused: [string, unknown[], RegExp][] = [
+    ['a registry scope with a backslash', [statement({ registryScopes: ['localhost:5000\\test-repo'] })], /registry scope "localhost:5000\\test-repo" is not valid/],
+    ['a registry scope without a repository', [statement({ registryScopes: ['localhost:5000'] })], /is not valid/],
+    ['a registry scope with a scheme', [statement({ registryScopes: ['https://localhost:5000/test-repo'] })], /is not valid/],
+    ['a registry scope with a tag', [statement({ registryScopes: ['localhost:5000/test-repo:v1'] })], /is not valid/],
+    ['a registry scope with upper-case repository', [statement({ registryScopes: ['localhost:5000/Test'] })], /is not valid/],
+    ['a partial wildcard scope', [statement({ registryScopes: ['localhost:5000/*'] })], /wildcard/],
+    ['the wildcard scope mixed with others', [statement({ registryScopes: ['*', 'localhost:5000/test-repo'] })], /wildcard scope "\*" cannot be combined/],
+    ['two statements with the same scope', [statement(), statement({ name: 'q' })], /appears in more than one trust policy/],
+    ['one scope twice in a statement', [statement({ registryScopes: ['localhost:5000/test-repo', 'localhost:5000/test-repo'] })], /appears in more than one trust policy|twice/],
+    ['duplicate statement names', [statement(), statement({ registryScopes: ['*'] })], /name "p" is used twice/],
+    ['a statement without a name', [statement({ name: '' })], /has no name/],
+    ['a missing verification level', [statement({ signatureVerification: {} })], /signatureVerification level is missing/],
+    ['an invalid verification level', [statement({ signatureVerification: { level: 'paranoid' } })], /invalid signatureVerification level "paranoid"/],
+    ['skipping expiry in an override', [statement({ signatureVerification: { level: 'strict', override: { expiry: 'skip' } } })], /expiry cannot be skipped/],
+    ['skipping authenticTimestamp in an override', [statement({ signatureVerification: { level: 'strict', override: { authenticTimestamp: 'skip' } } })], /authenticTimestamp cannot be skipped/],
+    ['an unknown check in an override', [statement({ signatureVerification: { level: 'strict', override: { speed: 'log' } } })], /"speed" cannot be overridden/],
+    ['overrides on the skip level', [statement({ signatureVerification: { level: 'skip', override: { revocation: 'log' } }, trustStores: [], trustedIdentities: [] })], /skip level cannot have overrides/],
+    ['skip level with trust stores', [statement({ signatureVerification: { level: 'skip' } })], /skip level must not name trust stores/],
+    ['a trust store without a name', [statement({ trustStores: ['ca:'] })], /trust store "ca:"/],
+    ['a trust store without a type', [statement({ trustStores: ['e2e'] })], /trust store "e2e"/],
+    ['a trust store of an unknown type', [statement({ trustStores: ['root:e2e'] })], /trust store "root:e2e"/],
+    ['a trust store name with a slash', [statement({ trustStores: ['signingAuthority:a/b'] })], /trust store "signingAuthority:a\/b"/],
+    ['an empty trusted identity', [statement({ trustedIdentities: [''] })], /empty trusted identity/],
+    ['a trusted identity without a separator', [statement({ trustedIdentities: ['C=US, ST=WA, O=Notary'] })], /missing the ":" separator/],
+    ['an x509.subject identity without a value', [statement({ trustedIdentities: ['x509.subject:'] })], /x509\.subject:" has no value/],
+    ['an x509.subject that is not a DN', [statement({ trustedIdentities: ['x509.subject: not a dn'] })], /is not a valid distinguished name/],
+    ['a DN with a multi-valued RDN', [statement({ trustedIdentities: ['x509.subject: C=US+ST=WA, O=Notary'] })], /multi-valued/],
+    ['a DN with a repeated attribute', [statement({ trustedIdentities: ['x509.subject: C=US, ST=WA, O=Notary, O=Other'] })], /is not a valid distinguished name|repeated/],
+    ['a DN without ST', [statement({ trustedIdentities: ['x509.subject: C=US, O=Notary'] })], /lacks ST/],
+    ['the wildcard identity mixed with others', [statement({ trustedIdentities: ['*', 'x509.subject: C=US, ST=WA, O=Notary'] })], /wildcard identity/],
+    ['overlapping trusted identities', [statement({ trustedIdentities: ['x509.subject: C=US, ST=WA, O=Notary', 'x509.subject: C=US, ST=WA, O=Notary, CN=e2e'] })], /overlapping trusted identities/],
+    ['the same identity twice', [statement({ trustedIdentities: ['x509.subject: C=US, ST=WA, O=Notary', 'x509.subject: O=Notary, ST=WA, C=US'] })], /overlapping trusted identities/],
+  ];
+  for (const [what, statements, reason] of refused) {
+    it(`refuses ${what}`, () => {
+      const parsed = parse(...statements);
+      assert.equal(parsed.ok, false, `${what} was accepted`);
+      assert.match(parsed.ok ? '' : parsed.reason, reason);
+    });
+  }
+  it('accepts what notation accepts: distinct identities, revocation skipped, a non-x509 identity, local scopes', () => {
+    const accepted = [
+      parse(statement({ trustedIdentities: ['x509.subject: C=US, ST=WA, O=Notary, CN=a', 'x509.subject: C=US, ST=WA, O=Notary, CN=b'] })),
+      parse(statement({ signatureVerification: { level: 'strict', override: { revocation: 'skip', expiry: 'log' } } })),
+      parse(statement({ trustedIdentities: ['x509.subject: C=US, ST=WA, O=Notary', 'plugin.identity:abc'] })),
+      parse(statement({ registryScopes: ['local/my-layout', 'registry.example.com/team/app_1', 'a.b-c.d:443/x/y.z'] })),
+      parse(statement({ signatureVerification: { level: 'skip' }, trustStores: [], trustedIdentities: [] })),
+      parse(statement({ trustStores: ['ca:e2e', 'signingAuthority:sa.1', 'tsa:tsa_x'] })),
+    ];
+    assert.deepEqual(accepted.map((result) => (result.ok ? 'ok' : result.reason)), accepted.map(() => 'ok'));
+  });
+});
+
+describe('trust stores as notation accepts them', () => {
+  const e2e = () => readDataText('notation', 'truststore', 'x509', 'ca', 'e2e', 'e2e.crt');
+  it('a self-signed certificate is accepted in ca, signingAuthority and tsa stores', sharedDataOptions(), () => {
+    for (const store of ['ca:e2e', 'signingAuthority:e2e', 'tsa:e2e']) assert.equal(parseTrustDocument({ notation: { trustStores: { [store]: [e2e()] } } }).ok, true, store);
+  });
+  it('refuses an empty store, a non-CA leaf that is not self-signed, and a non-root certificate in a tsa store', sharedDataOptions(), () => {
+    const bundle = readDataJson('sigstore', 'conformance', 'happy-path-v0.1', 'bundle.sigstore.json');
+    const der = Buffer.from(bundle.verificationMaterial.x509CertificateChain.certificates[0].rawBytes, 'base64');
+    const leaf = new X509Certificate(der).toString();
+    const intermediate = new X509Certificate(Buffer.from(readDataJson('sigstore', 'trusted_root.public-good.json').certificateAuthorities[1].certChain.certificates[0].rawBytes, 'base64'));
+    assert.equal(intermediate.ca && intermediate.subject !== intermediate.issuer, true, 'the fixture is an intermediate CA');
+    const cases: [Record<string, string[]>, RegExp][] = [
+      [{ 'ca:empty': [] }, /trust store "ca:empty" holds no certificate/],
+      [{ 'ca:leaf': [leaf] }, /is neither a CA certificate nor self-signed/],
+      [{ 'tsa:intermediate': [intermediate.toString()] }, /tsa trust store .* root CA/],
+    ];
+    for (const [trustStores, reason] of cases) {
+      const parsed = parseTrustDocument({ notation: { trustStores } });
+      assert.equal(parsed.ok, false, Object.keys(trustStores)[0]);
+      assert.match(parsed.ok ? '' : parsed.reason, reason);
+    }
+    assert.equal(parseTrustDocument({ notation: { trustStores: { 'ca:intermediate': [intermediate.toString()] } } }).ok, true);
   });
 });

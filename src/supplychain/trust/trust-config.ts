@@ -82,8 +82,15 @@ function parseStores(value: unknown): TrustStores | string {
   for (const [name, certificates] of Object.entries(objectField(value, 'trustStores') ?? {})) {
     if (!/^(ca|signingAuthority|tsa):[A-Za-z0-9_.-]+$/.test(name)) return `trust store name "${name}" is not <ca|signingAuthority|tsa>:<name>`;
     if (!Array.isArray(certificates) || certificates.some((pem) => typeof pem !== 'string')) return `trust store "${name}" must be a list of PEM certificates`;
+    if (certificates.length === 0) return `trust store "${name}" holds no certificate`;
     for (const pem of certificates as string[]) {
-      try { new X509Certificate(pem); } catch { return `trust store "${name}" holds something that is not a PEM certificate`; }
+      let certificate: X509Certificate;
+      try { certificate = new X509Certificate(pem); } catch { return `trust store "${name}" holds something that is not a PEM certificate`; }
+      // notation's trust store rules: CA certificates or self-signed signing certificates; TSA stores hold root CAs only.
+      const subject = certificate.subject ? certificate.subject.replace(/\n/g, ', ') : '(empty subject)';
+      const selfSigned = certificate.subject === certificate.issuer && certificate.verify(certificate.publicKey);
+      if (!certificate.ca && !selfSigned) return `trust store "${name}": certificate ${subject} is neither a CA certificate nor self-signed`;
+      if (name.startsWith('tsa:') && !selfSigned) return `tsa trust store "${name}": certificate ${subject} is not a root CA certificate`;
     }
     stores[name] = certificates as string[];
   }
