@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { isLoopback, parseReference } from './reference.ts';
 import { findCredentials } from './auth-files.ts';
-import { RegistryClient } from './registry-client.ts';
+import { RegistryClient, referrerDescriptor, referrersTag } from './registry-client.ts';
+import { createHash } from 'node:crypto';
 
 describe('image references', () => {
   it('parses registries, ports, tags and digests like container tools do', () => {
@@ -69,5 +70,25 @@ describe('registry client authentication', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('referrers tag schema descriptors', () => {
+  const fetched = (document: object, mediaType = 'application/vnd.oci.image.manifest.v1+json') => {
+    const bytes = Buffer.from(JSON.stringify(document));
+    return { digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, mediaType, bytes };
+  };
+  it('carry artifactType (else the config media type of an image manifest), annotations, size and digest', () => {
+    const withType = fetched({ schemaVersion: 2, artifactType: 'application/spdx+json', config: { mediaType: 'application/vnd.oci.empty.v1+json' }, layers: [], annotations: { a: 'b' } });
+    assert.deepEqual(referrerDescriptor(withType), { mediaType: withType.mediaType, digest: withType.digest, size: withType.bytes.length, artifactType: 'application/spdx+json', annotations: { a: 'b' } });
+    const configOnly = fetched({ schemaVersion: 2, config: { mediaType: 'application/vnd.cncf.notary.signature' }, layers: [] });
+    assert.equal(referrerDescriptor(configOnly)['artifactType'], 'application/vnd.cncf.notary.signature');
+    assert.equal('annotations' in referrerDescriptor(configOnly), false);
+    const index = fetched({ schemaVersion: 2, manifests: [] }, 'application/vnd.oci.image.index.v1+json');
+    assert.equal('artifactType' in referrerDescriptor(index), false);
+  });
+  it('are stored under the sha256-<hex> tag of the subject', () => {
+    assert.equal(referrersTag(`sha256:${'ab'.repeat(32)}`), `sha256-${'ab'.repeat(32)}`);
+    assert.equal(referrersTag(`sha512:${'c'.repeat(128)}`).length, 128);
   });
 });
