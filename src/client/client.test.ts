@@ -92,3 +92,28 @@ describe('referrers tag schema descriptors', () => {
     assert.equal(referrersTag(`sha512:${'c'.repeat(128)}`).length, 128);
   });
 });
+
+describe('referrers tag schema edge cases', () => {
+  it('a referrers API error other than 404 is reported, and a fallback tag holding something else is never overwritten', async () => {
+    const puts: string[] = [];
+    const server = createServer((req, res) => {
+      if (req.method === 'PUT') { puts.push(req.url ?? ''); res.writeHead(201).end(); return; }
+      if (req.url?.includes('/referrers/')) { res.writeHead(500, { 'content-type': 'application/json' }).end('{"errors":[{"code":"UNKNOWN","message":"boom"}]}'); return; }
+      // The would-be fallback tag holds an ordinary image manifest.
+      res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }).end('{"schemaVersion":2,"config":{},"layers":[]}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const client = new RegistryClient(`127.0.0.1:${port}`);
+      const subject = `sha256:${'1'.repeat(64)}`;
+      await assert.rejects(client.referrers('team/app', subject), /GET referrers .*: 500/);
+      const referrer = Buffer.from(JSON.stringify({ schemaVersion: 2, config: { mediaType: 'application/vnd.oci.empty.v1+json' }, layers: [], subject: { digest: subject } }));
+      await assert.rejects(client.putReferrer('team/app', referrer, 'application/vnd.oci.image.manifest.v1+json'), /is not a referrers index/);
+      assert.equal(puts.length, 1, `only the referrer itself was written: ${puts.join(', ')}`);
+      assert.ok(puts[0]!.includes('/manifests/sha256:'));
+    } finally {
+      server.close();
+    }
+  });
+});
