@@ -42,7 +42,8 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
   // from the store's shared aligned buffers.
   const hashThread = new HashThread(blobs.directBuffers?.memory);
   hashThread.prepare();
-  const uploads = new UploadService(blobs, metadata, { hashThread });
+  const { abandonAfterSeconds: _, ...uploadLimits } = config.uploads;
+  const uploads = new UploadService(blobs, metadata, { hashThread, limits: uploadLimits });
   const events = new RegistryEvents((error, event) => logger.error({ err: error, event: event.kind }, 'event listener failed'));
   const deps: RegistryDeps = {
     blobs, metadata, uploads, events, manifestCache: new ManifestCache(), limits: config.limits,
@@ -51,6 +52,8 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
   // At start-up no request is running, so staged data without a session is a crash's leftover.
   const purged = await uploads.purgeAbandoned(sessionMaxAgeMs, 0);
   if (purged > 0) logger.info({ purged }, 'purged abandoned uploads');
+  // Sessions of the previous run still count against the upload limits.
+  await uploads.load();
   const purgeTimer = setInterval(() => {
     uploads.purgeAbandoned(sessionMaxAgeMs, ORPHAN_MAX_AGE_MS)
       .catch((error: unknown) => logger.error({ err: error }, 'purging abandoned uploads failed'));
