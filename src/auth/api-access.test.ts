@@ -147,8 +147,8 @@ describe('management API access', () => {
     // Quarantine is what the signed-within policy decides; the store is written directly, as the service would.
     const store = new SqlitePolicyStore(policyDatabasePath(registry.dataDir));
     try {
-      await store.setQuarantine('team-a/app', sha256('a'), [{ policy: 'p', msg: 'unsigned', mode: 'enforce' } as never]);
-      await store.setQuarantine(SECRET_REPOSITORY, secretDigest, [{ policy: 'p', msg: 'unsigned', mode: 'enforce' } as never]);
+      await store.setQuarantine('team-a/app', sha256('a'), [{ msg: 'unsigned', code: 'UNSIGNED' }]);
+      await store.setQuarantine(SECRET_REPOSITORY, secretDigest, [{ msg: 'unsigned', code: 'UNSIGNED' }]);
     } finally {
       await store.close();
     }
