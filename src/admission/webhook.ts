@@ -7,7 +7,8 @@
  * Every answer is an AdmissionReview: malformed bodies and failures get `allowed: false` (or true
  * under failurePolicy Ignore) with the reason, never an HTTP error. The review is bounded in time.
  */
-import { RegistryError } from '../distribution/errors.ts';
+import { RegistryError, registryError } from '../distribution/errors.ts';
+import type { ApiRoute } from '../server/api-routes.ts';
 import type { RequestContext, Requester } from '../distribution/http.ts';
 import { readBody, sendJson } from '../distribution/http.ts';
 import type { RegistryDeps } from '../distribution/registry-deps.ts';
@@ -22,6 +23,15 @@ import {
 import { isOnRegistry, parseImageReference, ImageReferenceError, type ImageReference } from './image-reference.ts';
 import { pinImagesPatch, type ResolvedImage } from './json-patch.ts';
 import { isWorkloadKind, workloadImages, WorkloadShapeError, type WorkloadImage } from './workload-images.ts';
+
+/**
+ * Admission resolves tags of every repository of the registry: the guard lets only administrators
+ * and identities with the admission capability (auth/roles.ts) call it.
+ */
+export const ADMISSION_ROUTES = [
+  { method: 'POST', path: '/admission/validate', access: 'admission' },
+  { method: 'POST', path: '/admission/mutate', access: 'admission' },
+] as const satisfies readonly ApiRoute[];
 
 export interface AdmissionSettings {
   /** Hosts under which clusters pull from this registry. */
@@ -42,6 +52,10 @@ export interface AdmissionDeps {
 export async function handleAdmission(ctx: RequestContext, deps: AdmissionDeps): Promise<boolean> {
   const mode = ctx.path === '/admission/validate' ? 'validate' : ctx.path === '/admission/mutate' ? 'mutate' : undefined;
   if (!mode || ctx.method !== 'POST') return false;
+  // Checked by the guard before; kept here so that the handler is safe on its own.
+  if (ctx.principal && !ctx.principal.admin && !ctx.principal.capabilities?.includes('admission')) {
+    throw registryError('DENIED', { message: `${ctx.principal.subject} lacks the admission capability` });
+  }
   let request: AdmissionRequest;
   try {
     request = parseAdmissionReview(await readBody(ctx.req, DEFAULT_MAX_BODY_BYTES));

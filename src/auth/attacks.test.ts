@@ -173,10 +173,10 @@ describe('attacks', () => {
 });
 
 describe('admission behind authentication', () => {
-  it('refuses anonymous admission reviews and serves authenticated ones', async () => {
+  it('refuses anonymous admission reviews and serves those of a robot with the admission capability', async () => {
     const registry = await startAuthRegistry({ WHARF_ADMISSION_REGISTRY_HOSTS: 'registry.example.test' });
     try {
-      const robot = await registry.admin.createRobot('cluster', [{ repositories: 'team-a/*', actions: ['pull'] }]);
+      const robot = await registry.admin.createRobot('cluster', [{ repositories: 'team-a/*', actions: ['pull'] }], undefined, ['admission']);
       const review = JSON.stringify({
         apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
         request: { uid: 'u', kind: { group: '', version: 'v1', kind: 'Pod' }, operation: 'CREATE', userInfo: { username: 'k' }, object: { spec: { containers: [{ name: 'c', image: 'registry.example.test/team-a/app:v1' }] } } },

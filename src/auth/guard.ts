@@ -9,11 +9,13 @@ import type { IncomingMessage } from 'node:http';
 import { registryError } from '../distribution/errors.ts';
 import type { AccessChecker, RequestContext, Requester } from '../distribution/http.ts';
 import type { RouteMatch } from '../distribution/paths.ts';
+import type { MatchedApiRoute } from '../server/api-routes.ts';
 import { covers, formatScope, type AccessEntry } from './access.ts';
 import { parseAuthorization, type Authenticator } from './authenticator.ts';
 import type { IdentityStore } from './identity-store.ts';
 import { allowedActions, isAdmin, type Identity } from './identity.ts';
 import type { RegistryTokens } from './registry-tokens.ts';
+import { CAPABILITIES } from './roles.ts';
 import { isAuditedAccess, requiredAccess, type Requirement } from './required-access.ts';
 
 export interface GuardSettings {
@@ -57,19 +59,34 @@ export class AccessGuard {
   }
 
   /**
-   * Any authenticated caller may read the management API and ask for admission reviews (a
-   * cluster's robot account, say); only admins may change anything.
+   * The management API and admission: the caller must be authenticated, and the route's declared
+   * access (server/api-routes.ts) is checked before its handler runs, so "forbidden" never depends
+   * on whether the thing asked for exists. A route naming a repository needs pull access to it
+   * (challenged with that scope, so token clients fetch the right token); `admin` routes and paths
+   * nobody declared need an administrator; `admission` routes need the admission capability. The
+   * returned context carries the caller's access, for handlers that show only what it may read.
    */
-  async authenticateApi(ctx: RequestContext): Promise<RequestContext> {
-    const caller = await this.#identify(ctx, 'authenticated');
+  async authenticateApi(ctx: RequestContext, route: MatchedApiRoute | undefined): Promise<RequestContext> {
+    const requirement: Requirement = route?.repository === undefined ? 'authenticated' : { type: 'repository', name: route.repository, actions: ['pull'] };
+    const caller = await this.#identify(ctx, requirement);
     const identity = caller.identity ?? await this.#authenticator.identityOfSubject(caller.subject);
     const admin = identity !== undefined && isAdmin(identity);
-    const changes = ctx.method !== 'GET' && ctx.method !== 'HEAD' && !ctx.path.startsWith('/admission/');
-    if (changes && !admin) {
-      this.#audit({ identity: caller.subject, action: `${ctx.method} api`, resource: ctx.path, allowed: false, reason: 'not an admin', client: clientAddress(ctx.req) });
-      throw registryError('DENIED', { message: 'administrator access required' });
+    const capabilities = admin ? [...CAPABILITIES] : identity?.kind === 'robot' ? (await this.#store.getRobot(identity.name))?.capabilities ?? [] : [];
+    const deny = (reason: string, message: string) => {
+      this.#audit({ identity: caller.subject, action: `${ctx.method} api`, resource: ctx.path, allowed: false, reason, client: clientAddress(ctx.req) });
+      return registryError('DENIED', { message });
+    };
+    const access = route?.route.access ?? 'admin';
+    const changes = ctx.method !== 'GET' && ctx.method !== 'HEAD';
+    if (!admin && (access === 'admin' || (changes && access !== 'admission'))) throw deny('not an admin', 'administrator access required');
+    if (access === 'admission' && !capabilities.includes('admission')) {
+      throw deny('no admission capability', `${caller.subject} may not ask for admission reviews: it needs the admission capability (wharf robot create NAME --capability admission)`);
     }
-    return { ...ctx, principal: { subject: caller.subject, admin } };
+    if (requirement !== 'authenticated' && !(await caller.checker.canAll(requirement))) {
+      if (caller.viaToken) throw this.#challenge(ctx, requirement, 'insufficient_scope');
+      throw registryError('DENIED', { message: `${caller.subject} may not pull ${requirement.name}`, detail: accessDetail(requirement) });
+    }
+    return { ...ctx, principal: { subject: caller.subject, admin, capabilities }, access: caller.checker };
   }
 
   async #identify(ctx: RequestContext, requirement: Requirement): Promise<Caller> {

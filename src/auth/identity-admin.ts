@@ -5,7 +5,7 @@
 import { REPOSITORY_ACTIONS, type RepositoryAction } from './access.ts';
 import { repositoryNameProblem } from '../content/names.ts';
 import type { ClaimRule, Grant, IdentityStore, Issuer, Membership, Robot } from './identity-store.ts';
-import { isRole, type Role } from './roles.ts';
+import { CAPABILITIES, isCapability, isRole, type Capability, type Role } from './roles.ts';
 import { hashPassword, newSecret, secretDigest } from './secrets.ts';
 import { ROBOT_PREFIX } from './authenticator.ts';
 
@@ -64,14 +64,20 @@ export class IdentityAdmin {
     await this.#store.setMembership({ namespace, principal, role: role as Role });
   }
 
-  /** Creates a robot account and returns its login name and secret; the secret is not kept. */
-  async createRobot(name: string, grants: readonly Grant[], expiresAt?: Date): Promise<{ username: string; secret: string }> {
+  /**
+   * Creates a robot account and returns its login name and secret; the secret is not kept. A robot
+   * needs repository grants, capabilities (roles.ts), or both.
+   */
+  async createRobot(name: string, grants: readonly Grant[], expiresAt?: Date, capabilities: readonly Capability[] = []): Promise<{ username: string; secret: string }> {
     requireName(name, 'robot name');
-    if (grants.length === 0) throw new AdminInputError('a robot needs at least one grant');
+    if (!Array.isArray(capabilities) || !capabilities.every(isCapability)) {
+      throw new AdminInputError(`invalid capabilities ${JSON.stringify(capabilities)}: use ${CAPABILITIES.join(', ')}`);
+    }
+    if (grants.length === 0 && capabilities.length === 0) throw new AdminInputError('a robot needs at least one grant or capability');
     grants.forEach(validateGrant);
     if (await this.#store.getRobot(name)) throw new AdminInputError(`robot ${name} already exists`);
     const secret = newSecret();
-    const robot: Robot = { name, secretHash: secretDigest(secret), grants, createdAt: new Date(), expiresAt };
+    const robot: Robot = { name, secretHash: secretDigest(secret), grants, capabilities: [...new Set(capabilities)], createdAt: new Date(), expiresAt };
     await this.#store.putRobot(robot);
     return { username: `${ROBOT_PREFIX}${name}`, secret };
   }

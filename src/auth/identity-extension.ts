@@ -44,7 +44,8 @@ export const identityExtension: Extension = {
     const api = new IdentityApi(store, new IdentityAdmin(store), keys);
     return {
       authorize: (ctx, match) => guard.authorize(ctx, match),
-      authenticateApi: (ctx) => guard.authenticateApi(ctx),
+      authenticateApi: (ctx, route) => guard.authenticateApi(ctx, route),
+      apiRoutes: api.routes,
       async handle(ctx) {
         if (ctx.path === '/token') {
           await tokenEndpoint.handle(ctx);

@@ -4,7 +4,7 @@
  * stored: passwords as scrypt hashes, robot secrets and refresh tokens as SHA-256 digests.
  */
 import type { RepositoryAction } from './access.ts';
-import type { Role } from './roles.ts';
+import type { Capability, Role } from './roles.ts';
 
 /** `team-a/app` (one repository) or `team-a/*` (every repository under `team-a/`). */
 export interface Grant {
@@ -29,6 +29,8 @@ export interface Robot {
   readonly name: string;
   readonly secretHash: string;
   readonly grants: readonly Grant[];
+  /** Registry-wide rights beyond its grants (roles.ts); absent means none. */
+  readonly capabilities?: readonly Capability[];
   readonly createdAt: Date;
   readonly expiresAt?: Date;
   readonly revokedAt?: Date;

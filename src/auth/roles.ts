@@ -30,3 +30,18 @@ export function actionsOfRole(role: Role): readonly RepositoryAction[] {
 export function strongerRole(a: Role | undefined, b: Role): Role {
   return a === undefined || ROLES.indexOf(b) > ROLES.indexOf(a) ? b : a;
 }
+
+/**
+ * Capabilities: registry-wide rights beyond repositories, given to an identity one by one (today
+ * to robot accounts; administrators have them all).
+ *
+ *   admission   call the Kubernetes admission webhook (/admission/validate, /admission/mutate),
+ *               which resolves tags of every repository of the registry: give it to the robot a
+ *               cluster's API server uses, not to people.
+ */
+export const CAPABILITIES = ['admission'] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+
+export function isCapability(value: unknown): value is Capability {
+  return typeof value === 'string' && (CAPABILITIES as readonly string[]).includes(value);
+}

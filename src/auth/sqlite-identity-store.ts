@@ -38,6 +38,7 @@ const MIGRATIONS: readonly string[] = [
     resource TEXT NOT NULL, allowed INTEGER NOT NULL, reason TEXT NOT NULL, client TEXT
   );
   `,
+  `ALTER TABLE robots ADD COLUMN capabilities TEXT NOT NULL DEFAULT '[]';`,
 ];
 
 export class SqliteIdentityStore implements IdentityStore {
@@ -140,10 +141,10 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   async putRobot(robot: Robot): Promise<void> {
-    this.#sql(`INSERT INTO robots (name, secret_hash, grants, created_at, expires_at, revoked_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (name) DO UPDATE SET secret_hash = excluded.secret_hash, grants = excluded.grants, expires_at = excluded.expires_at,
-      revoked_at = excluded.revoked_at`).run(
-      robot.name, robot.secretHash, JSON.stringify(robot.grants), robot.createdAt.getTime(),
+    this.#sql(`INSERT INTO robots (name, secret_hash, grants, capabilities, created_at, expires_at, revoked_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (name) DO UPDATE SET secret_hash = excluded.secret_hash, grants = excluded.grants, capabilities = excluded.capabilities,
+      expires_at = excluded.expires_at, revoked_at = excluded.revoked_at`).run(
+      robot.name, robot.secretHash, JSON.stringify(robot.grants), JSON.stringify(robot.capabilities ?? []), robot.createdAt.getTime(),
       robot.expiresAt?.getTime() ?? null, robot.revokedAt?.getTime() ?? null, robot.lastUsedAt?.getTime() ?? null,
     );
   }
@@ -256,6 +257,7 @@ function toRobot(row: Row): Robot {
     name: row.name as string,
     secretHash: row.secret_hash as string,
     grants: JSON.parse(row.grants as string),
+    capabilities: JSON.parse(row.capabilities as string),
     createdAt: new Date(Number(row.created_at)),
     expiresAt: optionalDate(row.expires_at),
     revokedAt: optionalDate(row.revoked_at),

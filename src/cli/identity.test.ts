@@ -41,6 +41,17 @@ describe('wharf user|team|member|robot|issuer', () => {
     assert.notEqual(JSON.parse(wharf(['robot', 'list', '--json']).out)[0].revoked, '');
   });
 
+  it('creates a robot with the admission capability and no repository grants', () => {
+    const created = JSON.parse(wharf(['robot', 'create', 'admission', '--capability', 'admission', '--json']).out);
+    assert.equal(created.username, 'robot$admission');
+    const listed = JSON.parse(wharf(['robot', 'list', '--json']).out).find((robot: { robot: string }) => robot.robot === 'admission');
+    assert.deepEqual([listed.capabilities, listed.grants], ['admission', '']);
+    const unknown = wharf(['robot', 'create', 'bot2', '--capability', 'superuser']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.err, /invalid capabilities .*use admission/);
+    assert.match(wharf(['robot', 'create', 'bot3']).err, /at least one grant or capability/);
+  });
+
   it('adds an OIDC issuer from a JWKS file and rules', async () => {
     const jwks = join(data, 'jwks.json');
     await writeFile(jwks, JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' }] }));

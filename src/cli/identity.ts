@@ -6,7 +6,7 @@
  *   wharf user rm NAME | list | admin NAME true|false
  *   wharf team create|rm NAME | list | add TEAM USER | remove TEAM USER
  *   wharf member set NAMESPACE (--user U | --team T) ROLE | rm NAMESPACE (--user U | --team T) | list [NAMESPACE]
- *   wharf robot create NAME --grant 'REPOS:ACTIONS[;…]' [--expires DAYS] | list | revoke NAME
+ *   wharf robot create NAME [--grant 'REPOS:ACTIONS[;…]'] [--capability admission] [--expires DAYS] | list | revoke NAME
  *   wharf issuer add NAME --issuer URL --audience AUD (--jwks-file F | --jwks-url U) --rule 'CLAIM=PATTERN,… => GRANTS'… | list | rm NAME
  *   wharf token rotate-key
  * Every command takes --data DIR or --config FILE (as `wharf serve` does).
@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { AdminInputError, IdentityAdmin, parseClaimRule, parseGrants } from '../auth/identity-admin.ts';
 import { identityDatabasePath } from '../auth/identity-extension.ts';
 import type { IdentityStore } from '../auth/identity-store.ts';
+import type { Capability } from '../auth/roles.ts';
 import { SqliteIdentityStore } from '../auth/sqlite-identity-store.ts';
 import { TokenKeys } from '../auth/token-keys.ts';
 import { ConfigError, loadConfig } from '../config/config.ts';
@@ -27,7 +28,7 @@ type Action = (admin: IdentityAdmin, store: IdentityStore, args: Parsed) => Prom
 
 const OPTIONS = {
   data: { type: 'string' }, config: { type: 'string' }, admin: { type: 'boolean' }, 'password-stdin': { type: 'boolean' },
-  user: { type: 'string' }, team: { type: 'string' }, grant: { type: 'string', multiple: true }, expires: { type: 'string' },
+  user: { type: 'string' }, team: { type: 'string' }, grant: { type: 'string', multiple: true }, capability: { type: 'string', multiple: true }, expires: { type: 'string' },
   issuer: { type: 'string' }, audience: { type: 'string' }, 'jwks-file': { type: 'string' }, 'jwks-url': { type: 'string' },
   rule: { type: 'string', multiple: true }, 'rules-file': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
 } as const;
@@ -72,12 +73,13 @@ const ACTIONS: Record<string, Record<string, Action>> = {
       const grants = parseGrants(((values.grant as string[] | undefined) ?? []).join(';'));
       const days = values.expires === undefined ? undefined : Number(values.expires);
       if (days !== undefined && !(days > 0)) throw new AdminInputError('--expires takes a number of days');
-      const created = await admin.createRobot(required(name, 'NAME'), grants, days ? new Date(Date.now() + days * 86400_000) : undefined);
+      const capabilities = ((values.capability as string[] | undefined) ?? []).flatMap((text) => text.split(',')).map((text) => text.trim()) as Capability[];
+      const created = await admin.createRobot(required(name, 'NAME'), grants, days ? new Date(Date.now() + days * 86400_000) : undefined, capabilities);
       if (values.json) console.log(JSON.stringify(created));
       else console.log(`username: ${created.username}\nsecret:   ${created.secret}\n(the secret is shown only now)`);
     },
     list: async (_, store, { values }) => print(values, (await store.listRobots()).map((r) => ({
-      robot: r.name, grants: r.grants.map((g) => `${g.repositories}:${g.actions.join(',')}`).join(';'),
+      robot: r.name, grants: r.grants.map((g) => `${g.repositories}:${g.actions.join(',')}`).join(';'), capabilities: (r.capabilities ?? []).join(','),
       expires: r.expiresAt?.toISOString() ?? '', revoked: r.revokedAt?.toISOString() ?? '', lastUsed: r.lastUsedAt?.toISOString() ?? '',
     }))),
     revoke: async (admin, _, { positionals: [name] }) => admin.revokeRobot(required(name, 'NAME')),

@@ -18,7 +18,7 @@ Commands:
   user      add|passwd|admin|rm|list users
   team      create|rm|list|add|remove teams and their members
   member    set|rm|list roles of users and teams in namespaces
-  robot     create|list|revoke robot accounts
+  robot     create|list|revoke robot accounts (--grant REPOS:ACTIONS, --capability admission)
   issuer    add|list|rm trusted OIDC issuers
   token     rotate-key: start signing registry tokens with a new key
   help      show this help

@@ -15,7 +15,13 @@ export interface WharfConfig {
   readonly storage: { readonly directIO: boolean };
   readonly log: { readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent' };
   readonly limits: { readonly maxManifestBytes: number };
-  readonly uploads: { readonly abandonAfterSeconds: number };
+  readonly uploads: {
+    readonly abandonAfterSeconds: number;
+    readonly maxSessionsPerAccount: number;
+    readonly maxSessionsPerNamespace: number;
+    readonly maxStagedBytesPerAccount: number;
+    readonly maxStagedBytesPerNamespace: number;
+  };
   readonly shutdown: { readonly timeoutSeconds: number };
   readonly auth: {
     readonly enabled: boolean;

@@ -44,6 +44,26 @@ const CORE_KEYS = {
     description: 'An upload session untouched for this long is purged with its staged data.',
     parse: integerAtLeast(60),
   },
+  'uploads.maxSessionsPerAccount': {
+    default: 200,
+    description: 'Open upload sessions one account may have at once; more get 429 TOOMANYREQUESTS. 0: no limit. Anonymous callers (authentication off) are counted per namespace only.',
+    parse: integerAtLeast(0),
+  },
+  'uploads.maxSessionsPerNamespace': {
+    default: 1000,
+    description: 'Open upload sessions all callers together may have in one namespace; more get 429 TOOMANYREQUESTS. 0: no limit.',
+    parse: integerAtLeast(0),
+  },
+  'uploads.maxStagedBytesPerAccount': {
+    default: 256 * 1024 ** 3,
+    description: 'Bytes one account may have staged in unfinished uploads (sessions and one-request uploads); a body that would pass it gets 429 TOOMANYREQUESTS and stages nothing. 0: no limit.',
+    parse: integerAtLeast(0),
+  },
+  'uploads.maxStagedBytesPerNamespace': {
+    default: 512 * 1024 ** 3,
+    description: 'Bytes all callers together may have staged in unfinished uploads to one namespace; a body that would pass it gets 429 TOOMANYREQUESTS and stages nothing. 0: no limit.',
+    parse: integerAtLeast(0),
+  },
   'shutdown.timeoutSeconds': {
     default: 10,
     description: 'On SIGTERM/SIGINT, how long in-flight requests may take before connections are closed.',

@@ -21,6 +21,8 @@ export interface RequestContext {
 export interface Principal {
   readonly subject: string;
   readonly admin: boolean;
+  /** Registry-wide rights beyond repositories, such as `admission` (auth/roles.ts). */
+  readonly capabilities?: readonly string[];
 }
 
 export interface AccessChecker {

@@ -21,7 +21,7 @@ export async function startUpload(ctx: RequestContext, deps: RegistryDeps, name:
   const monolithic = ctx.query.get('digest');
   if (monolithic !== null && mount === null) {
     const digest = requireDigest(monolithic);
-    const id = deps.uploads.startOneShot();
+    const id = deps.uploads.startOneShot(name, accountOf(ctx));
     let size: number;
     try {
       await receive(ctx, deps, id);
@@ -34,7 +34,7 @@ export async function startUpload(ctx: RequestContext, deps: RegistryDeps, name:
     return blobCreated(ctx, deps, name, digest.text, size);
   }
   await drain(ctx);
-  const id = await deps.uploads.start(name);
+  const id = await deps.uploads.start(name, accountOf(ctx));
   sendEmpty(ctx.res, 202, sessionHeaders(name, id, 0));
 }
 
@@ -108,6 +108,12 @@ function parseContentRange(header: string | undefined): { start: number; end: nu
     throw registryError('BLOB_UPLOAD_INVALID', { status: 416, message: `invalid Content-Range "${header}"` });
   }
   return { start, end };
+}
+
+/** Whose upload this is, for the per-account limits: anonymous callers count per namespace only. */
+function accountOf(ctx: RequestContext): string | undefined {
+  const requester = ctx.access?.requester;
+  return requester === undefined || requester.kind === 'anonymous' ? undefined : requester.subject;
 }
 
 function sessionHeaders(name: string, id: string, size: number): Record<string, string> {

@@ -11,6 +11,7 @@ import type { WharfConfig } from '../config/config.ts';
 import type { AccessChecker, RequestContext } from '../distribution/http.ts';
 import type { RouteMatch } from '../distribution/paths.ts';
 import type { ManifestGates, RegistryDeps } from '../distribution/registry-deps.ts';
+import type { ApiRoute, MatchedApiRoute } from './api-routes.ts';
 import type { Logger } from './logger.ts';
 
 export interface ExtensionContext {
@@ -26,8 +27,14 @@ export interface RunningExtension {
   handle?(ctx: RequestContext): Promise<boolean>;
   /** Checks a registry request (throws UNAUTHORIZED/DENIED) and returns what else the caller may do. */
   authorize?(ctx: RequestContext, match: RouteMatch): Promise<AccessChecker>;
-  /** Authenticates a /api/v1/ request and returns its context with the principal set (throws UNAUTHORIZED/DENIED). */
-  authenticateApi?(ctx: RequestContext): Promise<RequestContext>;
+  /**
+   * Authenticates a /api/v1/ or /admission/ request, checks the access its declared route needs
+   * (undefined: a path nobody declared, for administrators only), and returns its context with
+   * the principal and the caller's access set (throws UNAUTHORIZED/DENIED).
+   */
+  authenticateApi?(ctx: RequestContext, route: MatchedApiRoute | undefined): Promise<RequestContext>;
+  /** The /api/v1/ and /admission/ routes this extension answers, with the access each needs (api-routes.ts). */
+  readonly apiRoutes?: readonly ApiRoute[];
   /** Decides on manifest pushes and pulls (one extension at most: the policy service). */
   readonly gates?: ManifestGates;
   close?(): Promise<void>;

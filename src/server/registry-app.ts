@@ -17,6 +17,7 @@ import { SqliteMetadataStore } from '../storage/metadata/sqlite-metadata-store.t
 import { registryError } from '../distribution/errors.ts';
 import type { RequestContext } from '../distribution/http.ts';
 import { writeError } from './error-response.ts';
+import { isGuardedPath, matchApiRoute, type ApiRoute } from './api-routes.ts';
 import type { Extension, RunningExtension } from './extension.ts';
 import type { Logger } from './logger.ts';
 
@@ -25,6 +26,8 @@ const ORPHAN_MAX_AGE_MS = 3600_000;
 
 export interface RegistryApp {
   readonly deps: RegistryDeps;
+  /** Every /api/v1/ and /admission/ route the extensions declared, with the access each needs. */
+  readonly apiRoutes: readonly ApiRoute[];
   handle(req: IncomingMessage, res: ServerResponse): void;
   close(): Promise<void>;
 }
@@ -39,7 +42,8 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
   // from the store's shared aligned buffers.
   const hashThread = new HashThread(blobs.directBuffers?.memory);
   hashThread.prepare();
-  const uploads = new UploadService(blobs, metadata, { hashThread });
+  const { abandonAfterSeconds: _, ...uploadLimits } = config.uploads;
+  const uploads = new UploadService(blobs, metadata, { hashThread, limits: uploadLimits });
   const events = new RegistryEvents((error, event) => logger.error({ err: error, event: event.kind }, 'event listener failed'));
   const deps: RegistryDeps = {
     blobs, metadata, uploads, events, manifestCache: new ManifestCache(), limits: config.limits,
@@ -48,6 +52,8 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
   // At start-up no request is running, so staged data without a session is a crash's leftover.
   const purged = await uploads.purgeAbandoned(sessionMaxAgeMs, 0);
   if (purged > 0) logger.info({ purged }, 'purged abandoned uploads');
+  // Sessions of the previous run still count against the upload limits.
+  await uploads.load();
   const purgeTimer = setInterval(() => {
     uploads.purgeAbandoned(sessionMaxAgeMs, ORPHAN_MAX_AGE_MS)
       .catch((error: unknown) => logger.error({ err: error }, 'purging abandoned uploads failed'));
@@ -61,10 +67,12 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
   const guard = onlyOne(running.filter((extension) => extension.authorize), 'guard requests');
   if (guard) deps.authorize = (ctx, match) => guard.authorize!(ctx, match);
   deps.gates = onlyOne(running.filter((extension) => extension.gates), 'gate manifests')?.gates;
+  const apiRoutes = running.flatMap((extension) => extension.apiRoutes ?? []);
 
   return {
     deps,
-    handle: (req, res) => void route(req, res, deps, running, guard, logger),
+    apiRoutes,
+    handle: (req, res) => void route(req, res, deps, running, apiRoutes, guard, logger),
     async close() {
       clearInterval(purgeTimer);
       for (const extension of running.reverse()) await extension.close?.();
@@ -76,7 +84,7 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
 
 async function route(
   req: IncomingMessage, res: ServerResponse, deps: RegistryDeps,
-  extensions: readonly RunningExtension[], guard: RunningExtension | undefined, logger: Logger,
+  extensions: readonly RunningExtension[], apiRoutes: readonly ApiRoute[], guard: RunningExtension | undefined, logger: Logger,
 ): Promise<void> {
   const started = performance.now();
   const url = req.url ?? '/';
@@ -97,7 +105,7 @@ async function route(
           res.writeHead(503, { 'content-type': 'text/plain' }).end('storage unavailable\n');
         });
     } else {
-      await handleExtensionRequest(ctx, extensions, guard);
+      await handleExtensionRequest(ctx, extensions, apiRoutes, guard);
     }
   } catch (error) {
     const { internal } = writeError(res, error);
@@ -112,10 +120,19 @@ function onlyOne<T>(candidates: T[], role: string): T | undefined {
   return candidates[0];
 }
 
-async function handleExtensionRequest(ctx: RequestContext, extensions: readonly RunningExtension[], guard: RunningExtension | undefined): Promise<void> {
-  // The token endpoint authenticates for itself; everything else outside /v2/ needs a caller.
-  const guarded = ctx.path.startsWith('/api/v1/') || ctx.path.startsWith('/admission/');
-  const checked = guarded && guard?.authenticateApi ? await guard.authenticateApi(ctx) : ctx;
+async function handleExtensionRequest(
+  ctx: RequestContext, extensions: readonly RunningExtension[], apiRoutes: readonly ApiRoute[], guard: RunningExtension | undefined,
+): Promise<void> {
+  // The token endpoint authenticates for itself; everything else outside /v2/ needs a caller, and
+  // the access its declared route needs is checked before any handler looks anything up.
+  let checked = ctx;
+  if (isGuardedPath(ctx.path)) {
+    const { matched, allowedMethods } = matchApiRoute(apiRoutes, ctx.method, ctx.path);
+    if (guard?.authenticateApi) checked = await guard.authenticateApi(ctx, matched);
+    if (!matched && allowedMethods.length > 0) {
+      throw registryError('UNSUPPORTED', { message: `${ctx.method} is not supported here`, headers: { allow: allowedMethods.join(', ') } });
+    }
+  }
   for (const extension of extensions) {
     if (await extension.handle?.(checked)) return;
   }

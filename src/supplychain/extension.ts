@@ -9,7 +9,7 @@ import type { RegistryEvent } from '../distribution/events.ts';
 import { supplyChainSettings } from '../config/supplychain-keys.ts';
 import { SqliteSupplyChainIndex } from './index/sqlite-index.ts';
 import { SupplyChainService } from './supplychain-service.ts';
-import { handleSupplyChainRequest } from './api/routes.ts';
+import { handleSupplyChainRequest, SUPPLY_CHAIN_ROUTES } from './api/routes.ts';
 
 export interface RunningSupplyChain extends RunningExtension {
   readonly service: SupplyChainService;
@@ -29,6 +29,7 @@ export const supplyChainExtension = {
       service,
       idle: () => service.idle(),
       handle: (ctx) => (settings.enabled ? handleSupplyChainRequest(ctx, service) : Promise.resolve(false)),
+      apiRoutes: settings.enabled ? SUPPLY_CHAIN_ROUTES : [],
       async close() {
         unsubscribe();
         await service.idle();

@@ -1,5 +1,5 @@
 /**
- * The policy part of the management API (writes need an administrator when authentication is on):
+ * The policy part of the management API (who may call what: POLICY_API_ROUTES below):
  *
  *   GET            /api/v1/policies                  GET|PUT|DELETE /api/v1/policies/{name}
  *                  (PUT with `ociReference` instead of `modules`: an OPA bundle stored in Wharf)
@@ -14,8 +14,29 @@ import { ENFORCEMENT_POINTS, type EnforcementPoint, type NamespaceSettings, type
 import { PolicyDefinitionError, validatePolicyDefinition } from './policy-definition.ts';
 import type { SimulationReport } from './simulation.ts';
 import { BundleError, type Bundle } from './opa-bundle.ts';
+import { matchApiRoute, type ApiRoute } from '../../server/api-routes.ts';
 
 const MAX_POLICY_BODY = 4 * 1024 * 1024;
+
+/**
+ * The routes, with the access the guard checks before they run (server/api-routes.ts). Policy
+ * sources, simulations and namespace facts are for administrators; decisions and quarantine are
+ * listed to anyone logged in, filtered to the repositories the caller may pull.
+ */
+export const POLICY_API_ROUTES = [
+  { method: 'GET', path: '/api/v1/policies', access: 'admin' },
+  { method: 'GET', path: '/api/v1/policies/{name}', access: 'admin' },
+  { method: 'PUT', path: '/api/v1/policies/{name}', access: 'admin' },
+  { method: 'DELETE', path: '/api/v1/policies/{name}', access: 'admin' },
+  { method: 'POST', path: '/api/v1/policy-simulations', access: 'admin' },
+  { method: 'GET', path: '/api/v1/decisions', access: 'authenticated' },
+  { method: 'GET', path: '/api/v1/quarantine', access: 'authenticated' },
+  { method: 'GET', path: '/api/v1/namespaces/{namespace}/settings', access: 'admin' },
+  { method: 'PUT', path: '/api/v1/namespaces/{namespace}/settings', access: 'admin' },
+] as const satisfies readonly ApiRoute[];
+
+/** How many recent decisions a non-administrator's listing looks through to find the ones it may read. */
+const SCOPED_DECISION_SCAN = 5000;
 
 export interface PolicyApiHooks {
   simulate(definition: ReturnType<typeof validatePolicyDefinition>): Promise<SimulationReport>;
@@ -47,6 +68,9 @@ export class PolicyApi {
 
   async #route(ctx: RequestContext): Promise<boolean> {
     const { method, path } = ctx;
+    const { matched } = matchApiRoute(POLICY_API_ROUTES, method, path);
+    // The guard checked the declared access already; this keeps the handlers safe on their own.
+    if (matched?.route.access === 'admin' && ctx.principal && !ctx.principal.admin) throw registryError('DENIED', { message: 'administrator access required' });
     if (path === '/api/v1/policies' && method === 'GET') {
       sendJson(ctx.res, 200, await this.#store.listPolicies());
       return true;
@@ -78,11 +102,12 @@ export class PolicyApi {
     }
     if (path === '/api/v1/decisions' && method === 'GET') {
       await this.#hooks.flushDecisions();
-      sendJson(ctx.res, 200, await this.#store.listDecisions(decisionFilter(ctx.query)));
+      sendJson(ctx.res, 200, await this.#readableDecisions(ctx, decisionFilter(ctx.query)));
       return true;
     }
     if (path === '/api/v1/quarantine' && method === 'GET') {
-      sendJson(ctx.res, 200, await this.#store.listQuarantined());
+      const readable = readableBy(ctx);
+      sendJson(ctx.res, 200, await filterAsync(await this.#store.listQuarantined(), (entry) => readable(entry.repository)));
       return true;
     }
     const settings = /^\/api\/v1\/namespaces\/([^/]+)\/settings$/.exec(path);
@@ -99,6 +124,22 @@ export class PolicyApi {
     return false;
   }
 
+  /**
+   * Decisions the caller may read: all for administrators (and without authentication), else those
+   * about repositories it may pull. Asking for one repository it may not pull is refused outright,
+   * whether or not anything was decided about it.
+   */
+  async #readableDecisions(ctx: RequestContext, filter: ReturnType<typeof decisionFilter>) {
+    const readable = readableBy(ctx);
+    if (!ctx.access || ctx.principal?.admin) return this.#store.listDecisions(filter);
+    if (filter.repository !== undefined) {
+      if (!(await readable(filter.repository))) throw registryError('DENIED', { message: `${ctx.principal?.subject ?? 'the caller'} may not pull ${filter.repository}` });
+      return this.#store.listDecisions(filter);
+    }
+    const recent = await this.#store.listDecisions({ ...filter, limit: Math.max(filter.limit, SCOPED_DECISION_SCAN) });
+    return (await filterAsync(recent, (decision) => readable(decision.repository))).slice(0, filter.limit);
+  }
+
   /** A body naming `ociReference` gets the bundle's modules and data (its own `data` wins). */
   async #withBundle(body: Record<string, unknown>): Promise<Record<string, unknown>> {
     if (body.ociReference === undefined) return body;
@@ -108,6 +149,28 @@ export class PolicyApi {
     const data = typeof body.data === 'object' && body.data !== null ? body.data : {};
     return { ...body, modules: bundle.modules, data: { ...bundle.data, ...data }, origin: bundle.origin };
   }
+}
+
+/**
+ * Whether the caller may read what concerns a repository: pull access, asked once per repository.
+ * Records about no repository (admission of foreign images) are for administrators.
+ */
+function readableBy(ctx: RequestContext): (repository: string | undefined) => Promise<boolean> {
+  const access = ctx.access;
+  if (!access || ctx.principal?.admin) return async () => true;
+  const answers = new Map<string, Promise<boolean>>();
+  return (repository) => {
+    if (repository === undefined) return Promise.resolve(false);
+    let answer = answers.get(repository);
+    if (!answer) answers.set(repository, (answer = access.can(repository, 'pull')));
+    return answer;
+  };
+}
+
+async function filterAsync<T>(items: readonly T[], keep: (item: T) => Promise<boolean>): Promise<T[]> {
+  const kept: T[] = [];
+  for (const item of items) if (await keep(item)) kept.push(item);
+  return kept;
 }
 
 export function decisionFilter(query: URLSearchParams) {

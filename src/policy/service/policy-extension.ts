@@ -6,13 +6,13 @@
 import { join } from 'node:path';
 import type { RegistryEvent } from '../../distribution/events.ts';
 import type { Extension, RunningExtension } from '../../server/extension.ts';
-import { PolicyApi } from './policy-api.ts';
+import { POLICY_API_ROUTES, PolicyApi } from './policy-api.ts';
 import { PolicyEngine, type EngineSettings } from './policy-engine.ts';
 import type { TrustSource } from './policy-input.ts';
 import { PolicyService } from './policy-service.ts';
 import { simulatePolicy } from './simulation.ts';
 import { loadBundleFromRegistry } from './bundle-source.ts';
-import { handleAdmission, type AdmissionDeps } from '../../admission/webhook.ts';
+import { ADMISSION_ROUTES, handleAdmission, type AdmissionDeps } from '../../admission/webhook.ts';
 import { SqlitePolicyStore } from './sqlite-policy-store.ts';
 
 export interface RunningPolicy extends RunningExtension {
@@ -76,6 +76,7 @@ export const policyExtension = {
       service,
       gates: service.gates,
       handle: async (ctx) => (ctx.path.startsWith('/admission/') ? handleAdmission(ctx, admission) : api.handle(ctx)),
+      apiRoutes: [...POLICY_API_ROUTES, ...ADMISSION_ROUTES],
       async close() {
         unsubscribe();
         await service.flushDecisions();

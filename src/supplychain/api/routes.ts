@@ -1,7 +1,7 @@
 /**
  * The supply-chain endpoints under /api/v1/:
  *   GET  /api/v1/repositories/{name}/manifests/{digest}/trust   the one-answer document
- *   GET  /api/v1/trust                                           current trust configuration + version
+ *   GET  /api/v1/trust                                           current trust configuration + version (administrators)
  *   PUT  /api/v1/trust                                           replace it (re-verifies in the background)
  *   POST /api/v1/vulnerabilities                                 import OSV records (JSON, JSON array or JSON Lines)
  *   GET  /api/v1/vulnerabilities                                 database size
@@ -14,35 +14,42 @@ import { parseJson } from '../shared/json.ts';
 import { parseJsonLines } from '../vulns/osv-import.ts';
 import { parseOsvRecord, type OsvRecord } from '../vulns/osv-record.ts';
 import type { SupplyChainService } from '../supplychain-service.ts';
+import { matchApiRoute, type ApiRoute } from '../../server/api-routes.ts';
 
-const TRUST_PATH = /^\/api\/v1\/repositories\/(.+)\/manifests\/([^/]+)\/trust$/;
 const MAX_TRUST_BODY = 16 * 1024 * 1024;
 const MAX_VULN_BODY = 512 * 1024 * 1024;
 
-export async function handleSupplyChainRequest(ctx: RequestContext, service: SupplyChainService): Promise<boolean> {
-  const trustMatch = TRUST_PATH.exec(ctx.path);
-  if (trustMatch) {
-    requireMethod(ctx, ['GET', 'HEAD']);
-    await requirePull(ctx, decodeURIComponent(trustMatch[1]!));
-    await serveTrustDocument(ctx, service, decodeURIComponent(trustMatch[1]!), decodeURIComponent(trustMatch[2]!));
-    return true;
-  }
-  if (ctx.path === '/api/v1/trust') {
-    requireMethod(ctx, ['GET', 'PUT']);
-    if (ctx.method === 'GET') serveTrust(ctx, service); else { requireAdmin(ctx); await replaceTrust(ctx, service); }
-    return true;
-  }
-  if (ctx.path === '/api/v1/vulnerabilities') {
-    requireMethod(ctx, ['GET', 'POST']);
-    if (ctx.method === 'GET') sendJson(ctx.res, 200, { records: service.vulnRecordCount });
-    else { requireAdmin(ctx); await importVulnerabilities(ctx, service); }
-    return true;
-  }
-  return false;
-}
+/** The routes, with the access the guard checks before they run (server/api-routes.ts). */
+export const SUPPLY_CHAIN_ROUTES = [
+  // The document tells what a repository holds: `{repository}` makes the guard require pull access.
+  { method: 'GET', path: '/api/v1/repositories/{repository}/manifests/{digest}/trust', access: 'authenticated' },
+  // Keys and identities the registry trusts name other teams' workflows and signers.
+  { method: 'GET', path: '/api/v1/trust', access: 'admin' },
+  { method: 'PUT', path: '/api/v1/trust', access: 'admin' },
+  // The size of the shared database tells nothing about any namespace.
+  { method: 'GET', path: '/api/v1/vulnerabilities', access: 'authenticated' },
+  { method: 'POST', path: '/api/v1/vulnerabilities', access: 'admin' },
+] as const satisfies readonly ApiRoute[];
 
-function requireMethod(ctx: RequestContext, allowed: readonly string[]): void {
-  if (!allowed.includes(ctx.method)) throw registryError('UNSUPPORTED', { message: `${ctx.method} is not supported here`, headers: { allow: allowed.join(', ') } });
+export async function handleSupplyChainRequest(ctx: RequestContext, service: SupplyChainService): Promise<boolean> {
+  const { matched, allowedMethods } = matchApiRoute(SUPPLY_CHAIN_ROUTES, ctx.method, ctx.path);
+  if (!matched) {
+    if (allowedMethods.length > 0) throw registryError('UNSUPPORTED', { message: `${ctx.method} is not supported here`, headers: { allow: allowedMethods.join(', ') } });
+    return false;
+  }
+  // The guard checked the declared access already; these checks keep the handlers safe on their own.
+  if (matched.route.access === 'admin') requireAdmin(ctx);
+  switch (matched.route) {
+    case SUPPLY_CHAIN_ROUTES[0]:
+      await requirePull(ctx, matched.params.repository!);
+      await serveTrustDocument(ctx, service, matched.params.repository!, matched.params.digest!);
+      break;
+    case SUPPLY_CHAIN_ROUTES[1]: serveTrust(ctx, service); break;
+    case SUPPLY_CHAIN_ROUTES[2]: await replaceTrust(ctx, service); break;
+    case SUPPLY_CHAIN_ROUTES[3]: sendJson(ctx.res, 200, { records: service.vulnRecordCount }); break;
+    case SUPPLY_CHAIN_ROUTES[4]: await importVulnerabilities(ctx, service); break;
+  }
+  return true;
 }
 
 /** With authentication on, changing trust or the vulnerability database is an administrator's job. */
