@@ -120,6 +120,11 @@ export interface Module {
   rules: Rule[];
   annotations: Annotations[];
   regoVersion: 'v0' | 'v1';
+  /**
+   * Set by `import future.keywords.not` (or all of `future.keywords`): a negation covers its
+   * whole expression, operands included. Otherwise the operands are evaluated before it.
+   */
+  notBodies?: boolean;
 }
 
 export type Query = Body;

@@ -6,6 +6,7 @@
  */
 import type { Body, Expr, ExprNode, Location, Module, RefTerm, Term } from '../ast.ts';
 import { walkExpr, walkTerm } from '../ast.ts';
+import { hoistNegatedOperands } from './negation.ts';
 
 export interface ResolveScope {
   /** Package path without `data`. */
@@ -19,6 +20,8 @@ export interface ResolveScope {
    * declaration has its own var of that name (OPA scopes `:=` from the declaration on).
    */
   later?: Set<string>;
+  /** The module imports `future.keywords.not`: negations keep their operands (see negation.ts). */
+  notBodies?: boolean;
 }
 
 let renameCounter = 0;
@@ -32,7 +35,7 @@ export function scopeForModule(module: Module, ruleNames: Set<string>): ResolveS
     const name = imp.alias ?? (last && last.kind === 'string' ? last.value : head);
     if (name !== head) aliases.set(name, imp.path);
   }
-  return { packagePath: module.packagePath, ruleNames, aliases };
+  return { packagePath: module.packagePath, ruleNames, aliases, notBodies: module.notBodies };
 }
 
 /** Resolves one term given the set of names that are local in this scope. */
@@ -178,13 +181,14 @@ export function resolveBody(body: Body, scope: ResolveScope, locals: Set<string>
   const saved = scope.later;
   const assignedAt = body.map((e) => (e.node.type === 'assign' ? declaredVars([e]) : new Set<string>()));
   try {
-    return body.map((e, i) => {
+    const resolved = body.map((e, i) => {
       const later = new Set<string>();
       for (let j = i + 1; j < body.length; j++) for (const name of assignedAt[j]) later.add(name);
       for (let j = 0; j <= i; j++) for (const name of assignedAt[j]) later.delete(name);
       scope.later = later;
       return resolveExpr(e, scope, locals);
     });
+    return scope.notBodies ? resolved : hoistNegatedOperands(resolved);
   } finally {
     scope.later = saved;
   }
