@@ -66,6 +66,11 @@ export interface Expr {
   node: ExprNode;
   with: WithModifier[];
   loc: Location;
+  /**
+   * Set by the compiler on a negated expression: operands (field paths such as `c.image`)
+   * that must be defined for the body to go on, before the negation is decided.
+   */
+  defined?: Term[];
 }
 
 export type Body = Expr[];

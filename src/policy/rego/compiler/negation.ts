@@ -18,6 +18,11 @@
  * comprehensions (always defined) and template strings (undefined parts render as text).
  * Terms containing generated vars (`_` wildcards, which this engine lets a negation leave
  * unbound) stay inside, so that no iteration moves out of the negation.
+ *
+ * Field paths from a var (`c.image`, `input.request.kind`) are cheap to read twice, so they
+ * stay in place and are listed in the expression's `defined` instead of getting an expression
+ * of their own: the evaluator checks them before the negation (one step, not three, in the
+ * common `not allowed(c.image)`).
  */
 import type { Body, Expr, Term } from '../ast.ts';
 import { walkTerm } from '../ast.ts';
@@ -50,8 +55,20 @@ export function hoistNegatedOperands(body: Body): Body {
 }
 
 function rewriteNegated(e: Expr, hoisted: Expr[]): Expr {
+  const defined: Term[] = [];
+  const rewritten = rewriteOperands(e, (t) => {
+    if (hasGeneratedVar(t)) return t;
+    if (isFieldPath(t)) {
+      defined.push(t);
+      return t;
+    }
+    return hoistTerm(t, e, hoisted);
+  });
+  return defined.length ? { ...rewritten, defined } : rewritten;
+}
+
+function rewriteOperands(e: Expr, hoist: (t: Term) => Term): Expr {
   const n = e.node;
-  const hoist = (t: Term) => hoistTerm(t, e, hoisted);
   switch (n.type) {
     case 'term': {
       const t = n.term;
@@ -67,6 +84,11 @@ function rewriteNegated(e: Expr, hoisted: Expr[]): Expr {
       // `some`, `every` and the experimental `not { … }` groups: nothing to move.
       return e;
   }
+}
+
+/** `x.a.b` / `input.a`: a var other than `data` followed by constant keys. */
+function isFieldPath(t: Term): boolean {
+  return t.kind === 'ref' && t.head.kind === 'var' && t.head.name !== 'data' && t.path.every((p) => p.kind === 'string');
 }
 
 /**
@@ -104,7 +126,6 @@ function keptOperand(t: Term, hoist: (t: Term) => Term): Term {
 }
 
 function hoistTerm(t: Term, negated: Expr, hoisted: Expr[]): Term {
-  if (hasGeneratedVar(t)) return t;
   const v: Term = { kind: 'var', name: `${HOISTED_VAR_PREFIX}${++counter}`, loc: t.loc };
   // The operand is evaluated under the negated expression's `with` modifiers, as in OPA.
   const expr: Expr = { kind: 'expr', negated: false, node: { type: 'unify', left: v, right: t }, with: negated.with, loc: t.loc };
