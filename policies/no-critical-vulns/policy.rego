@@ -39,9 +39,12 @@ vulnerabilities := trust.vulnerabilities if is_object(trust.vulnerabilities)
 findings := vulnerabilities.findings if is_array(vulnerabilities.findings)
 
 findings := vulnerabilities.worst if {
-	not is_array(vulnerabilities.findings)
+	not has_findings_list
 	is_array(vulnerabilities.worst)
 }
+
+# A rule, so that the negation above holds without a findings list (as it does in OPA).
+has_findings_list if is_array(vulnerabilities.findings)
 
 default findings := []
 

@@ -48,12 +48,17 @@ window_ns := (window_minutes * 60) * 1000000000
 
 now_ns := time.parse_rfc3339_ns(input.now) if is_string(input.now)
 
-now_ns := time.now_ns() if not is_string(input.now)
+# A negation over a call with an undefined argument is undefined in OPA, not true: negate a rule.
+now_ns := time.now_ns() if not now_given
+
+now_given if is_string(input.now)
 
 # At the first evaluation of a push, pushedAt is now.
 pushed_ns := time.parse_rfc3339_ns(input.artifact.pushedAt) if is_string(input.artifact.pushedAt)
 
-pushed_ns := now_ns if not is_string(input.artifact.pushedAt)
+pushed_ns := now_ns if not pushed_at_given
+
+pushed_at_given if is_string(input.artifact.pushedAt)
 
 deadline := time.format(pushed_ns + window_ns)
 

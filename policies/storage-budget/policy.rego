@@ -29,7 +29,10 @@ budget := namespace.budget
 # as given.
 projected_cost := budget.projectedMonthlyStorageCost + ((incoming_bytes / gib) * budget.pricePerGiBMonth)
 
-projected_cost := budget.projectedMonthlyStorageCost if not is_number(budget.pricePerGiBMonth)
+projected_cost := budget.projectedMonthlyStorageCost if not priced
+
+# A rule, so that the negation above holds when there is no price at all (as it does in OPA).
+priced if is_number(budget.pricePerGiBMonth)
 
 currency := object.get(budget, "currency", "")
 

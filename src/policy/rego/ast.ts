@@ -66,6 +66,11 @@ export interface Expr {
   node: ExprNode;
   with: WithModifier[];
   loc: Location;
+  /**
+   * Set by the compiler on a negated expression: operands (field paths such as `c.image`)
+   * that must be defined for the body to go on, before the negation is decided.
+   */
+  defined?: Term[];
 }
 
 export type Body = Expr[];
@@ -120,6 +125,11 @@ export interface Module {
   rules: Rule[];
   annotations: Annotations[];
   regoVersion: 'v0' | 'v1';
+  /**
+   * Set by `import future.keywords.not` (or all of `future.keywords`): a negation covers its
+   * whole expression, operands included. Otherwise the operands are evaluated before it.
+   */
+  notBodies?: boolean;
 }
 
 export type Query = Body;

@@ -117,6 +117,7 @@ export class Parser {
       // Statements are separated by newlines: `p := 1 q := 2` is an error, as in OPA.
       if (!this.atEnd() && !this.tok.newlineBefore && !this.isPunct(';')) this.fail(`unexpected ${describe(this.tok)} token`);
     }
+    if (this.keywords.has('not')) module.notBodies = true;
     attachAnnotations(module, this.lexer.comments);
     return module;
   }
@@ -129,7 +130,8 @@ export class Parser {
     if (head === 'future') {
       if (names[1] !== 'keywords') this.fail('invalid import, must be `future.keywords`');
       const kw = names[2];
-      if (kw === undefined) for (const k of FUTURE_KEYWORDS) this.keywords.add(k);
+      // All of `future.keywords` includes `not`, as in OPA (since 1.17).
+      if (kw === undefined) for (const k of [...FUTURE_KEYWORDS, 'not']) this.keywords.add(k);
       else if (kw === 'every') this.keywords.add('every').add('in');
       else if (FUTURE_KEYWORDS.includes(kw) || kw === 'not') this.keywords.add(kw);
       else if ((kw === 'and' || kw === 'or') && this.experimental) this.keywords.add(kw);

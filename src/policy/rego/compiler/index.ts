@@ -23,6 +23,8 @@ export interface CompiledPolicy {
   modules: Module[];
   /** Arity of user functions by dotted name (`data.pkg.f`). */
   functionArity: Map<string, number>;
+  /** Dotted names of complete rules: `f()` calls one like a function of no arguments, as OPA does. */
+  valueRules: Set<string>;
 }
 
 /** Evaluator-only built-ins that are not in the table. */
@@ -34,20 +36,23 @@ const SPECIAL_ARITY: Record<string, number> = {
 export function compileModules(modules: Module[], options: CompileOptions = {}): CompiledPolicy {
   const root = newNode('data', []);
   const functionArity = new Map<string, number>();
+  const valueRules = new Set<string>();
   const ruleNames = collectRuleNames(modules);
-  // First pass: function arities, needed to recognise `f(x, out)` output arguments.
+  // First pass: function arities, needed to recognise `f(x, out)` output arguments, and the
+  // complete rules that `f()` may call.
   for (const m of modules) {
     for (const rule of m.rules) {
-      if (!rule.head.args) continue;
-      const { prefix } = splitHead(m, rule);
-      functionArity.set(['data', ...prefix].join('.'), rule.head.args.length);
+      const { prefix, rest } = splitHead(m, rule);
+      const name = ['data', ...prefix].join('.');
+      if (rule.head.args) functionArity.set(name, rule.head.args.length);
+      else if (rest.length === 0 && !rule.head.key) valueRules.add(name);
     }
   }
   const arityOf = (name: string): number | undefined => arityFor(name, functionArity);
   const errors: RegoErrorDetail[] = [];
   for (const m of modules) {
     nodeAt(root, m.packagePath, true)!.isPackage = true;
-    const scope = scopeForModule(m, ruleNames.get(m.packagePath.join('.')) ?? new Set());
+    const scope = scopeForModule(m, ruleNames.get(m.packagePath.join('.')) ?? new Set(), valueRules);
     for (const rule of m.rules) {
       const safety = new SafetyChecker(arityOf);
       const compiled = compileRule(m, rule, scope, safety);
@@ -72,7 +77,7 @@ export function compileModules(modules: Module[], options: CompileOptions = {}):
     checkRecursion(root, errors);
   }
   if (errors.length) throw new RegoError(errors);
-  return { root, modules, functionArity };
+  return { root, modules, functionArity, valueRules };
 }
 
 function allRules(node: TreeNode): CompiledRule[] {
@@ -185,7 +190,7 @@ function checkHeadSafe(terms: Term[], bound: Set<string>, safety: SafetyChecker,
 
 /** Compiles a query body against a policy: resolution of `data`/`input` and ordering. */
 export function compileQuery(body: Body, policy: CompiledPolicy): Body {
-  const scope: ResolveScope = { packagePath: [], ruleNames: new Set(), aliases: new Map() };
+  const scope: ResolveScope = { packagePath: [], ruleNames: new Set(), aliases: new Map(), valueRules: policy.valueRules };
   // Vars inside closures are not query locals: a comprehension's own vars stay its own.
   const locals = bodyVars(body);
   locals.delete('data');

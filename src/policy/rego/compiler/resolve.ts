@@ -6,6 +6,7 @@
  */
 import type { Body, Expr, ExprNode, Location, Module, RefTerm, Term } from '../ast.ts';
 import { walkExpr, walkTerm } from '../ast.ts';
+import { hoistNegatedOperands } from './negation.ts';
 
 export interface ResolveScope {
   /** Package path without `data`. */
@@ -19,11 +20,18 @@ export interface ResolveScope {
    * declaration has its own var of that name (OPA scopes `:=` from the declaration on).
    */
   later?: Set<string>;
+  /** The module imports `future.keywords.not`: negations keep their operands (see negation.ts). */
+  notBodies?: boolean;
+  /**
+   * Dotted names of complete rules (`data.pkg.f`). OPA gives a rule with no arguments
+   * (`f() := 1`, or `f := 1`) arity 0, so `f()` evaluates it: such a call resolves to the ref.
+   */
+  valueRules?: ReadonlySet<string>;
 }
 
 let renameCounter = 0;
 
-export function scopeForModule(module: Module, ruleNames: Set<string>): ResolveScope {
+export function scopeForModule(module: Module, ruleNames: Set<string>, valueRules?: ReadonlySet<string>): ResolveScope {
   const aliases = new Map<string, RefTerm>();
   for (const imp of module.imports) {
     const head = imp.path.head.kind === 'var' ? imp.path.head.name : '';
@@ -32,7 +40,7 @@ export function scopeForModule(module: Module, ruleNames: Set<string>): ResolveS
     const name = imp.alias ?? (last && last.kind === 'string' ? last.value : head);
     if (name !== head) aliases.set(name, imp.path);
   }
-  return { packagePath: module.packagePath, ruleNames, aliases };
+  return { packagePath: module.packagePath, ruleNames, aliases, notBodies: module.notBodies, valueRules };
 }
 
 /** Resolves one term given the set of names that are local in this scope. */
@@ -57,6 +65,7 @@ export function resolveTerm(term: Term, scope: ResolveScope, locals: Set<string>
     case 'call': {
       const args = term.args.map((a) => resolveTerm(a, scope, locals));
       const name = resolveCallName(term.name, scope, locals);
+      if (args.length === 0 && scope.valueRules?.has(name)) return dottedRef(name, term.loc);
       return { ...term, name, args };
     }
     case 'template':
@@ -98,6 +107,12 @@ export function resolveCallName(name: string, scope: ResolveScope, locals: Set<s
   if (alias) return [refDotted(alias), ...parts.slice(1)].join('.');
   if (scope.ruleNames.has(head)) return ['data', ...scope.packagePath, ...parts].join('.');
   return name;
+}
+
+/** `data.pkg.f` as a ref term. */
+function dottedRef(name: string, loc: Location): RefTerm {
+  const [head, ...path] = name.split('.');
+  return { kind: 'ref', head: { kind: 'var', name: head, loc }, path: path.map((p) => ({ kind: 'string', value: p, loc }) as Term), loc };
 }
 
 function refDotted(ref: RefTerm): string {
@@ -178,13 +193,14 @@ export function resolveBody(body: Body, scope: ResolveScope, locals: Set<string>
   const saved = scope.later;
   const assignedAt = body.map((e) => (e.node.type === 'assign' ? declaredVars([e]) : new Set<string>()));
   try {
-    return body.map((e, i) => {
+    const resolved = body.map((e, i) => {
       const later = new Set<string>();
       for (let j = i + 1; j < body.length; j++) for (const name of assignedAt[j]) later.add(name);
       for (let j = 0; j <= i; j++) for (const name of assignedAt[j]) later.delete(name);
       scope.later = later;
       return resolveExpr(e, scope, locals);
     });
+    return scope.notBodies ? resolved : hoistNegatedOperands(resolved);
   } finally {
     scope.later = saved;
   }

@@ -6,6 +6,7 @@
 import type { Body, Expr, ExprNode, Term } from '../ast.ts';
 import { refToDotted, walkExpr, walkTerm } from '../ast.ts';
 import { RegoError, type RegoErrorDetail } from '../errors.ts';
+import { HOISTED_VAR_PREFIX, hoistedOperands } from './negation.ts';
 
 /** Arity of a callable (built-in or user function), or undefined when unknown. */
 export type ArityOf = (name: string) => number | undefined;
@@ -57,7 +58,7 @@ export class SafetyChecker {
       const vars = new Set<string>();
       walkExpr(e, (t) => void (t.kind === 'var' && !isRoot(t.name) && vars.add(t.name)));
       for (const v of vars) {
-        if (bound.has(v) || seen.has(v) || v.startsWith('$_')) continue;
+        if (bound.has(v) || seen.has(v) || v.startsWith('$_') || v.startsWith(HOISTED_VAR_PREFIX)) continue;
         seen.add(v);
         this.errors.push({ code: 'rego_unsafe_var_error', message: `var ${displayName(v)} is unsafe`, location: e.loc });
       }
@@ -77,6 +78,13 @@ export class SafetyChecker {
     }
     const provides = this.nodeProvides(e.node, bound, scope);
     if (provides === null) return null;
+    if (hoistedOperands.has(e)) {
+      // An operand taken out of a negation runs once its vars are bound, as it did inside
+      // the negation: it must not bind (iterate over) any var of its own.
+      const generated = (e.node as ExprNode & { type: 'unify' }).left as Term & { kind: 'var' };
+      for (const v of provides) if (v !== generated.name) return null;
+      return provides;
+    }
     if (e.negated) {
       // A negated expression cannot bind anything, so its (non-wildcard) vars must be bound.
       for (const v of exprVarsShallow(e)) if (!bound.has(v) && !v.startsWith('$_')) return null;

@@ -38,11 +38,13 @@ interface DetStep {
   term: Operand | undefined;
   run: ((ev: Evaluator, env: Env) => boolean) | undefined;
   binds: string | undefined;
+  /** For a negation: operands that must be defined before it is decided (Expr.defined). */
+  defined: Operand[] | undefined;
 }
 
 /** Every step built with the same fields, so the loops see one object shape. */
-function detStep(kind: DetStep['kind'], term: Operand | undefined, run?: DetStep['run'], binds?: string): DetStep {
-  return { det: true, kind, term, run, binds };
+function detStep(kind: DetStep['kind'], term: Operand | undefined, run?: DetStep['run'], binds?: string, defined?: Operand[]): DetStep {
+  return { det: true, kind, term, run, binds, defined };
 }
 
 const succeed = () => true;
@@ -55,6 +57,7 @@ function runDetStep(ev: Evaluator, env: Env, step: DetStep): boolean {
       return v !== undefined && v !== false;
     }
     case 'absent': {
+      if (step.defined !== undefined && !allDefined(ev, env, step.defined)) return false;
       const v = step.term!.value(ev, env);
       return v === undefined || v === false;
     }
@@ -148,11 +151,14 @@ function compileExpr(ev: Evaluator, e: Expr, ordered = true): Step {
   if (!bound || e.with.length) return general;
   const n = e.node;
   if (e.negated) {
+    const defined = e.defined && operandsFor(ev, e.defined, bound);
+    if (e.defined && !defined) return general;
     if (n.type === 'term' && !(n.term.kind === 'call' && hasOutputArg(ev, n.term))) {
       const operand = operandFor(ev, n.term, bound);
-      if (operand) return detStep('absent', operand);
+      if (operand) return detStep('absent', operand, undefined, undefined, defined);
     }
-    const positive: Expr = { ...e, negated: false };
+    const positive: Expr = { ...e, negated: false, defined: undefined };
+    if (defined) return detStep('run', undefined, (ev, env) => allDefined(ev, env, defined) && !ev.evalExprNoWith(positive, env, succeed));
     return detStep('run', undefined, (ev, env) => !ev.evalExprNoWith(positive, env, succeed));
   }
   switch (n.type) {
@@ -454,6 +460,12 @@ function operandsFor(ev: Evaluator, terms: Term[], bound: ReadonlySet<string>): 
     operands.push(operand);
   }
   return operands;
+}
+
+/** Whether every operand has a value. */
+function allDefined(ev: Evaluator, env: Env, operands: Operand[]): boolean {
+  for (let i = 0; i < operands.length; i++) if (operands[i].value(ev, env) === undefined) return false;
+  return true;
 }
 
 /** The operands' values (call arguments, array items), or undefined when one is undefined. */

@@ -48,6 +48,35 @@ test('functions with several definitions, else and default', () => {
   assert.deepEqual(run(src, '[data.t.f(1), data.t.f(20), data.t.g(2), data.t.g(9), data.t.h(1), data.t.h(5)]'), [['small', 'big', 2, 3, 'one', 'none']]);
 });
 
+test('functions without arguments: f() evaluates the rule f, in every form OPA accepts', () => {
+  const v0 = compile([{ file: 'v0.rego', source: 'package t\nf() = out { out = "unspecified" }\np { x := f(); x == "unspecified" }\nq = f()' }], { regoVersion: 'v0' });
+  assert.deepEqual(toJS(v0.prepare('data.t').eval()[0].expressions[0].value), { f: 'unspecified', p: true, q: 'unspecified' });
+  const src = [
+    'package t',
+    'import data.lib',
+    'one() := "one"',
+    'chained() := 1 if false else := 2',
+    'default flag() := "off"',
+    'flag() := "on" if input.on',
+    'empty() if false',
+    'head := [one(), chained(), lib.seven()]',
+    'body := x if { x := flag() with input as {"on": true} }',
+    'mocked := x if { x := one() with data.t.one as "mock" }',
+    'negated if not empty()',
+  ].join('\n');
+  const compiled = compile([{ file: 'test.rego', source: src }, { file: 'lib.rego', source: 'package lib\nseven() := 7' }]);
+  const value = (query: string) => compiled.prepare(query).eval().map((r) => toJS(r.expressions[0].value));
+  assert.deepEqual(value('data.t.head'), [['one', 2, 7]]);
+  assert.deepEqual(value('data.t.flag()'), ['off']);
+  assert.deepEqual(value('data.t.body'), ['on']);
+  assert.deepEqual(value('data.t.mocked'), ['mock']);
+  assert.deepEqual(value('data.t.negated'), [true]);
+  // A rule without parentheses is called the same way, as in OPA (its arity is 0 too).
+  assert.deepEqual(run('package t\nf := 5\np := f()', 'data.t.p'), [5]);
+  // A call to nothing is still an error.
+  assert.throws(() => compile([{ file: 'test.rego', source: 'package t\np := q()' }]), /undefined function q/);
+});
+
 test('conflicting complete rules and functions raise eval_conflict_error', () => {
   assert.equal(evalError('package t\np := 1\np := 2', 'data.t.p').code, 'eval_conflict_error');
   const fn = evalError('package t\nf(_) := 1\nf(_) := 2', 'data.t.f(0)');

@@ -87,10 +87,22 @@ export class Evaluator {
 
   evalExprNoWith(e: Expr, env: Env, k: K, vk?: VK): boolean {
     if (e.negated) {
+      // Operands OPA evaluates before the negation: one undefined fails the body.
+      if (e.defined && !this.allDefined(e.defined, env)) return false;
       const found = this.evalNode(e, env, () => true);
       return found ? false : k();
     }
     return this.evalNode(e, env, k, vk);
+  }
+
+  /** Whether every term has a value (they are single-valued: the negation's vars are bound). */
+  private allDefined(terms: Term[], env: Env): boolean {
+    for (const t of terms) {
+      const v = evalDirect(this, t, env);
+      if (v === undefined) return false;
+      if (v === CPS && !this.evalTerm(t, env, () => true)) return false;
+    }
+    return true;
   }
 
   private evalNode(e: Expr, env: Env, k: K, vk?: VK): boolean {
