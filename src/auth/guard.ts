@@ -78,7 +78,7 @@ export class AccessGuard {
       const token = await this.#tokens.verify(credentials.token);
       if (!token) throw this.#challenge(ctx, requirement, 'invalid_token');
       // Robot revocation and user deletion take effect at once, not when the token expires.
-      if (!token.subject.startsWith('oidc:') && !(await this.#authenticator.identityOfSubject(token.subject))) {
+      if (!token.subject.startsWith('oidc:') && !(await this.#authenticator.identityOfToken(token))) {
         throw this.#challenge(ctx, requirement, 'invalid_token');
       }
       return { subject: token.subject, viaToken: true, checker: tokenChecker(requesterOfSubject(token.subject), token.access) };

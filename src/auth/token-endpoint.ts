@@ -12,7 +12,7 @@ import { OIDC_USERNAME, parseAuthorization, type Authenticator, type LoginResult
 import { clientAddress } from './guard.ts';
 import type { IdentityStore } from './identity-store.ts';
 import { ANONYMOUS, allowedActions, isAdmin, type Identity } from './identity.ts';
-import type { RegistryTokens } from './registry-tokens.ts';
+import type { RegistryTokens, TokenHolder } from './registry-tokens.ts';
 import { newSecret, secretDigest } from './secrets.ts';
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -46,7 +46,7 @@ export class TokenEndpoint {
       return sendJson(ctx.res, 401, unauthorized('use Basic credentials at the token endpoint'), { 'www-authenticate': 'Basic realm="wharf"' });
     }
     const access = await this.#grant(identity, ctx.query.getAll('scope'));
-    const issued = await this.#tokens.issue(identity.subject, access);
+    const issued = await this.#tokens.issue(holderOf(identity), access);
     const refresh = ctx.query.get('offline_token') === 'true' ? await this.#refreshTokenFor(identity) : undefined;
     sendJson(ctx.res, 200, {
       token: issued.token, access_token: issued.token, expires_in: issued.expiresIn,
@@ -70,7 +70,7 @@ export class TokenEndpoint {
     if (!result.ok) return refuse(ctx, result, true);
     const scopes = (form.get('scope') ?? '').split(' ').filter((scope) => scope !== '');
     const access = await this.#grant(result.identity, scopes);
-    const issued = await this.#tokens.issue(result.identity.subject, access);
+    const issued = await this.#tokens.issue(holderOf(result.identity), access);
     const wantsRefresh = form.get('access_type') === 'offline' && grantType !== TOKEN_EXCHANGE;
     const refresh = grantType === 'refresh_token' ? form.get('refresh_token')! : wantsRefresh ? await this.#refreshTokenFor(result.identity) : undefined;
     sendJson(ctx.res, 200, {
@@ -109,6 +109,10 @@ export class TokenEndpoint {
     const identity = subject && (await this.#authenticator.identityOfSubject(subject));
     return identity ? { ok: true, identity } : { ok: false, reason: 'refresh token is invalid or expired' };
   }
+}
+
+function holderOf(identity: Identity): TokenHolder {
+  return { subject: identity.subject, accountId: identity.kind === 'user' || identity.kind === 'robot' ? identity.accountId : undefined };
 }
 
 function refuse(ctx: RequestContext, result: Extract<LoginResult, { ok: false }>, oauth = false): void {
