@@ -16,6 +16,13 @@ import type { RegistryTokens, TokenHolder } from './registry-tokens.ts';
 import { newSecret, secretDigest } from './secrets.ts';
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const FORM_LIMIT_BYTES = 64 * 1024;
+/**
+ * Anyone may POST to /token before being authenticated, so the form (a few hundred bytes, sent
+ * with the headers by every client) must arrive within a few seconds; a connection that trickles
+ * it in is answered 408 and closed instead of being held open.
+ */
+const FORM_DEADLINE_MS = 5_000;
 const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600_000;
 
 export class TokenEndpoint {
@@ -55,7 +62,8 @@ export class TokenEndpoint {
   }
 
   async #post(ctx: RequestContext): Promise<void> {
-    const form = new URLSearchParams((await readBody(ctx.req, 64 * 1024)).toString('utf8'));
+    const form = await readForm(ctx);
+    if (!form) return sendJson(ctx.res, 408, { error: 'invalid_request', error_description: `the form did not arrive within ${FORM_DEADLINE_MS / 1000} s` });
     const grantType = form.get('grant_type');
     let result: LoginResult;
     if (grantType === 'password') {
@@ -108,6 +116,20 @@ export class TokenEndpoint {
     const subject = token === '' ? undefined : await this.#store.getRefreshToken(secretDigest(token), new Date());
     const identity = subject && (await this.#authenticator.identityOfSubject(subject));
     return identity ? { ok: true, identity } : { ok: false, reason: 'refresh token is invalid or expired' };
+  }
+}
+
+async function readForm(ctx: RequestContext): Promise<URLSearchParams | undefined> {
+  const reading = readBody(ctx.req, FORM_LIMIT_BYTES);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<undefined>((resolve) => { timer = setTimeout(resolve, FORM_DEADLINE_MS, undefined); });
+  try {
+    const body = await Promise.race([reading, deadline]);
+    return body && new URLSearchParams(body.toString('utf8'));
+  } finally {
+    clearTimeout(timer);
+    // A form abandoned at the deadline fails when its connection closes; nobody waits for it then.
+    reading.catch(() => {});
   }
 }
 
