@@ -102,13 +102,18 @@ export class Authenticator {
   }
 
   /**
-   * The user or robot a registry token was issued to, while that very account exists and may log
-   * in: not one deleted and created again under the same name, which has another account id.
+   * True while the holder of a registry token still exists: the very user or robot account it was
+   * issued to (not one deleted and created again under the same name, which has another id), or
+   * for OIDC callers the trusted issuer, still trusted with the same `iss`.
    */
-  async identityOfToken(token: VerifiedToken, now = new Date()): Promise<Identity | undefined> {
+  async holdsToken(token: VerifiedToken, now = new Date()): Promise<boolean> {
+    if (token.accountId === undefined) return false;
+    if (token.subject.startsWith('oidc:')) {
+      const name = token.subject.slice('oidc:'.length, token.subject.indexOf(':', 'oidc:'.length));
+      return (await this.#store.listIssuers()).some((issuer) => issuer.name === name && issuer.issuer === token.accountId);
+    }
     const identity = await this.identityOfSubject(token.subject, now);
-    if (identity?.kind !== 'user' && identity?.kind !== 'robot') return undefined;
-    return token.accountId !== undefined && token.accountId === identity.accountId ? identity : undefined;
+    return (identity?.kind === 'user' || identity?.kind === 'robot') && identity.accountId === token.accountId;
   }
 
   async #check(username: string, password: string, now: Date): Promise<LoginResult> {

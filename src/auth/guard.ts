@@ -77,8 +77,8 @@ export class AccessGuard {
     if (credentials.kind === 'bearer') {
       const token = await this.#tokens.verify(credentials.token);
       if (!token) throw this.#challenge(ctx, requirement, 'invalid_token');
-      // Robot revocation and user deletion take effect at once, not when the token expires.
-      if (!token.subject.startsWith('oidc:') && !(await this.#authenticator.identityOfToken(token))) {
+      // Robot revocation, user deletion and issuer removal take effect at once, not when the token expires.
+      if (!(await this.#authenticator.holdsToken(token))) {
         throw this.#challenge(ctx, requirement, 'invalid_token');
       }
       return { subject: token.subject, viaToken: true, checker: tokenChecker(requesterOfSubject(token.subject), token.access) };

@@ -14,7 +14,7 @@ export interface TokenSettings {
   readonly ttlSeconds: number;
 }
 
-/** Who a token is for: the subject (`user:alice`), and for users and robots the account's immutable id. */
+/** Who a token is for: the subject (`user:alice`), and the account's immutable id (for OIDC callers, their issuer's `iss`). */
 export interface TokenHolder {
   readonly subject: string;
   readonly accountId?: string;
@@ -22,7 +22,7 @@ export interface TokenHolder {
 
 export interface VerifiedToken {
   readonly subject: string;
-  /** The `account_id` claim: the id of the user or robot account the token was issued to. */
+  /** The `account_id` claim: the id of the user or robot account the token was issued to, or the `iss` of an OIDC caller's issuer. */
   readonly accountId?: string;
   readonly access: readonly AccessEntry[];
   readonly expiresAt: Date;

@@ -133,8 +133,17 @@ async function readForm(ctx: RequestContext): Promise<URLSearchParams | undefine
   }
 }
 
+/** A token names the account it was issued to by its immutable id; an OIDC caller's, by the `iss` of its issuer. */
 function holderOf(identity: Identity): TokenHolder {
-  return { subject: identity.subject, accountId: identity.kind === 'user' || identity.kind === 'robot' ? identity.accountId : undefined };
+  switch (identity.kind) {
+    case 'user':
+    case 'robot':
+      return { subject: identity.subject, accountId: identity.accountId };
+    case 'oidc':
+      return { subject: identity.subject, accountId: typeof identity.claims?.iss === 'string' ? identity.claims.iss : undefined };
+    case 'anonymous':
+      return { subject: identity.subject };
+  }
 }
 
 function refuse(ctx: RequestContext, result: Extract<LoginResult, { ok: false }>, oauth = false): void {
