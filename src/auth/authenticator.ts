@@ -62,7 +62,7 @@ export class Authenticator {
   async login(username: string, password: string, client: string, now = new Date()): Promise<LoginResult> {
     // A client that sends the same credentials many times at once (parallel layer pulls) gets one
     // check; guessing gains nothing from it, since only identical credentials share.
-    const key = createHash('sha256').update(username).update('\0').update(password).digest('hex');
+    const key = createHash('sha256').update(JSON.stringify([username, password])).digest('hex');
     const same = this.#inFlight.get(key);
     if (same) return same;
     const account = username === OIDC_USERNAME || username.startsWith(ROBOT_PREFIX) ? undefined : username;

@@ -153,8 +153,8 @@ const HOST = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-
  */
 function requestHost(req: IncomingMessage): string {
   const host = req.headers.host ?? 'localhost';
-  const port = HOST.exec(host)?.[1];
-  if (!HOST.test(host) || (port !== undefined && Number(port) > 65535)) {
+  const match = HOST.exec(host);
+  if (!match || (match[1] !== undefined && Number(match[1]) > 65535)) {
     throw registryError('BAD_REQUEST', { message: 'the Host header is not a valid host[:port]', detail: { host: host.slice(0, 256) } });
   }
   return host;
