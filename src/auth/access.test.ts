@@ -86,15 +86,37 @@ describe('secrets', () => {
 });
 
 describe('login limiter', () => {
+  const fail = (limiter: LoginLimiter, account: string | undefined, address: string, at: number) => limiter.tryReserve(account, address, at)!.failed(at);
+  /** True when an attempt may start now; the probe's reservation is given back. */
+  const allowed = (limiter: LoginLimiter, account: string | undefined, address: string, now: number) => {
+    const attempt = limiter.tryReserve(account, address, now);
+    attempt?.release();
+    return attempt !== undefined;
+  };
+
   it('blocks an account or an address after repeated failures, for the window only', () => {
     const limiter = new LoginLimiter(3, 1000);
-    for (let i = 0; i < 3; i++) limiter.recordFailure('alice', '10.0.0.1', 0);
-    assert.equal(limiter.blocked('alice', '10.0.0.9', 10), true, 'per account');
-    assert.equal(limiter.blocked('bob', '10.0.0.1', 10), false, 'an address allows more failures than an account');
-    for (let i = 0; i < 12; i++) limiter.recordFailure(undefined, '10.0.0.1', 0);
-    assert.equal(limiter.blocked('bob', '10.0.0.1', 10), true, 'per address');
-    assert.equal(limiter.blocked(undefined, '10.0.0.1', 10), true, 'robots and OIDC are limited per address');
-    assert.equal(limiter.blocked('bob', '10.0.0.9', 10), false);
-    assert.equal(limiter.blocked('alice', '10.0.0.1', 1001), false, 'the window passes');
+    for (let i = 0; i < 3; i++) fail(limiter, 'alice', '10.0.0.1', 0);
+    assert.equal(allowed(limiter, 'alice', '10.0.0.9', 10), false, 'per account');
+    assert.equal(allowed(limiter, 'bob', '10.0.0.1', 10), true, 'an address allows more failures than an account');
+    for (let i = 0; i < 12; i++) fail(limiter, undefined, '10.0.0.1', 0);
+    assert.equal(allowed(limiter, 'bob', '10.0.0.1', 10), false, 'per address');
+    assert.equal(allowed(limiter, undefined, '10.0.0.1', 10), false, 'robots and OIDC are limited per address');
+    assert.equal(allowed(limiter, 'bob', '10.0.0.9', 10), true);
+    assert.equal(allowed(limiter, 'alice', '10.0.0.1', 1001), true, 'the window passes');
+  });
+
+  it('counts attempts in flight, and gives back the reservation of one that succeeds', () => {
+    const limiter = new LoginLimiter(3, 1000);
+    const inFlight = [1, 2, 3].map(() => limiter.tryReserve('carol', '10.0.0.1', 0));
+    assert.ok(inFlight.every((attempt) => attempt !== undefined));
+    assert.equal(limiter.tryReserve('carol', '10.0.0.2', 0), undefined, 'three unfinished attempts use up the account');
+    inFlight[0]!.release();
+    inFlight[0]!.failed(0);
+    assert.equal(allowed(limiter, 'carol', '10.0.0.2', 0), true, 'a success gives its attempt back, once');
+    inFlight[1]!.failed(0);
+    inFlight[2]!.failed(0);
+    fail(limiter, 'carol', '10.0.0.3', 0);
+    assert.equal(allowed(limiter, 'carol', '10.0.0.2', 0), false, 'failures stay counted');
   });
 });

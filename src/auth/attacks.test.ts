@@ -134,6 +134,36 @@ describe('attacks', () => {
     assert.equal((await fetchToken(url, ['repository:team-a/app:pull'], basic(robot.username, robot.secret))).status, 401);
   });
 
+  it('refuses the token of a deleted user to a new user created under the same name', async () => {
+    await registry.admin.addUser('dave', PASSWORD);
+    await registry.admin.setMembership('team-a', { kind: 'user', name: 'dave' }, 'reader');
+    const { token } = await fetchToken(url, ['repository:team-a/app:pull'], basic('dave', PASSWORD));
+    assert.equal((await get('/v2/team-a/app/manifests/v1', bearer(token!))).status, 200);
+    await registry.admin.removeUser('dave');
+    await registry.admin.addUser('dave', 'another-password-456');
+    const replayed = await get('/v2/team-a/app/manifests/v1', bearer(token!));
+    assert.equal(replayed.status, 401, 'the token names the deleted account, not the name');
+    assert.match(replayed.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+    const fresh = await fetchToken(url, ['repository:team-a/app:pull'], basic('dave', 'another-password-456'));
+    assert.deepEqual(accessOf(fresh.token!), [], 'the new dave has none of the old one\'s roles');
+  });
+
+  it('refuses registry tokens of an OIDC issuer once the issuer is removed', async () => {
+    const other = await testIssuer('https://ci-2.example.test');
+    await registry.admin.addIssuer({
+      name: 'ci-2', issuer: other.issuer, audience: 'wharf', jwks: other.jwks,
+      rules: [{ claims: { repository: 'org/app' }, grants: [{ repositories: 'team-a/*', actions: ['pull'] }] }],
+    });
+    const exchanged = await fetch(`${url}/token`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: await other.mint({ sub: 'job', repository: 'org/app' }), scope: 'repository:team-a/app:pull', service: 'wharf' }),
+    });
+    const { access_token } = await exchanged.json() as { access_token: string };
+    assert.equal((await get('/v2/team-a/app/manifests/v1', bearer(access_token))).status, 200);
+    await registry.store.deleteIssuer('ci-2');
+    assert.equal((await get('/v2/team-a/app/manifests/v1', bearer(access_token))).status, 401);
+  });
+
   it('does not let a blob of another namespace be read or mounted by digest', async () => {
     const secret = await pushBlob(url, 'team-b/app', 'team-b secret', 'application/octet-stream', { authorization: basic('root', PASSWORD) });
     const alice = basic('alice', PASSWORD);

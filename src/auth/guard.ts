@@ -94,8 +94,8 @@ export class AccessGuard {
     if (credentials.kind === 'bearer') {
       const token = await this.#tokens.verify(credentials.token);
       if (!token) throw this.#challenge(ctx, requirement, 'invalid_token');
-      // Robot revocation and user deletion take effect at once, not when the token expires.
-      if (!token.subject.startsWith('oidc:') && !(await this.#authenticator.identityOfSubject(token.subject))) {
+      // Robot revocation, user deletion and issuer removal take effect at once, not when the token expires.
+      if (!(await this.#authenticator.holdsToken(token))) {
         throw this.#challenge(ctx, requirement, 'invalid_token');
       }
       return { subject: token.subject, viaToken: true, checker: tokenChecker(requesterOfSubject(token.subject), token.access) };
@@ -112,10 +112,10 @@ export class AccessGuard {
   }
 
   #challenge(ctx: RequestContext, requirement: Requirement, error?: string, message = 'authentication required') {
-    const realm = this.#settings.realm ?? `${this.#settings.tls ? 'https' : 'http'}://${ctx.req.headers.host ?? 'localhost'}/token`;
-    const parts = [`realm="${realm}"`, `service="${this.#settings.service}"`];
-    if (requirement !== 'authenticated') parts.push(`scope="${formatScope(requirement)}"`);
-    if (error) parts.push(`error="${error}"`);
+    const realm = this.#settings.realm ?? `${this.#settings.tls ? 'https' : 'http'}://${requestHost(ctx.req)}/token`;
+    const parts = [`realm=${quoted(realm)}`, `service=${quoted(this.#settings.service)}`];
+    if (requirement !== 'authenticated') parts.push(`scope=${quoted(formatScope(requirement))}`);
+    if (error) parts.push(`error=${quoted(error)}`);
     return registryError('UNAUTHORIZED', {
       message,
       detail: requirement === 'authenticated' ? undefined : accessDetail(requirement),
@@ -159,6 +159,27 @@ function requesterOfSubject(subject: string): Requester {
 
 function accessDetail(entry: AccessEntry) {
   return entry.actions.map((action) => ({ Type: entry.type, Name: entry.name, Action: action }));
+}
+
+/** `host[:port]` as RFC 3986 allows it: a DNS name (underscores too, as container names have them), IPv4 or [IPv6]. */
+const HOST = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?|\[[0-9A-Fa-f:.]{2,45}\])(?::([0-9]{1,5}))?$/;
+
+/**
+ * The request's Host, which becomes part of the token realm the client is sent to; anything but a
+ * well-formed host[:port] (quotes, commas, paths, credentials) is refused rather than echoed.
+ */
+function requestHost(req: IncomingMessage): string {
+  const host = req.headers.host ?? 'localhost';
+  const match = HOST.exec(host);
+  if (!match || (match[1] !== undefined && Number(match[1]) > 65535)) {
+    throw registryError('BAD_REQUEST', { message: 'the Host header is not a valid host[:port]', detail: { host: host.slice(0, 256) } });
+  }
+  return host;
+}
+
+/** An RFC 9110 quoted-string: backslash before `"` and `\`; control characters cannot occur in what is quoted here. */
+function quoted(value: string): string {
+  return `"${value.replace(/["\\]/g, '\\$&')}"`;
 }
 
 export function clientAddress(req: IncomingMessage): string {

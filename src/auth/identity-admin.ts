@@ -77,7 +77,7 @@ export class IdentityAdmin {
     grants.forEach(validateGrant);
     if (await this.#store.getRobot(name)) throw new AdminInputError(`robot ${name} already exists`);
     const secret = newSecret();
-    const robot: Robot = { name, secretHash: secretDigest(secret), grants, capabilities: [...new Set(capabilities)], createdAt: new Date(), expiresAt };
+    const robot: Omit<Robot, 'id'> = { name, secretHash: secretDigest(secret), grants, capabilities: [...new Set(capabilities)], createdAt: new Date(), expiresAt };
     await this.#store.putRobot(robot);
     return { username: `${ROBOT_PREFIX}${name}`, secret };
   }

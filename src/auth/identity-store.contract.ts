@@ -38,6 +38,22 @@ export function describeIdentityStore(name: string, make: () => Promise<Identity
       assert.equal(await store.deleteUser('alice'), false);
     });
 
+    it('gives each account an id that updates keep and a re-created account does not share', async () => {
+      await store.putUser(user('carol'));
+      const first = (await store.getUser('carol'))!.id;
+      assert.ok(first);
+      await store.putUser({ ...user('carol'), admin: true });
+      assert.equal((await store.getUser('carol'))?.id, first);
+      await store.deleteUser('carol');
+      await store.putUser(user('carol'));
+      assert.notEqual((await store.getUser('carol'))?.id, first);
+      await store.putRobot({ name: 'ci', secretHash: 'ab', grants: [{ repositories: 'a/*', actions: ['pull'] }], createdAt: new Date() });
+      const robot = (await store.getRobot('ci'))!.id;
+      assert.ok(robot && robot !== first);
+      await store.putRobot({ name: 'ci', secretHash: 'cd', grants: [{ repositories: 'a/*', actions: ['pull'] }], createdAt: new Date() });
+      assert.equal((await store.getRobot('ci'))?.id, robot);
+    });
+
     it('applies a team\'s memberships to its members, the stronger role kept by callers', async () => {
       await store.putUser(user('bob'));
       await store.createTeam('devs');

@@ -13,6 +13,11 @@ export interface Grant {
 }
 
 export interface User {
+  /**
+   * Given by the store when the user is created, never reused: tokens name the account by it, so
+   * a user deleted and created again under the same name does not inherit the old one's tokens.
+   */
+  readonly id: string;
   readonly username: string;
   readonly passwordHash: string;
   readonly admin: boolean;
@@ -26,6 +31,8 @@ export interface Membership {
 }
 
 export interface Robot {
+  /** Given by the store when the robot is created, never reused (as a user's id). */
+  readonly id: string;
   readonly name: string;
   readonly secretHash: string;
   readonly grants: readonly Grant[];
@@ -80,7 +87,8 @@ export interface IdentityStore {
   /** True when at least one user, robot or issuer exists, i.e. someone set authentication up. */
   hasPrincipals(): Promise<boolean>;
 
-  putUser(user: User): Promise<void>;
+  /** Creates the user (with a new id) or updates the one of that name (keeping its id). */
+  putUser(user: Omit<User, 'id'>): Promise<void>;
   getUser(username: string): Promise<User | undefined>;
   listUsers(): Promise<User[]>;
   deleteUser(username: string): Promise<boolean>;
@@ -98,7 +106,8 @@ export interface IdentityStore {
   /** Memberships that apply to a user: their own and their teams'. */
   membershipsOf(username: string): Promise<Membership[]>;
 
-  putRobot(robot: Robot): Promise<void>;
+  /** Creates the robot (with a new id) or updates the one of that name (keeping its id). */
+  putRobot(robot: Omit<Robot, 'id'>): Promise<void>;
   getRobot(name: string): Promise<Robot | undefined>;
   listRobots(): Promise<Robot[]>;
   revokeRobot(name: string, at: Date): Promise<boolean>;

@@ -8,8 +8,8 @@ import { actionsOfRole, strongerRole, type Role } from './roles.ts';
 
 export type Identity =
   | { readonly kind: 'anonymous'; readonly subject: 'anonymous' }
-  | { readonly kind: 'user'; readonly subject: string; readonly name: string; readonly admin: boolean }
-  | { readonly kind: 'robot'; readonly subject: string; readonly name: string; readonly grants: readonly Grant[] }
+  | { readonly kind: 'user'; readonly subject: string; readonly accountId: string; readonly name: string; readonly admin: boolean }
+  | { readonly kind: 'robot'; readonly subject: string; readonly accountId: string; readonly name: string; readonly grants: readonly Grant[] }
   | { readonly kind: 'oidc'; readonly subject: string; readonly issuer: string; readonly grants: readonly Grant[]; readonly claims?: Readonly<Record<string, unknown>> };
 
 export const ANONYMOUS: Identity = { kind: 'anonymous', subject: 'anonymous' };

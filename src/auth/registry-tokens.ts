@@ -14,8 +14,16 @@ export interface TokenSettings {
   readonly ttlSeconds: number;
 }
 
+/** Who a token is for: the subject (`user:alice`), and the account's immutable id (for OIDC callers, their issuer's `iss`). */
+export interface TokenHolder {
+  readonly subject: string;
+  readonly accountId?: string;
+}
+
 export interface VerifiedToken {
   readonly subject: string;
+  /** The `account_id` claim: the id of the user or robot account the token was issued to, or the `iss` of an OIDC caller's issuer. */
+  readonly accountId?: string;
   readonly access: readonly AccessEntry[];
   readonly expiresAt: Date;
 }
@@ -33,13 +41,17 @@ export class RegistryTokens {
     return this.#settings.ttlSeconds;
   }
 
-  async issue(subject: string, access: readonly AccessEntry[], now = new Date()): Promise<{ token: string; issuedAt: Date; expiresIn: number }> {
+  async issue(holder: TokenHolder, access: readonly AccessEntry[], now = new Date()): Promise<{ token: string; issuedAt: Date; expiresIn: number }> {
     const key = this.#keys.current;
     const issuedAt = Math.floor(now.getTime() / 1000);
-    const token = await new SignJWT({ access: access.map((entry) => ({ type: entry.type, name: entry.name, actions: [...entry.actions] })) })
+    const claims = {
+      access: access.map((entry) => ({ type: entry.type, name: entry.name, actions: [...entry.actions] })),
+      ...(holder.accountId === undefined ? {} : { account_id: holder.accountId }),
+    };
+    const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
       .setIssuer(this.#settings.issuer)
-      .setSubject(subject)
+      .setSubject(holder.subject)
       .setAudience(this.#settings.service)
       .setIssuedAt(issuedAt)
       .setNotBefore(issuedAt - 1)
@@ -64,7 +76,12 @@ export class RegistryTokens {
         clockTolerance: 5,
       });
       if (typeof payload.sub !== 'string' || typeof payload.exp !== 'number') return undefined;
-      return { subject: payload.sub, access: parseAccessClaim(payload.access), expiresAt: new Date(payload.exp * 1000) };
+      return {
+        subject: payload.sub,
+        accountId: typeof payload.account_id === 'string' ? payload.account_id : undefined,
+        access: parseAccessClaim(payload.access),
+        expiresAt: new Date(payload.exp * 1000),
+      };
     } catch {
       return undefined;
     }

@@ -2,6 +2,7 @@
  * IdentityStore on SQLite (node:sqlite), in its own database file beside the registry metadata
  * (`<data>/identity.db`), so that the CLI can administer it while the server runs (WAL mode).
  */
+import { randomUUID } from 'node:crypto';
 import type { StatementSync } from 'node:sqlite';
 import { SqliteDatabase } from '../storage/sqlite-database.ts';
 import type {
@@ -39,6 +40,15 @@ const MIGRATIONS: readonly string[] = [
   );
   `,
   `ALTER TABLE robots ADD COLUMN capabilities TEXT NOT NULL DEFAULT '[]';`,
+  // Accounts get an id that a re-created account of the same name does not share (tokens carry it).
+  `
+  ALTER TABLE users ADD COLUMN id TEXT;
+  UPDATE users SET id = lower(hex(randomblob(16)));
+  CREATE UNIQUE INDEX users_by_id ON users(id);
+  ALTER TABLE robots ADD COLUMN id TEXT;
+  UPDATE robots SET id = lower(hex(randomblob(16)));
+  CREATE UNIQUE INDEX robots_by_id ON robots(id);
+  `,
 ];
 
 export class SqliteIdentityStore implements IdentityStore {
@@ -61,10 +71,10 @@ export class SqliteIdentityStore implements IdentityStore {
     return Number(row.n) > 0;
   }
 
-  async putUser(user: User): Promise<void> {
-    this.#sql(`INSERT INTO users (username, password_hash, admin, created_at) VALUES (?, ?, ?, ?)
+  async putUser(user: Omit<User, 'id'>): Promise<void> {
+    this.#sql(`INSERT INTO users (id, username, password_hash, admin, created_at) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, admin = excluded.admin`)
-      .run(user.username, user.passwordHash, user.admin ? 1 : 0, user.createdAt.getTime());
+      .run(randomUUID(), user.username, user.passwordHash, user.admin ? 1 : 0, user.createdAt.getTime());
   }
 
   async getUser(username: string): Promise<User | undefined> {
@@ -140,11 +150,11 @@ export class SqliteIdentityStore implements IdentityStore {
     return (rows as Row[]).map(toMembership);
   }
 
-  async putRobot(robot: Robot): Promise<void> {
-    this.#sql(`INSERT INTO robots (name, secret_hash, grants, capabilities, created_at, expires_at, revoked_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+  async putRobot(robot: Omit<Robot, 'id'>): Promise<void> {
+    this.#sql(`INSERT INTO robots (id, name, secret_hash, grants, capabilities, created_at, expires_at, revoked_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (name) DO UPDATE SET secret_hash = excluded.secret_hash, grants = excluded.grants, capabilities = excluded.capabilities,
       expires_at = excluded.expires_at, revoked_at = excluded.revoked_at`).run(
-      robot.name, robot.secretHash, JSON.stringify(robot.grants), JSON.stringify(robot.capabilities ?? []), robot.createdAt.getTime(),
+      randomUUID(), robot.name, robot.secretHash, JSON.stringify(robot.grants), JSON.stringify(robot.capabilities ?? []), robot.createdAt.getTime(),
       robot.expiresAt?.getTime() ?? null, robot.revokedAt?.getTime() ?? null, robot.lastUsedAt?.getTime() ?? null,
     );
   }
@@ -245,7 +255,7 @@ export class SqliteIdentityStore implements IdentityStore {
 }
 
 function toUser(row: Row): User {
-  return { username: row.username as string, passwordHash: row.password_hash as string, admin: Number(row.admin) === 1, createdAt: new Date(Number(row.created_at)) };
+  return { id: row.id as string, username: row.username as string, passwordHash: row.password_hash as string, admin: Number(row.admin) === 1, createdAt: new Date(Number(row.created_at)) };
 }
 
 function toMembership(row: Row): Membership {
@@ -254,6 +264,7 @@ function toMembership(row: Row): Membership {
 
 function toRobot(row: Row): Robot {
   return {
+    id: row.id as string,
     name: row.name as string,
     secretHash: row.secret_hash as string,
     grants: JSON.parse(row.grants as string),

@@ -12,10 +12,17 @@ import { OIDC_USERNAME, parseAuthorization, type Authenticator, type LoginResult
 import { clientAddress } from './guard.ts';
 import type { IdentityStore } from './identity-store.ts';
 import { ANONYMOUS, allowedActions, isAdmin, type Identity } from './identity.ts';
-import type { RegistryTokens } from './registry-tokens.ts';
+import type { RegistryTokens, TokenHolder } from './registry-tokens.ts';
 import { newSecret, secretDigest } from './secrets.ts';
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const FORM_LIMIT_BYTES = 64 * 1024;
+/**
+ * Anyone may POST to /token before being authenticated, so the form (a few hundred bytes, sent
+ * with the headers by every client) must arrive within a few seconds; a connection that trickles
+ * it in is answered 408 and closed instead of being held open.
+ */
+const FORM_DEADLINE_MS = 5_000;
 const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600_000;
 
 export class TokenEndpoint {
@@ -46,7 +53,7 @@ export class TokenEndpoint {
       return sendJson(ctx.res, 401, unauthorized('use Basic credentials at the token endpoint'), { 'www-authenticate': 'Basic realm="wharf"' });
     }
     const access = await this.#grant(identity, ctx.query.getAll('scope'));
-    const issued = await this.#tokens.issue(identity.subject, access);
+    const issued = await this.#tokens.issue(holderOf(identity), access);
     const refresh = ctx.query.get('offline_token') === 'true' ? await this.#refreshTokenFor(identity) : undefined;
     sendJson(ctx.res, 200, {
       token: issued.token, access_token: issued.token, expires_in: issued.expiresIn,
@@ -55,7 +62,8 @@ export class TokenEndpoint {
   }
 
   async #post(ctx: RequestContext): Promise<void> {
-    const form = new URLSearchParams((await readBody(ctx.req, 64 * 1024)).toString('utf8'));
+    const form = await readForm(ctx);
+    if (!form) return sendJson(ctx.res, 408, { error: 'invalid_request', error_description: `the form did not arrive within ${FORM_DEADLINE_MS / 1000} s` });
     const grantType = form.get('grant_type');
     let result: LoginResult;
     if (grantType === 'password') {
@@ -70,7 +78,7 @@ export class TokenEndpoint {
     if (!result.ok) return refuse(ctx, result, true);
     const scopes = (form.get('scope') ?? '').split(' ').filter((scope) => scope !== '');
     const access = await this.#grant(result.identity, scopes);
-    const issued = await this.#tokens.issue(result.identity.subject, access);
+    const issued = await this.#tokens.issue(holderOf(result.identity), access);
     const wantsRefresh = form.get('access_type') === 'offline' && grantType !== TOKEN_EXCHANGE;
     const refresh = grantType === 'refresh_token' ? form.get('refresh_token')! : wantsRefresh ? await this.#refreshTokenFor(result.identity) : undefined;
     sendJson(ctx.res, 200, {
@@ -108,6 +116,33 @@ export class TokenEndpoint {
     const subject = token === '' ? undefined : await this.#store.getRefreshToken(secretDigest(token), new Date());
     const identity = subject && (await this.#authenticator.identityOfSubject(subject));
     return identity ? { ok: true, identity } : { ok: false, reason: 'refresh token is invalid or expired' };
+  }
+}
+
+async function readForm(ctx: RequestContext): Promise<URLSearchParams | undefined> {
+  const reading = readBody(ctx.req, FORM_LIMIT_BYTES);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<undefined>((resolve) => { timer = setTimeout(resolve, FORM_DEADLINE_MS, undefined); });
+  try {
+    const body = await Promise.race([reading, deadline]);
+    return body && new URLSearchParams(body.toString('utf8'));
+  } finally {
+    clearTimeout(timer);
+    // A form abandoned at the deadline fails when its connection closes; nobody waits for it then.
+    reading.catch(() => {});
+  }
+}
+
+/** A token names the account it was issued to by its immutable id; an OIDC caller's, by the `iss` of its issuer. */
+function holderOf(identity: Identity): TokenHolder {
+  switch (identity.kind) {
+    case 'user':
+    case 'robot':
+      return { subject: identity.subject, accountId: identity.accountId };
+    case 'oidc':
+      return { subject: identity.subject, accountId: typeof identity.claims?.iss === 'string' ? identity.claims.iss : undefined };
+    case 'anonymous':
+      return { subject: identity.subject };
   }
 }
 

@@ -101,7 +101,7 @@ const CORE_KEYS = {
   },
   'auth.maxFailedLogins': {
     default: 10,
-    description: 'Failed password logins of one account within 5 minutes before further attempts are refused (429); one client address may fail 5 times as often.',
+    description: 'Failed or unfinished password logins of one account within 5 minutes before further attempts are refused (429); one client address may fail 5 times as often.',
     parse: integerAtLeast(1),
   },
   'policy.failureMode': {
