@@ -2,6 +2,8 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/config.ts';
+import { COMMAND_TABLE, parseOptions } from './command-table.ts';
+import { commandHelp } from './help.ts';
 import type { ConfigKey } from '../config/keys.ts';
 import { exposureProblem } from '../server/exposure.ts';
 import { extensionsFor } from '../server/extensions.ts';
@@ -9,39 +11,25 @@ import { listen, type RunningServer } from '../server/http-server.ts';
 import { createLogger, type Logger } from '../server/logger.ts';
 import { createRegistryApp, type RegistryApp } from '../server/registry-app.ts';
 
-export const SERVE_USAGE = `Usage: wharf serve [--listen HOST:PORT] [--data DIR] [--config FILE] [--log-level LEVEL]
-                   [--tls-cert FILE --tls-key FILE] [--allow-anonymous]
-
-Serves the registry. Every setting can also come from the YAML file given with --config or from
-WHARF_* environment variables (see the README's configuration reference).`;
-
 export async function serveCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      listen: { type: 'string' },
-      data: { type: 'string' },
-      config: { type: 'string' },
-      'log-level': { type: 'string' },
-      'tls-cert': { type: 'string' },
-      'tls-key': { type: 'string' },
-      'allow-anonymous': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
+  const { values } = parseArgs({ args: argv, options: parseOptions(COMMAND_TABLE.serve!.self!.flags), strict: true });
   if (values.help) {
-    console.log(SERVE_USAGE);
+    console.log(await commandHelp('serve', undefined, argv));
     return 0;
+  }
+  if (values.data !== undefined && values['data-dir'] !== undefined) {
+    console.error('wharf: give the data folder once: --data-dir DIR (--data is the same flag)');
+    return 2;
   }
   let config;
   try {
     const flags: Partial<Record<ConfigKey, string>> = {
-      listen: values.listen, data: values.data, 'log.level': values['log-level'],
-      'tls.cert': values['tls-cert'], 'tls.key': values['tls-key'],
+      listen: values.listen as string | undefined, data: (values['data-dir'] ?? values.data) as string | undefined,
+      'log.level': values['log-level'] as string | undefined,
+      'tls.cert': values['tls-cert'] as string | undefined, 'tls.key': values['tls-key'] as string | undefined,
       'auth.allowAnonymous': values['allow-anonymous'] ? 'true' : undefined,
     };
-    config = loadConfig({ file: values.config ?? process.env.WHARF_CONFIG, env: process.env, flags });
+    config = loadConfig({ file: (values.config as string | undefined) ?? process.env.WHARF_CONFIG, env: process.env, flags });
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`wharf: ${error.message}`);
