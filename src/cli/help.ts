@@ -34,8 +34,13 @@ async function groupHelp(command: string, spec: CommandSpec, argv: readonly stri
   for (const [name, sub] of subs) lines.push(`  ${`${name} ${sub.args}`.padEnd(width)}${sub.summary}`);
   lines.push('', `Run "wharf ${command} <subcommand> --help" for its flags.`);
   if (spec.self) lines.push('', 'Flags:', ...flagLines(spec.self.flags));
-  const targets = new Set([spec.self, ...Object.values(spec.subcommands!)].filter(Boolean).map((sub) => sub!.target));
-  for (const target of targets) lines.push('', await actsOn(target, argv));
+  // Subcommands grouped by what they act on (policy eval/test/check: files; push/list…: a Wharf).
+  const byTarget = new Map<SubcommandSpec['target'], string[]>();
+  if (spec.self) byTarget.set(spec.self.target, [command]);
+  for (const [name, sub] of subs) byTarget.set(sub.target, [...(byTarget.get(sub.target) ?? []), name]);
+  for (const [target, names] of byTarget) {
+    lines.push('', byTarget.size > 1 ? `${names.join(', ')}: ${await actsOn(target, argv)}` : await actsOn(target, argv));
+  }
   return lines.join('\n');
 }
 
@@ -65,7 +70,7 @@ function flagName(name: string, flag: FlagSpec): string {
 function flagLines(flags: Readonly<Record<string, FlagSpec>>): string[] {
   const all: [string, FlagSpec][] = [...Object.entries(flags), ['help', { type: 'boolean', short: 'h', help: 'show this help' }]];
   const width = Math.max(...all.map(([name, flag]) => flagName(name, flag).length)) + 2;
-  return all.map(([name, flag]) => `  ${flagName(name, flag).padEnd(width)}${flag.help}${flag.multiple ? '' : ''}`);
+  return all.map(([name, flag]) => `  ${flagName(name, flag).padEnd(width)}${flag.help}`);
 }
 
 /** Says what the command would act on, resolved from the flags and environment given with --help. */
