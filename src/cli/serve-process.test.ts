@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { openSync, closeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -134,5 +134,16 @@ test('authentication on without any administrator is announced at start with the
     } finally {
       await stop(child);
     }
+  });
+});
+
+test('serve given a file as its data folder says so and exits', async () => {
+  await withDataDir(async (dir) => {
+    const file = join(dir, 'params.json');
+    await writeFile(file, '{}');
+    const outcome = await runWharf(['serve', '--listen', '127.0.0.1:0', '--data', file], 15_000);
+    assert.equal(outcome.timedOut, false);
+    assert.notEqual(outcome.code, 0);
+    assert.match(outcome.stderr, /params\.json is a file, not a data folder/);
   });
 });

@@ -1,4 +1,5 @@
 /** `wharf serve`: load the config, open storage, listen, and stop gracefully on SIGTERM/SIGINT. */
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/config.ts';
@@ -42,6 +43,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
     console.error(`wharf: ${problem}`);
     return 2;
   }
+  const dataProblem = notAFolder(config.data);
+  if (dataProblem) {
+    console.error(`wharf: ${dataProblem}`);
+    return 2;
+  }
   const logger = createLogger(config.log.level);
   // Anything that fails before the ready line ends the process: close what was opened (hashing
   // thread, databases, timers) so that nothing keeps the event loop alive, and exit non-zero.
@@ -56,7 +62,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
     console.error(`wharf: cannot start: ${startupProblem(error, config.listen)}`);
     return 1;
   }
-  if (config.auth.enabled) await warnWithoutAdministrator(config.data, logger);
+  if (config.auth.enabled) {
+    await warnWithoutAdministrator(config.data, logger)
+      .catch((error: unknown) => logger.warn({ err: error }, 'could not check for an administrator'));
+  }
   console.log(`wharf listening on ${running.url}`);
   await new Promise<void>((resolve) => {
     let stopping = false;
@@ -74,6 +83,16 @@ export async function serveCommand(argv: string[]): Promise<number> {
   await app.close();
   logger.flush();
   return 0;
+}
+
+/** The data folder must be a folder (it is made when missing); a file there is a mistake to name. */
+function notAFolder(path: string): string | undefined {
+  try {
+    if (!statSync(path).isDirectory()) return `config key data: ${resolve(path)} is a file, not a data folder (choose the folder with --data-dir DIR or WHARF_DATA)`;
+  } catch {
+    // missing: createRegistryApp makes it
+  }
+  return undefined;
 }
 
 /** A start-up failure in words that say what to change. */
