@@ -66,6 +66,27 @@ describe('wharf --help', () => {
     }
   });
 
+  it('the supply-chain commands, which parse their own flags, accept every flag their help lists', async () => {
+    // Given a listed flag but no image reference, a command must stop at its usage, not at the flag.
+    const probes: string[][] = [];
+    for (const [name, spec] of Object.entries(COMMAND_TABLE)) {
+      const subs: [string[], (typeof spec)['self']][] = [[[name], spec.self], ...Object.entries(spec.subcommands ?? {}).map(([sub, s]) => [[name, sub], s] as [string[], typeof s])];
+      for (const [args, sub] of subs) {
+        if (sub?.target !== 'registry') continue;
+        // All of a command's flags at once: an unknown one would be named in the error.
+        probes.push([...args, ...Object.entries(sub.flags).flatMap(([flag, flagSpec]) => [`--${flag}`, ...(flagSpec.type === 'string' ? ['x'] : [])])]);
+      }
+    }
+    assert.ok(probes.length >= 7, 'sign, verify, attest, attach sbom, sbom, vulns, vulns import, …');
+    for (let i = 0; i < probes.length; i += 4) {
+      await Promise.all(probes.slice(i, i + 4).map(async (args) => {
+        const result = await wharf(args, { cwd: home, env: cleanEnv(home) });
+        assert.doesNotMatch(result.err, /Unknown option/, `wharf ${args.join(' ')}: ${result.err}`);
+        assert.match(result.err, /usage/i, `wharf ${args.join(' ')} should stop at its usage: ${result.err}`);
+      }));
+    }
+  });
+
   it('says which data folder or server an administration command acts on', async () => {
     const folder = await wharf(['user', 'add', '--help', '--data-dir', '/srv/wharf'], { cwd: home, env: cleanEnv(home) });
     assert.match(folder.out, /Acts on: the data folder \/srv\/wharf \(from --data-dir/);
@@ -146,6 +167,19 @@ describe('administration targets', () => {
     assert.equal(robot.code, 0, robot.err);
     const { username, secret } = JSON.parse(robot.out) as { username: string; secret: string };
     await pushImage(registry.url, 'team-a/app', 'latest', {}, { authorization: `Basic ${Buffer.from(`${username}:${secret}`).toString('base64')}` });
+  });
+
+  it('wharf logout forgets the server: commands fall back to the data folder, which is refused here', async () => {
+    const env = cleanEnv(home);
+    const before = await wharf(['user', 'list', '--json'], { cwd: elsewhere, env });
+    assert.equal(before.code, 0, before.err);
+    const logout = await wharf(['logout'], { cwd: elsewhere, env });
+    assert.equal(logout.code, 0, logout.err);
+    const after = await wharf(['user', 'list'], { cwd: elsewhere, env });
+    assert.equal(after.code, 1);
+    assert.match(after.err, /no Wharf data folder/);
+    const again = await wharf(['login', registry.url, '--username', 'root', '--password-stdin'], { cwd: elsewhere, env, input: 'root-password\n' });
+    assert.equal(again.code, 0, again.err);
   });
 
   it('policy commands use the server: simulate sees its artifacts, push/list/rm change what it enforces', async () => {
