@@ -213,6 +213,17 @@ describe('administration targets', () => {
     assert.ok(!result.err.includes('    at '), 'no stack trace');
   });
 
+  it('identity administration of a server without authentication says that authentication is off', async () => {
+    const open = await startTestRegistry();
+    try {
+      const result = await wharf(['user', 'list', '--server', open.url], { cwd: elsewhere, env: cleanEnv(home) });
+      assert.equal(result.code, 1);
+      assert.match(result.err, /no identity API.*authentication is off/);
+    } finally {
+      await open.close();
+    }
+  });
+
   it('an unreachable server is named with the reason', async () => {
     // A port that was free a moment ago: bind, note it, close.
     const probe = createServer();

@@ -6,6 +6,9 @@
 import { fetchOrExplain } from '../client/fetch-errors.ts';
 import { TargetError } from './admin-target.ts';
 
+/** The routes of the identity API, which a server serves only with authentication on. */
+const IDENTITY_ROUTE = /^\/api\/v1\/(users|teams|robots|issuers|audit|token-keys|namespaces\/[^/]+\/members)/;
+
 export class ServerError extends Error {
   readonly status: number;
   constructor(message: string, status: number) {
@@ -58,6 +61,9 @@ export class ServerClient {
       return `${this.url} wants credentials (${detail}): run \`wharf login ${this.url}\` or set WHARF_USERNAME and WHARF_PASSWORD`;
     }
     if (status === 403) return `${this.url} refused ${method} ${path}: ${detail} (an administrator's credentials are needed)`;
+    if (status === 404 && IDENTITY_ROUTE.test(path) && (detail === '' || detail.includes('no endpoint'))) {
+      return `${this.url} has no identity API at ${path}: authentication is off on that server (identity administration needs auth.enabled), or it is not a Wharf`;
+    }
     if (status === 404 && !path.includes('/', '/api/v1/'.length)) return `${this.url} has no ${path} (${detail}); is it a Wharf server?`;
     return `${this.url}: ${detail || `HTTP ${status}`}`;
   }
