@@ -2,7 +2,8 @@
  * The identity part of the management API, for administrators:
  *
  *   GET|POST        /api/v1/users                 DELETE /api/v1/users/{name}
- *   PUT             /api/v1/users/{name}/password
+ *   PUT             /api/v1/users/{name}/password   PUT /api/v1/users/{name}/admin
+ *   PUT             /api/v1/users/{name}/admin    ({"admin": true|false})
  *   GET|POST        /api/v1/teams                 DELETE /api/v1/teams/{name}
  *   PUT|DELETE      /api/v1/teams/{team}/members/{user}
  *   GET|PUT         /api/v1/namespaces/{ns}/members   DELETE /api/v1/namespaces/{ns}/members/{user|team}/{name}
@@ -39,6 +40,12 @@ export class IdentityApi {
         created(ctx);
       }],
       ['PUT', '/api/v1/users/{name}/password', async (ctx, { name }, body) => { await admin.setPassword(name!, text(await body(), 'password')); done(ctx); }],
+      ['PUT', '/api/v1/users/{name}/admin', async (ctx, { name }, body) => {
+        const input = await body();
+        if (typeof input.admin !== 'boolean') throw new AdminInputError('"admin" must be true or false');
+        await admin.setAdmin(name!, input.admin);
+        done(ctx);
+      }],
       ['DELETE', '/api/v1/users/{name}', async (ctx, { name }) => { await admin.removeUser(name!); done(ctx); }],
       ['GET', '/api/v1/teams', async (ctx) => sendJson(ctx.res, 200, await store.listTeams())],
       ['POST', '/api/v1/teams', async (ctx, _, body) => { await admin.createTeam(text(await body(), 'name')); created(ctx); }],

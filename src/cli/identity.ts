@@ -1,6 +1,5 @@
 /**
- * Administration of identities from the command line, against the data folder of a (running or
- * stopped) Wharf:
+ * Administration of identities from the command line:
  *
  *   wharf user add NAME [--admin] [--password-stdin]     wharf user passwd NAME [--password-stdin]
  *   wharf user rm NAME | list | admin NAME true|false
@@ -9,100 +8,120 @@
  *   wharf robot create NAME [--grant 'REPOS:ACTIONS[;…]'] [--capability admission] [--expires DAYS] | list | revoke NAME
  *   wharf issuer add NAME --issuer URL --audience AUD (--jwks-file F | --jwks-url U) --rule 'CLAIM=PATTERN,… => GRANTS'… | list | rm NAME
  *   wharf token rotate-key
- * Every command takes --data DIR or --config FILE (as `wharf serve` does).
+ * Every command acts on a running server (--server URL, WHARF_SERVER, or the server of `wharf login`)
+ * through its /api/v1 API, or directly on a data folder (--data-dir DIR, WHARF_DATA, --config FILE)
+ * that must already exist; see admin-target.ts for the precedence.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AdminInputError, IdentityAdmin, parseClaimRule, parseGrants } from '../auth/identity-admin.ts';
 import { identityDatabasePath } from '../auth/identity-extension.ts';
-import type { IdentityStore } from '../auth/identity-store.ts';
+import type { ClaimRule, Grant, Issuer, Membership } from '../auth/identity-store.ts';
 import type { Capability } from '../auth/roles.ts';
 import { SqliteIdentityStore } from '../auth/sqlite-identity-store.ts';
 import { TokenKeys } from '../auth/token-keys.ts';
-import { ConfigError, loadConfig } from '../config/config.ts';
+import { UnreachableError } from '../client/fetch-errors.ts';
+import { requireDataFolder, resolveTarget, TargetError, type AdminTarget } from './admin-target.ts';
+import { COMMAND_TABLE, parseOptions } from './command-table.ts';
 import { readSecret } from './prompt.ts';
+import { segment, ServerClient, ServerError } from './server-client.ts';
 import { printRows } from './table.ts';
 
 type Parsed = { positionals: string[]; values: Record<string, string | boolean | string[] | undefined> };
-type Action = (admin: IdentityAdmin, store: IdentityStore, args: Parsed) => Promise<void>;
+type Principal = Membership['principal'];
 
-const OPTIONS = {
-  data: { type: 'string' }, config: { type: 'string' }, admin: { type: 'boolean' }, 'password-stdin': { type: 'boolean' },
-  user: { type: 'string' }, team: { type: 'string' }, grant: { type: 'string', multiple: true }, capability: { type: 'string', multiple: true }, expires: { type: 'string' },
-  issuer: { type: 'string' }, audience: { type: 'string' }, 'jwks-file': { type: 'string' }, 'jwks-url': { type: 'string' },
-  rule: { type: 'string', multiple: true }, 'rules-file': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-} as const;
+/** What the commands need, from a data folder or from a server's /api/v1: same rows either way. */
+interface IdentityBackend {
+  addUser(name: string, password: string, admin: boolean): Promise<void>;
+  setPassword(name: string, password: string): Promise<void>;
+  setAdmin(name: string, admin: boolean): Promise<void>;
+  removeUser(name: string): Promise<void>;
+  listUsers(): Promise<{ username: string; admin: boolean; created: string }[]>;
+  createTeam(name: string): Promise<void>;
+  deleteTeam(name: string): Promise<void>;
+  listTeams(): Promise<{ name: string; members: readonly string[] }[]>;
+  addTeamMember(team: string, user: string): Promise<void>;
+  removeTeamMember(team: string, user: string): Promise<void>;
+  setMembership(namespace: string, principal: Principal, role: string): Promise<void>;
+  removeMembership(namespace: string, principal: Principal): Promise<void>;
+  listMemberships(namespace: string | undefined): Promise<readonly Membership[]>;
+  createRobot(name: string, grants: Grant[], expiresInDays: number | undefined, capabilities: Capability[]): Promise<{ username: string; secret: string }>;
+  listRobots(): Promise<RobotRow[]>;
+  revokeRobot(name: string): Promise<void>;
+  addIssuer(issuer: Issuer): Promise<void>;
+  listIssuers(): Promise<readonly Issuer[]>;
+  deleteIssuer(name: string): Promise<void>;
+  rotateKey(): Promise<string>;
+}
+
+type RobotRow = { name: string; grants: readonly Grant[]; capabilities?: readonly string[]; expiresAt?: string; revokedAt?: string; lastUsedAt?: string };
+
+type Action = (backend: IdentityBackend, args: Parsed) => Promise<void>;
 
 const ACTIONS: Record<string, Record<string, Action>> = {
   user: {
-    add: async (admin, _, { positionals: [name], values }) => {
-      await admin.addUser(required(name, 'NAME'), await password(values), values.admin === true);
+    add: async (backend, { positionals: [name], values }) => {
+      await backend.addUser(required(name, 'NAME'), await password(values), values.admin === true);
       console.log(`user ${name} added${values.admin ? ' (admin)' : ''}`);
     },
-    passwd: async (admin, _, { positionals: [name], values }) => {
-      await admin.setPassword(required(name, 'NAME'), await password(values));
+    passwd: async (backend, { positionals: [name], values }) => {
+      await backend.setPassword(required(name, 'NAME'), await password(values));
       console.log(`password of ${name} changed`);
     },
-    admin: async (admin, _, { positionals: [name, flag] }) => {
+    admin: async (backend, { positionals: [name, flag] }) => {
       if (flag !== 'true' && flag !== 'false') throw new AdminInputError('usage: wharf user admin NAME true|false');
-      await admin.setAdmin(required(name, 'NAME'), flag === 'true');
+      await backend.setAdmin(required(name, 'NAME'), flag === 'true');
     },
-    rm: async (admin, _, { positionals: [name] }) => admin.removeUser(required(name, 'NAME')),
-    list: async (_, store, { values }) => print(values, (await store.listUsers()).map(({ username, admin, createdAt }) => ({ username, admin, created: createdAt.toISOString() }))),
+    rm: async (backend, { positionals: [name] }) => backend.removeUser(required(name, 'NAME')),
+    list: async (backend, { values }) => print(values, await backend.listUsers()),
   },
   team: {
-    create: async (admin, _, { positionals: [name] }) => admin.createTeam(required(name, 'NAME')),
-    rm: async (_, store, { positionals: [name] }) => { if (!(await store.deleteTeam(required(name, 'NAME')))) throw new AdminInputError(`no team ${name}`); },
-    add: async (admin, _, { positionals: [team, user] }) => admin.addTeamMember(required(team, 'TEAM'), required(user, 'USER')),
-    remove: async (_, store, { positionals: [team, user] }) => {
-      if (!(await store.removeTeamMember(required(team, 'TEAM'), required(user, 'USER')))) throw new AdminInputError(`${user} is not in ${team}`);
-    },
-    list: async (_, store, { values }) => print(values, (await store.listTeams()).map((t) => ({ team: t.name, members: t.members.join(',') }))),
+    create: async (backend, { positionals: [name] }) => backend.createTeam(required(name, 'NAME')),
+    rm: async (backend, { positionals: [name] }) => backend.deleteTeam(required(name, 'NAME')),
+    add: async (backend, { positionals: [team, user] }) => backend.addTeamMember(required(team, 'TEAM'), required(user, 'USER')),
+    remove: async (backend, { positionals: [team, user] }) => backend.removeTeamMember(required(team, 'TEAM'), required(user, 'USER')),
+    list: async (backend, { values }) => print(values, (await backend.listTeams()).map((t) => ({ team: t.name, members: t.members.join(',') }))),
   },
   member: {
-    set: async (admin, _, { positionals: [namespace, role], values }) => admin.setMembership(required(namespace, 'NAMESPACE'), principal(values), required(role, 'ROLE')),
-    rm: async (_, store, { positionals: [namespace], values }) => {
-      if (!(await store.removeMembership(required(namespace, 'NAMESPACE'), principal(values)))) throw new AdminInputError('no such membership');
-    },
-    list: async (_, store, { positionals: [namespace], values }) => print(values, (await store.listMemberships(namespace)).map((m) => ({
+    set: async (backend, { positionals: [namespace, role], values }) => backend.setMembership(required(namespace, 'NAMESPACE'), principal(values), required(role, 'ROLE')),
+    rm: async (backend, { positionals: [namespace], values }) => backend.removeMembership(required(namespace, 'NAMESPACE'), principal(values)),
+    list: async (backend, { positionals: [namespace], values }) => print(values, (await backend.listMemberships(namespace)).map((m) => ({
       namespace: m.namespace, [m.principal.kind]: m.principal.name, role: m.role,
     }))),
   },
   robot: {
-    create: async (admin, _, { positionals: [name], values }) => {
+    create: async (backend, { positionals: [name], values }) => {
       const grants = parseGrants(((values.grant as string[] | undefined) ?? []).join(';'));
       const days = values.expires === undefined ? undefined : Number(values.expires);
       if (days !== undefined && !(days > 0)) throw new AdminInputError('--expires takes a number of days');
       const capabilities = ((values.capability as string[] | undefined) ?? []).flatMap((text) => text.split(',')).map((text) => text.trim()) as Capability[];
-      const created = await admin.createRobot(required(name, 'NAME'), grants, days ? new Date(Date.now() + days * 86400_000) : undefined, capabilities);
+      const created = await backend.createRobot(required(name, 'NAME'), grants, days, capabilities);
       if (values.json) console.log(JSON.stringify(created));
       else console.log(`username: ${created.username}\nsecret:   ${created.secret}\n(the secret is shown only now)`);
     },
-    list: async (_, store, { values }) => print(values, (await store.listRobots()).map((r) => ({
+    list: async (backend, { values }) => print(values, (await backend.listRobots()).map((r) => ({
       robot: r.name, grants: r.grants.map((g) => `${g.repositories}:${g.actions.join(',')}`).join(';'), capabilities: (r.capabilities ?? []).join(','),
-      expires: r.expiresAt?.toISOString() ?? '', revoked: r.revokedAt?.toISOString() ?? '', lastUsed: r.lastUsedAt?.toISOString() ?? '',
+      expires: r.expiresAt ?? '', revoked: r.revokedAt ?? '', lastUsed: r.lastUsedAt ?? '',
     }))),
-    revoke: async (admin, _, { positionals: [name] }) => admin.revokeRobot(required(name, 'NAME')),
+    revoke: async (backend, { positionals: [name] }) => backend.revokeRobot(required(name, 'NAME')),
   },
   issuer: {
-    add: async (admin, _, { positionals: [name], values }) => {
+    add: async (backend, { positionals: [name], values }) => {
       const rules = [...((values.rule as string[] | undefined) ?? []).map(parseClaimRule), ...rulesFromFile(values['rules-file'] as string | undefined)];
-      await admin.addIssuer({
+      await backend.addIssuer({
         name: required(name, 'NAME'), issuer: required(values.issuer as string, '--issuer'), audience: required(values.audience as string, '--audience'),
         jwks: values['jwks-file'] === undefined ? undefined : readText(values['jwks-file'] as string),
         jwksUrl: values['jwks-url'] as string | undefined, rules,
       });
     },
-    list: async (_, store, { values }) => print(values, (await store.listIssuers()).map((i) => ({
+    list: async (backend, { values }) => print(values, (await backend.listIssuers()).map((i) => ({
       issuer: i.name, url: i.issuer, audience: i.audience, keys: i.jwksUrl ?? 'inline JWKS', rules: i.rules.length,
     }))),
-    rm: async (_, store, { positionals: [name] }) => { if (!(await store.deleteIssuer(required(name, 'NAME')))) throw new AdminInputError(`no issuer ${name}`); },
+    rm: async (backend, { positionals: [name] }) => backend.deleteIssuer(required(name, 'NAME')),
   },
   token: {
-    'rotate-key': async (_, store) => {
-      const keys = new TokenKeys(store);
-      await keys.load();
-      console.log(`new token-signing key ${await keys.rotate()}; running servers sign with it within a minute`);
+    'rotate-key': async (backend) => {
+      console.log(`new token-signing key ${await backend.rotateKey()}; running servers sign with it within a minute`);
     },
   },
 };
@@ -111,28 +130,123 @@ const ACTIONS: Record<string, Record<string, Action>> = {
 export async function identityCommand(group: string, argv: string[]): Promise<number> {
   const [actionName, ...rest] = argv;
   const action = actionName === undefined ? undefined : ACTIONS[group]?.[actionName];
-  if (!action) {
-    console.error(`usage: wharf ${group} ${Object.keys(ACTIONS[group] ?? {}).join('|')} … (see "wharf help")`);
+  const spec = actionName === undefined ? undefined : COMMAND_TABLE[group]?.subcommands?.[actionName];
+  if (!action || !spec) {
+    console.error(`usage: wharf ${group} ${Object.keys(ACTIONS[group] ?? {}).join('|')} … (see "wharf ${group} --help")`);
     return 2;
   }
-  const parsed = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true }) as Parsed;
-  let store: SqliteIdentityStore | undefined;
+  const parsed = parseArgs({ args: rest, options: parseOptions(spec.flags), allowPositionals: true, strict: true }) as Parsed;
+  let local: LocalBackend | undefined;
   try {
-    const config = loadConfig({ file: parsed.values.config as string | undefined, env: process.env, flags: { data: parsed.values.data as string | undefined } });
-    mkdirSync(config.data, { recursive: true });
-    store = new SqliteIdentityStore(identityDatabasePath(config.data));
-    await store.migrate();
-    await action(new IdentityAdmin(store), store, parsed);
+    const target = resolveTarget(parsed.values as Record<string, string | undefined>);
+    const backend = target.kind === 'server' ? remoteBackend(new ServerClient(target.url, target.credentials)) : (local = await LocalBackend.open(target));
+    await action(backend, parsed);
     return 0;
   } catch (error) {
-    if (error instanceof AdminInputError || error instanceof ConfigError) {
+    if (error instanceof AdminInputError || error instanceof TargetError || error instanceof ServerError || error instanceof UnreachableError) {
       console.error(`wharf ${group} ${actionName}: ${error.message}`);
       return 1;
     }
     throw error;
   } finally {
-    await store?.close();
+    await local?.close();
   }
+}
+
+/** The data folder's identity database, used directly. */
+class LocalBackend implements IdentityBackend {
+  readonly #store: SqliteIdentityStore;
+  readonly #admin: IdentityAdmin;
+
+  private constructor(store: SqliteIdentityStore) {
+    this.#store = store;
+    this.#admin = new IdentityAdmin(store);
+  }
+
+  static async open(target: Extract<AdminTarget, { kind: 'folder' }>): Promise<LocalBackend> {
+    requireDataFolder(target);
+    const store = new SqliteIdentityStore(identityDatabasePath(target.path));
+    await store.migrate();
+    return new LocalBackend(store);
+  }
+
+  close(): Promise<void> { return this.#store.close(); }
+  addUser(name: string, password: string, admin: boolean) { return this.#admin.addUser(name, password, admin); }
+  setPassword(name: string, password: string) { return this.#admin.setPassword(name, password); }
+  setAdmin(name: string, admin: boolean) { return this.#admin.setAdmin(name, admin); }
+  removeUser(name: string) { return this.#admin.removeUser(name); }
+  async listUsers() { return (await this.#store.listUsers()).map(({ username, admin, createdAt }) => ({ username, admin, created: createdAt.toISOString() })); }
+  createTeam(name: string) { return this.#admin.createTeam(name); }
+  async deleteTeam(name: string) { if (!(await this.#store.deleteTeam(name))) throw new AdminInputError(`no team ${name}`); }
+  listTeams() { return this.#store.listTeams(); }
+  addTeamMember(team: string, user: string) { return this.#admin.addTeamMember(team, user); }
+  async removeTeamMember(team: string, user: string) { if (!(await this.#store.removeTeamMember(team, user))) throw new AdminInputError(`${user} is not in ${team}`); }
+  setMembership(namespace: string, who: Principal, role: string) { return this.#admin.setMembership(namespace, who, role); }
+  async removeMembership(namespace: string, who: Principal) { if (!(await this.#store.removeMembership(namespace, who))) throw new AdminInputError('no such membership'); }
+  listMemberships(namespace: string | undefined) { return this.#store.listMemberships(namespace); }
+  createRobot(name: string, grants: Grant[], days: number | undefined, capabilities: Capability[]) {
+    return this.#admin.createRobot(name, grants, days ? new Date(Date.now() + days * 86400_000) : undefined, capabilities);
+  }
+  async listRobots() {
+    return (await this.#store.listRobots()).map((r) => ({
+      name: r.name, grants: r.grants, capabilities: r.capabilities, expiresAt: r.expiresAt?.toISOString(), revokedAt: r.revokedAt?.toISOString(), lastUsedAt: r.lastUsedAt?.toISOString(),
+    }));
+  }
+  revokeRobot(name: string) { return this.#admin.revokeRobot(name); }
+  addIssuer(issuer: Issuer) { return this.#admin.addIssuer(issuer); }
+  listIssuers() { return this.#store.listIssuers(); }
+  async deleteIssuer(name: string) { if (!(await this.#store.deleteIssuer(name))) throw new AdminInputError(`no issuer ${name}`); }
+  async rotateKey() {
+    const keys = new TokenKeys(this.#store);
+    await keys.load();
+    return keys.rotate();
+  }
+}
+
+/** The same operations over a server's /api/v1 (see src/auth/admin-api.ts for the routes). */
+function remoteBackend(server: ServerClient): IdentityBackend {
+  const call = server.call.bind(server);
+  const api = '/api/v1';
+  return {
+    addUser: async (username, password, admin) => { await call('POST', `${api}/users`, { username, password, admin }); },
+    setPassword: async (name, password) => { await call('PUT', `${api}/users/${segment(name, 'NAME')}/password`, { password }); },
+    setAdmin: async (name, admin) => { await call('PUT', `${api}/users/${segment(name, 'NAME')}/admin`, { admin }); },
+    removeUser: async (name) => { await call('DELETE', `${api}/users/${segment(name, 'NAME')}`); },
+    listUsers: async () => ((await call('GET', `${api}/users`)) as { username: string; admin: boolean; createdAt: string }[])
+      .map(({ username, admin, createdAt }) => ({ username, admin, created: createdAt })),
+    createTeam: async (name) => { await call('POST', `${api}/teams`, { name }); },
+    deleteTeam: async (name) => { await call('DELETE', `${api}/teams/${segment(name, 'NAME')}`); },
+    listTeams: async () => (await call('GET', `${api}/teams`)) as { name: string; members: string[] }[],
+    addTeamMember: async (team, user) => { await call('PUT', `${api}/teams/${segment(team, 'TEAM')}/members/${segment(user, 'USER')}`); },
+    removeTeamMember: async (team, user) => { await call('DELETE', `${api}/teams/${segment(team, 'TEAM')}/members/${segment(user, 'USER')}`); },
+    setMembership: async (namespace, who, role) => { await call('PUT', `${api}/namespaces/${segment(namespace, 'NAMESPACE')}/members`, { kind: who.kind, name: who.name, role }); },
+    removeMembership: async (namespace, who) => {
+      await call('DELETE', `${api}/namespaces/${segment(namespace, 'NAMESPACE')}/members/${who.kind}/${segment(who.name, who.kind.toUpperCase())}`);
+    },
+    listMemberships: async (namespace) => {
+      if (namespace === undefined) throw new AdminInputError('with --server, name the NAMESPACE whose roles to list');
+      return (await call('GET', `${api}/namespaces/${segment(namespace, 'NAMESPACE')}/members`)) as Membership[];
+    },
+    createRobot: async (name, grants, days, capabilities) => (await call('POST', `${api}/robots`, {
+      name, grants, capabilities, ...(days !== undefined ? { expiresInSeconds: Math.round(days * 86400) } : {}),
+    })) as { username: string; secret: string },
+    listRobots: async () => (await call('GET', `${api}/robots`)) as RobotRow[],
+    revokeRobot: async (name) => { await call('DELETE', `${api}/robots/${segment(name, 'NAME')}`); },
+    addIssuer: async (issuer) => {
+      let jwks: unknown;
+      if (issuer.jwks !== undefined) {
+        try {
+          jwks = JSON.parse(issuer.jwks);
+        } catch (error) {
+          throw new AdminInputError(`--jwks-file: not JSON: ${(error as Error).message}`);
+        }
+      }
+      await call('POST', `${api}/issuers`, { name: issuer.name, issuer: issuer.issuer, audience: issuer.audience, jwks, jwksUrl: issuer.jwksUrl, rules: issuer.rules as ClaimRule[] });
+    },
+    listIssuers: async () => (await call('GET', `${api}/issuers`)) as Issuer[],
+    deleteIssuer: async (name) => { await call('DELETE', `${api}/issuers/${segment(name, 'NAME')}`); },
+    rotateKey: async () => ((await call('POST', `${api}/token-keys/rotate`)) as { kid: string }).kid,
+  };
 }
 
 function required(value: string | undefined, what: string): string {

@@ -1,12 +1,13 @@
 /**
- * Managing the policies a Wharf enforces, against its data folder (as `wharf user` does):
+ * Managing the policies a Wharf enforces, on a running server (--server) or its data folder
+ * (--data-dir), as `wharf user` does:
  *
  *   wharf policy push PATH… --name NAME --package PKG [--point push|pull|admission]… [--namespace GLOB]…
- *                    [--repository GLOB]… [--artifact-type GLOB]… [--mode enforce|audit] [--data FILE]
+ *                    [--repository GLOB]… [--artifact-type GLOB]… [--mode enforce|audit] [--data-file FILE]
  *   wharf policy push --from-oci REPOSITORY:TAG --name NAME --package PKG …     (an OPA bundle stored in Wharf)
  *   wharf policy list | rm NAME | quarantine
  *   wharf policy decisions [--point P] [--denied] [--repository R] [--policy NAME] [--limit N] [--json]
- *   wharf policy simulate PATH… --package PKG [--data FILE] [--json]
+ *   wharf policy simulate PATH… --package PKG [--data-file FILE] [--json]
  *   wharf namespace set NAMESPACE [--label K=V]… [--quota 10GiB] [--budget 25] [--price 0.02] [--currency EUR] | show NAMESPACE
  * A running server applies pushed policies within a second.
  */
@@ -14,7 +15,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, loadConfig, type WharfConfig } from '../config/config.ts';
+import { ConfigError, type WharfConfig } from '../config/config.ts';
 import { FilesystemBlobStore } from '../storage/blobs/filesystem-blob-store.ts';
 import { SqliteMetadataStore } from '../storage/metadata/sqlite-metadata-store.ts';
 import type { RegistryDeps } from '../distribution/registry-deps.ts';
@@ -26,6 +27,11 @@ import { engineSettings, policyDatabasePath } from '../policy/service/policy-ext
 import { simulatePolicy } from '../policy/service/simulation.ts';
 import { SqlitePolicyStore } from '../policy/service/sqlite-policy-store.ts';
 import type { PolicyStore } from '../policy/service/policy-store.ts';
+import { UnreachableError } from '../client/fetch-errors.ts';
+import { requireDataFolder, resolveTarget, TargetError } from './admin-target.ts';
+import { COMMAND_TABLE, parseOptions } from './command-table.ts';
+import { remotePolicyAdmin } from './policy-remote.ts';
+import { ServerClient, ServerError } from './server-client.ts';
 import { printRows } from './table.ts';
 
 export const POLICY_ADMIN_COMMANDS = new Set(['push', 'list', 'rm', 'decisions', 'simulate', 'quarantine']);
@@ -38,18 +44,26 @@ const OPTIONS = {
   label: { type: 'string', multiple: true }, quota: { type: 'string' }, budget: { type: 'string' }, price: { type: 'string' }, currency: { type: 'string' },
 } as const;
 
-type Values = Record<string, string | boolean | string[] | undefined>;
+export type Values = Record<string, string | boolean | string[] | undefined>;
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
 /** `wharf policy <push|list|rm|decisions|simulate|quarantine>` and `wharf namespace <set|show>`. */
 export async function policyAdminCommand(group: 'policy' | 'namespace', argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const { values, positionals } = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true });
+  const spec = command === undefined ? undefined : COMMAND_TABLE[group]?.subcommands?.[command];
+  // Each subcommand parses only its own flags (the ones its --help lists).
+  const { values, positionals } = parseArgs({ args: rest, options: spec ? parseOptions(spec.flags) : OPTIONS, allowPositionals: true, strict: true }) as { values: Values; positionals: string[] };
   let store: SqlitePolicyStore | undefined;
   let registry: (RegistryDeps & { close(): Promise<void> }) | undefined;
   try {
-    const config = loadConfig({ file: values.config, env: process.env, flags: { data: values.data } });
+    const target = resolveTarget(values as Record<string, string | undefined>);
+    if (target.kind === 'server') {
+      await remotePolicyAdmin(new ServerClient(target.url, target.credentials), group, command, positionals, values);
+      return 0;
+    }
+    requireDataFolder(target);
+    const config = target.config;
     store = new SqlitePolicyStore(policyDatabasePath(config.data));
     await store.migrate();
     const openRegistry = async () => (registry ??= await offlineRegistry(config));
@@ -57,7 +71,8 @@ export async function policyAdminCommand(group: 'policy' | 'namespace', argv: st
     else await policyAction(store, config, openRegistry, command, positionals, values);
     return 0;
   } catch (error) {
-    if (error instanceof UsageError || error instanceof PolicyDefinitionError || error instanceof BundleError || error instanceof ConfigError) {
+    if (error instanceof UsageError || error instanceof PolicyDefinitionError || error instanceof BundleError || error instanceof ConfigError
+      || error instanceof TargetError || error instanceof ServerError || error instanceof UnreachableError) {
       console.error(`wharf ${group} ${command ?? ''}: ${error.message}`);
       return 1;
     }
@@ -146,7 +161,7 @@ async function namespaceAction(store: PolicyStore, command: string | undefined, 
 }
 
 /** `.rego` files, or folders searched for them (tests `*_test.rego` left out). */
-function readModules(paths: string[]): { file: string; source: string }[] {
+export function readModules(paths: string[]): { file: string; source: string }[] {
   if (paths.length === 0) throw new UsageError('give the .rego files or folders of the policy');
   const files: string[] = [];
   const visit = (path: string) => {
@@ -164,7 +179,7 @@ function readModules(paths: string[]): { file: string; source: string }[] {
   return files.map((file) => ({ file, source: readFileSync(file, 'utf8') }));
 }
 
-function readData(path: string | undefined): Record<string, unknown> {
+export function readData(path: string | undefined): Record<string, unknown> {
   if (path === undefined) return {};
   let text: string;
   try {
@@ -181,7 +196,7 @@ function readData(path: string | undefined): Record<string, unknown> {
   throw new UsageError(`${path}: the data document must be an object`);
 }
 
-function parseBytes(text: string): number {
+export function parseBytes(text: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|TiB|KB|MB|GB|TB)?$/i.exec(text.trim());
   if (!match) throw new UsageError(`--quota takes a size like 10GiB, not "${text}"`);
   const units: Record<string, number> = { b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12 };

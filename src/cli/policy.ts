@@ -16,6 +16,7 @@ import { parse as parseYaml } from 'yaml';
 import { compile, RegoError, type Compiled, type SourceModule } from '../policy/rego/index.ts';
 import { fromJS, JSONNumber, RObject, toJS, type Value } from '../policy/rego/value.ts';
 import { formatDetail } from '../policy/rego/errors.ts';
+import { COMMAND_TABLE, parseOptions } from './command-table.ts';
 
 export interface PolicyIO {
   out: (text: string) => void;
@@ -31,6 +32,11 @@ const USAGE = `Usage:
   wharf policy eval [-d FILE_OR_DIR]... [-i INPUT] [--v0-compatible] [--format json|pretty] QUERY
   wharf policy test [--v0-compatible] [-v] PATH...
   wharf policy check [--v0-compatible] PATH...`;
+
+/** The parse options of eval, test or check: the command table's, which --help shows. */
+function flagsOf(command: 'eval' | 'test' | 'check') {
+  return parseOptions(COMMAND_TABLE.policy!.subcommands![command]!.flags);
+}
 
 /** A user-facing failure: printed as is, exit code 1. */
 class UsageError extends Error {}
@@ -81,13 +87,8 @@ function evalCommand(argv: string[], io: PolicyIO): number {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: {
-      data: { type: 'string', short: 'd', multiple: true },
-      input: { type: 'string', short: 'i' },
-      'v0-compatible': { type: 'boolean' },
-      format: { type: 'string', short: 'f' },
-    },
-  });
+    options: flagsOf('eval'),
+  }) as { values: { data?: string[]; input?: string; 'v0-compatible'?: boolean; format?: string }; positionals: string[] };
   if (positionals.length !== 1) throw new UsageError(`eval needs exactly one query\n${USAGE}`);
   const format = values.format ?? 'json';
   if (format !== 'json' && format !== 'pretty') throw new UsageError(`unknown format "${format}" (json or pretty)`);
@@ -152,8 +153,8 @@ function testCommand(argv: string[], io: PolicyIO): number {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { 'v0-compatible': { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' } },
-  });
+    options: flagsOf('test'),
+  }) as { values: { 'v0-compatible'?: boolean; verbose?: boolean }; positionals: string[] };
   if (positionals.length === 0) throw new UsageError(`test needs at least one path\n${USAGE}`);
   const loaded = loadPaths(positionals);
   const compiled = compile(loaded.modules, { regoVersion: values['v0-compatible'] ? 'v0' : 'v1' });
@@ -191,8 +192,8 @@ function checkCommand(argv: string[], io: PolicyIO): number {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { 'v0-compatible': { type: 'boolean' } },
-  });
+    options: flagsOf('check'),
+  }) as { values: { 'v0-compatible'?: boolean }; positionals: string[] };
   if (positionals.length === 0) throw new UsageError(`check needs at least one path\n${USAGE}`);
   const loaded = loadPaths(positionals, true);
   try {

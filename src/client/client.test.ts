@@ -117,3 +117,37 @@ describe('referrers tag schema edge cases', () => {
     }
   });
 });
+
+describe('unreachable registries', () => {
+  it('name the URL and the reason when nothing listens there', async () => {
+    // A port that was free a moment ago: bind, note it, close.
+    const probe = createServer();
+    await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((done) => probe.close(done));
+    const client = new RegistryClient(`127.0.0.1:${port}`, { credentials: {} });
+    await assert.rejects(client.getManifest('team/app', 'v1'), (error: Error) => {
+      assert.doesNotMatch(error.message, /^fetch failed$/);
+      assert.match(error.message, new RegExp(`http://127\\.0\\.0\\.1:${port}/v2/team/app/manifests/v1`));
+      assert.match(error.message, /ECONNREFUSED/);
+      return true;
+    });
+  });
+
+  it('say when TLS is spoken to a plain HTTP server', async () => {
+    const server = createServer((_, res) => res.end('plain'));
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const { fetchOrExplain } = await import('./fetch-errors.ts');
+      await assert.rejects(fetchOrExplain(`https://127.0.0.1:${port}/v2/`), (error: Error) => {
+        assert.match(error.message, new RegExp(`https://127\\.0\\.0\\.1:${port}/v2/`));
+        assert.match(error.message, /TLS|SSL/);
+        return true;
+      });
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { ImageReference } from './reference.ts';
 import { isLoopback, registryApiHost } from './reference.ts';
 import { findCredentials, type Credentials } from './auth-files.ts';
+import { fetchOrExplain } from './fetch-errors.ts';
 
 export const MANIFEST_ACCEPT = [
   'application/vnd.oci.image.manifest.v1+json', 'application/vnd.oci.image.index.v1+json',
@@ -100,7 +101,7 @@ export class RegistryClient {
   /** A request with one retry after answering the registry's authentication challenge. */
   async request(method: string, path: string, init: { headers?: Record<string, string>; body?: Uint8Array; scope?: string } = {}): Promise<Response> {
     const url = path.startsWith('http') ? path : `${this.#base}${path}`;
-    const send = () => fetch(url, {
+    const send = () => fetchOrExplain(url, {
       method, headers: { ...init.headers, ...(this.#authorization ? { authorization: this.#authorization } : {}) },
       ...(init.body ? { body: init.body } : {}), redirect: 'follow',
     });
@@ -129,8 +130,8 @@ export class RegistryClient {
     const wanted = scope ?? parameters['scope'];
     if (wanted) tokenUrl.searchParams.set('scope', wanted);
     const response = this.#credentials?.identityToken
-      ? await fetch(tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: this.#credentials.identityToken, service: parameters['service'] ?? '', scope: wanted ?? '' }) })
-      : await fetch(tokenUrl, { headers: basic ? { authorization: basic } : {} });
+      ? await fetchOrExplain(tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: this.#credentials.identityToken, service: parameters['service'] ?? '', scope: wanted ?? '' }) })
+      : await fetchOrExplain(tokenUrl, { headers: basic ? { authorization: basic } : {} });
     if (!response.ok) throw new RegistryError(`token request to ${tokenUrl.origin} failed with ${response.status}`, response.status);
     const body = await response.json() as { token?: string; access_token?: string };
     const token = body.token ?? body.access_token;

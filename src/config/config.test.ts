@@ -48,6 +48,9 @@ describe('configuration', () => {
       [() => loadConfig({ flags: { listen: 'nohost' } }), /config key listen \(from --listen\): "nohost" is not HOST:PORT/],
       [() => loadConfig({ flags: { listen: '127.0.0.1:70000' } }), /config key listen/],
       [() => loadConfig({ env: { WHARF_LOG_LEVEL: 'loud' } }), /config key log\.level \(from WHARF_LOG_LEVEL\): must be one of/],
+      // The flag the user typed, not a made-up `--log.level`.
+      [() => loadConfig({ flags: { 'log.level': 'loud' } }), /config key log\.level \(from --log-level\): must be one of/],
+      [() => loadConfig({ flags: { data: '' } }), /config key data \(from --data-dir\)/],
       [() => loadConfig({ env: { WHARF_LIMITS_MAX_MANIFEST_BYTES: '12' } }), /limits\.maxManifestBytes.*at least 1024/],
       [() => loadConfig({ file: '/nonexistent/wharf.yaml' }), /cannot read config file/],
     ];

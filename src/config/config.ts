@@ -47,6 +47,19 @@ export interface ConfigSources {
   readonly flags?: Partial<Record<ConfigKey, string>>;
 }
 
+/**
+ * The keys that `wharf serve` also takes as a flag, and the flag's name: errors about a value
+ * name the flag the user actually typed. Every other key comes from the file or the environment.
+ */
+export const FLAG_NAMES: Partial<Record<ConfigKey, string>> = {
+  listen: '--listen',
+  data: '--data-dir',
+  'log.level': '--log-level',
+  'tls.cert': '--tls-cert',
+  'tls.key': '--tls-key',
+  'auth.allowAnonymous': '--allow-anonymous',
+};
+
 export function loadConfig(sources: ConfigSources = {}): WharfConfig {
   const raw = new Map<ConfigKey, { value: unknown; origin: string }>();
   if (sources.file) {
@@ -58,7 +71,7 @@ export function loadConfig(sources: ConfigSources = {}): WharfConfig {
     if (env[name] !== undefined) raw.set(key, { value: env[name], origin: name });
   }
   for (const [key, value] of Object.entries(sources.flags ?? {}) as [ConfigKey, string | undefined][]) {
-    if (value !== undefined) raw.set(key, { value, origin: `--${key}` });
+    if (value !== undefined) raw.set(key, { value, origin: FLAG_NAMES[key] ?? `flag for ${key}` });
   }
   const config: Record<string, unknown> = {};
   for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) {

@@ -48,25 +48,39 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
   const deps: RegistryDeps = {
     blobs, metadata, uploads, events, manifestCache: new ManifestCache(), limits: config.limits,
   };
-  const sessionMaxAgeMs = config.uploads.abandonAfterSeconds * 1000;
-  // At start-up no request is running, so staged data without a session is a crash's leftover.
-  const purged = await uploads.purgeAbandoned(sessionMaxAgeMs, 0);
-  if (purged > 0) logger.info({ purged }, 'purged abandoned uploads');
-  // Sessions of the previous run still count against the upload limits.
-  await uploads.load();
-  const purgeTimer = setInterval(() => {
-    uploads.purgeAbandoned(sessionMaxAgeMs, ORPHAN_MAX_AGE_MS)
-      .catch((error: unknown) => logger.error({ err: error }, 'purging abandoned uploads failed'));
-  }, 3600_000).unref();
-
+  // A start-up step that fails must not leave the hashing thread, the database or a timer open:
+  // they would keep the process alive after `wharf serve` reported the error.
   const byName = new Map<string, RunningExtension>();
-  for (const extension of extensions) {
-    byName.set(extension.name, await extension.start({ config, registry: deps, logger: logger.child({ extension: extension.name }), running: byName }));
+  let purgeTimer: NodeJS.Timeout | undefined;
+  let guard: RunningExtension | undefined;
+  try {
+    const sessionMaxAgeMs = config.uploads.abandonAfterSeconds * 1000;
+    // At start-up no request is running, so staged data without a session is a crash's leftover.
+    const purged = await uploads.purgeAbandoned(sessionMaxAgeMs, 0);
+    if (purged > 0) logger.info({ purged }, 'purged abandoned uploads');
+    // Sessions of the previous run still count against the upload limits.
+    await uploads.load();
+    purgeTimer = setInterval(() => {
+      uploads.purgeAbandoned(sessionMaxAgeMs, ORPHAN_MAX_AGE_MS)
+        .catch((error: unknown) => logger.error({ err: error }, 'purging abandoned uploads failed'));
+    }, 3600_000).unref();
+
+    for (const extension of extensions) {
+      byName.set(extension.name, await extension.start({ config, registry: deps, logger: logger.child({ extension: extension.name }), running: byName }));
+    }
+    const started = [...byName.values()];
+    const chosen = onlyOne(started.filter((extension) => extension.authorize), 'guard requests');
+    if (chosen) deps.authorize = (ctx, match) => chosen.authorize!(ctx, match);
+    deps.gates = onlyOne(started.filter((extension) => extension.gates), 'gate manifests')?.gates;
+    guard = chosen;
+  } catch (error) {
+    clearInterval(purgeTimer);
+    for (const extension of [...byName.values()].reverse()) await extension.close?.().catch(() => undefined);
+    await hashThread.close();
+    await metadata.close();
+    throw error;
   }
   const running = [...byName.values()];
-  const guard = onlyOne(running.filter((extension) => extension.authorize), 'guard requests');
-  if (guard) deps.authorize = (ctx, match) => guard.authorize!(ctx, match);
-  deps.gates = onlyOne(running.filter((extension) => extension.gates), 'gate manifests')?.gates;
   const apiRoutes = running.flatMap((extension) => extension.apiRoutes ?? []);
 
   return {
