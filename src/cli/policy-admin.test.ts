@@ -55,6 +55,16 @@ describe('wharf policy administration', () => {
     assert.match(wharf('policy', 'list').out, /\(none\)/);
   });
 
+  it('pushes a policy again under the name of one it removed', () => {
+    const push = () => wharf('policy', 'push', join(work, 'policy'), '--name', 'reused', '--package', 'team.nolatest', '--namespace', 'nobody');
+    assert.equal(push().code, 0);
+    assert.equal(wharf('policy', 'rm', 'reused').code, 0);
+    const again = push();
+    assert.equal(again.code, 0, again.err);
+    assert.match(again.out, /policy reused version 2/);
+    assert.equal(wharf('policy', 'rm', 'reused').code, 0);
+  });
+
   it('keeps namespace facts for policies', () => {
     assert.equal(wharf('namespace', 'set', 'team', '--label', 'cost-center=cc-7', '--quota', '10GiB', '--budget', '25', '--price', '0.02', '--currency', 'EUR').code, 0);
     assert.deepEqual(JSON.parse(wharf('namespace', 'show', 'team').out), {

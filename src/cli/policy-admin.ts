@@ -25,7 +25,7 @@ import { decisionFilter, validateNamespaceSettings } from '../policy/service/pol
 import { engineSettings, policyDatabasePath } from '../policy/service/policy-extension.ts';
 import { simulatePolicy } from '../policy/service/simulation.ts';
 import { SqlitePolicyStore } from '../policy/service/sqlite-policy-store.ts';
-import type { PolicyStore } from '../policy/service/policy-store.ts';
+import { PolicyStoreError, type PolicyStore } from '../policy/service/policy-store.ts';
 import { printRows } from './table.ts';
 
 export const POLICY_ADMIN_COMMANDS = new Set(['push', 'list', 'rm', 'decisions', 'simulate', 'quarantine']);
@@ -57,7 +57,7 @@ export async function policyAdminCommand(group: 'policy' | 'namespace', argv: st
     else await policyAction(store, config, openRegistry, command, positionals, values);
     return 0;
   } catch (error) {
-    if (error instanceof UsageError || error instanceof PolicyDefinitionError || error instanceof BundleError || error instanceof ConfigError) {
+    if (error instanceof UsageError || error instanceof PolicyDefinitionError || error instanceof BundleError || error instanceof ConfigError || error instanceof PolicyStoreError) {
       console.error(`wharf ${group} ${command ?? ''}: ${error.message}`);
       return 1;
     }

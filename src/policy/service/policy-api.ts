@@ -10,7 +10,7 @@
  */
 import { registryError } from '../../distribution/errors.ts';
 import { readBody, sendEmpty, sendJson, type RequestContext } from '../../distribution/http.ts';
-import { ENFORCEMENT_POINTS, type EnforcementPoint, type NamespaceSettings, type PolicyStore } from './policy-store.ts';
+import { ENFORCEMENT_POINTS, PolicyStoreError, type EnforcementPoint, type NamespaceSettings, type PolicyStore } from './policy-store.ts';
 import { PolicyDefinitionError, validatePolicyDefinition } from './policy-definition.ts';
 import type { SimulationReport } from './simulation.ts';
 import { BundleError, type Bundle } from './opa-bundle.ts';
@@ -41,6 +41,8 @@ export class PolicyApi {
       return await this.#route(ctx);
     } catch (error) {
       if (error instanceof PolicyDefinitionError || error instanceof BundleError) throw registryError('BAD_REQUEST', { message: error.message });
+      // The store's message names the operation; the database's own text stays out of the answer.
+      if (error instanceof PolicyStoreError) throw registryError(error.kind === 'conflict' ? 'CONFLICT' : 'UNAVAILABLE', { message: error.message });
       throw error;
     }
   }

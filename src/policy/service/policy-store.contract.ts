@@ -48,6 +48,16 @@ export function describePolicyStore(name: string, make: () => Promise<PolicyStor
       assert.deepEqual(await store.listPolicies(), []);
     });
 
+    it('stores a removed policy\'s name again, numbering on from its last version', async () => {
+      await store.putPolicy(definition('reused'));
+      await store.putPolicy(definition('reused', 'package p\n\ndeny contains "y" if false\n'));
+      assert.equal(await store.deletePolicy('reused'), true);
+      const again = await store.putPolicy(definition('reused'));
+      // Old decision-log entries name reused@1 and reused@2: the new policy must not claim those.
+      assert.equal(again.version, 3);
+      assert.equal((await store.getPolicy('reused'))?.version, 3);
+    });
+
     it('lists decisions newest first and filters them', async () => {
       await store.appendDecisions([decision('d1'), decision('d2', { allowed: false, point: 'pull', policies: ['q@3:def'] }), decision('d3', { repository: 'c/d' })]);
       assert.deepEqual((await store.listDecisions({ limit: 10 })).map((d) => d.id), ['d3', 'd2', 'd1']);

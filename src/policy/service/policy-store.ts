@@ -66,6 +66,19 @@ export interface NamespaceSettings {
   readonly pricePerGiBMonth?: number;
 }
 
+/**
+ * The store could not do what was asked. The message names the operation in the store's own words;
+ * the database's text stays in `cause`, for the server log, never for the user.
+ */
+export class PolicyStoreError extends Error {
+  /** `conflict`: the change clashes with what is stored; `unavailable`: the database failed or is busy. */
+  readonly kind: 'conflict' | 'unavailable';
+  constructor(kind: 'conflict' | 'unavailable', message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.kind = kind;
+  }
+}
+
 export interface PolicyStore {
   migrate(): Promise<void>;
   close(): Promise<void>;
