@@ -13,7 +13,7 @@ import type { ManifestGates, ManifestPush, RegistryDeps } from '../../distributi
 import type { StoredManifest } from '../../storage/metadata/metadata-store.ts';
 import type { Evaluation, PolicyEngine, Target } from './policy-engine.ts';
 import { artifactFacts, namespaceFacts, policyInput, requesterFacts, type TrustSource } from './policy-input.ts';
-import type { DecisionRecord, EnforcementPoint, PolicyStore, Violation } from './policy-store.ts';
+import type { AdmissionTrace, DecisionRecord, EnforcementPoint, PolicyStore, Violation } from './policy-store.ts';
 
 export interface DecisionLogger {
   info(fields: Record<string, unknown>, message: string): void;
@@ -63,8 +63,18 @@ export class PolicyService {
     await this.#engine.refresh();
     const evaluation = this.#engine.evaluate(point, input, target);
     const decision: Decision = { ...evaluation, id: randomUUID() };
-    if (evaluation.policies.length > 0) await this.#log(point, input, target, requester, decision);
+    // Every admission outcome is logged, judged by a policy or not: clusters ask why a workload got in.
+    if (evaluation.policies.length > 0 || point === 'admission') await this.#log(point, input, target, requester, decision);
     return decision;
+  }
+
+  /** Logs an admission review decided as a whole, without a policy (an unreadable workload, a failed review). */
+  recordAdmission(trace: AdmissionTrace, requester: Requester, allowed: boolean, reason: string): void {
+    this.#append({
+      id: randomUUID(), time: new Date(), point: 'admission', requester: requester.subject, allowed, policies: [], paths: [],
+      inputHash: createHash('sha256').update(JSON.stringify(trace)).digest('hex'),
+      result: { violations: [], quarantine: [], errors: [reason] }, durationMs: 0, admission: trace,
+    });
   }
 
   readonly gates: ManifestGates = {
@@ -170,14 +180,19 @@ export class PolicyService {
     this.#logger.info({ repository, digest }, 'released from quarantine');
   }
 
-  async #log(point: EnforcementPoint, input: unknown, target: Target & { digest?: string }, requester: Requester, decision: Decision): Promise<void> {
-    const record = {
+  async #log(point: EnforcementPoint, input: Record<string, unknown>, target: Target & { digest?: string }, requester: Requester, decision: Decision): Promise<void> {
+    const admission = point === 'admission' ? admissionTrace(input.admission) : undefined;
+    this.#append({
       id: decision.id, time: new Date(), point, repository: target.repository, digest: target.digest, requester: requester.subject,
       allowed: decision.allow, policies: decision.policies, paths: decision.paths,
       inputHash: createHash('sha256').update(JSON.stringify(input)).digest('hex'),
       result: { violations: decision.violations, quarantine: decision.quarantine, errors: decision.errors },
       durationMs: Math.round(decision.durationMs * 1000) / 1000,
-    };
+      ...(admission ? { admission } : {}),
+    });
+  }
+
+  #append(record: DecisionRecord): void {
     this.#logger.info({ decision: { ...record, time: record.time.toISOString() } }, 'policy decision');
     this.#pendingDecisions.push(record);
     this.#flushTimer ??= setTimeout(() => void this.flushDecisions(), DECISION_FLUSH_MS);
@@ -203,6 +218,23 @@ export class PolicyService {
     this.#namespaces.set(namespace, { until: now + USAGE_TTL_MS, generation: this.#engine.generation, facts });
     return facts;
   }
+}
+
+/** The trace of an admission input (see docs/policy-input.md, `admission`). */
+function admissionTrace(value: unknown): AdmissionTrace | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const admission = value as { uid?: string; operation?: string; kind?: { group?: string; version?: string; kind?: string }; namespace?: string | null; name?: string | null; container?: { name?: string; image?: string; type?: string } };
+  return {
+    uid: admission.uid ?? '', operation: admission.operation ?? '',
+    workload: workloadOf(admission.kind, admission.namespace, admission.name),
+    container: admission.container ? { name: admission.container.name ?? '', type: admission.container.type ?? 'container' } : null,
+    image: admission.container?.image ?? null,
+  };
+}
+
+export function workloadOf(kind: { group?: string; version?: string; kind?: string } | undefined, namespace: string | null | undefined, name: string | null | undefined): AdmissionTrace['workload'] {
+  const apiVersion = kind?.group ? `${kind.group}/${kind.version ?? ''}` : (kind?.version ?? '');
+  return { apiVersion, kind: kind?.kind ?? '', namespace: namespace ?? null, name: name ?? null };
 }
 
 function key(repository: string, digest: string): string {

@@ -41,6 +41,17 @@ export interface Violation {
   readonly details?: unknown;
 }
 
+/** Which admission review, workload and container an admission decision was about. */
+export interface AdmissionTrace {
+  readonly uid: string;
+  readonly operation: string;
+  readonly workload: { readonly apiVersion: string; readonly kind: string; readonly namespace: string | null; readonly name: string | null };
+  /** Null when the review was decided as a whole (an unreadable workload, a failed review). */
+  readonly container: { readonly name: string; readonly type: string } | null;
+  /** The image as the workload names it. */
+  readonly image: string | null;
+}
+
 export interface DecisionRecord {
   readonly id: string;
   readonly time: Date;
@@ -56,6 +67,8 @@ export interface DecisionRecord {
   readonly inputHash: string;
   readonly result: { readonly violations: readonly (Violation & { policy: string; mode: PolicyMode })[]; readonly quarantine: readonly (Violation & { policy: string })[]; readonly errors: readonly string[] };
   readonly durationMs: number;
+  /** Admission decisions only: the review, workload and container, so an entry can be traced back. */
+  readonly admission?: AdmissionTrace;
 }
 
 export interface NamespaceSettings {

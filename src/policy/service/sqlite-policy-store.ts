@@ -21,6 +21,8 @@ const MIGRATIONS: readonly string[] = [
   CREATE TABLE quarantine (repository TEXT NOT NULL, digest TEXT NOT NULL, reasons TEXT NOT NULL, since INTEGER NOT NULL, PRIMARY KEY (repository, digest));
   CREATE TABLE namespace_settings (namespace TEXT PRIMARY KEY, settings TEXT NOT NULL);
   `,
+  // Admission decisions name their review, workload and container (JSON), so they can be traced.
+  `ALTER TABLE decisions ADD COLUMN admission TEXT;`,
 ];
 
 export class SqlitePolicyStore implements PolicyStore {
@@ -88,13 +90,14 @@ export class SqlitePolicyStore implements PolicyStore {
 
   async appendDecisions(records: readonly DecisionRecord[]): Promise<void> {
     return this.#guard('write the decision log', () => {
-      const insert = this.#db.sql(`INSERT INTO decisions (id, time, point, repository, digest, requester, allowed, policies, paths, input_hash, result, duration_ms)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      const insert = this.#db.sql(`INSERT INTO decisions (id, time, point, repository, digest, requester, allowed, policies, paths, input_hash, result, duration_ms, admission)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
       this.#db.transaction(() => {
         for (const record of records) {
           insert.run(
             record.id, record.time.getTime(), record.point, record.repository ?? null, record.digest ?? null, record.requester,
             record.allowed ? 1 : 0, JSON.stringify(record.policies), JSON.stringify(record.paths), record.inputHash, JSON.stringify(record.result), record.durationMs,
+            record.admission ? JSON.stringify(record.admission) : null,
           );
         }
       });
@@ -119,6 +122,7 @@ export class SqlitePolicyStore implements PolicyStore {
         inputHash: row.input_hash as string,
         result: JSON.parse(row.result as string),
         durationMs: Number(row.duration_ms),
+        ...(row.admission ? { admission: JSON.parse(row.admission as string) } : {}),
       }));
     });
   }
