@@ -6,6 +6,7 @@
  *   POST           /api/v1/policy-simulations        (body: a policy definition; nothing is stored)
  *   GET            /api/v1/decisions?point=&allowed=&repository=&policy=&limit=
  *   GET            /api/v1/quarantine
+ *   DELETE         /api/v1/quarantine/{repository}@{digest}   (release by hand)
  *   GET|PUT        /api/v1/namespaces/{ns}/settings  (labels, quota, budget: facts policies read)
  */
 import { registryError } from '../../distribution/errors.ts';
@@ -23,6 +24,8 @@ export interface PolicyApiHooks {
   changed(): Promise<void>;
   /** Writes decisions still buffered, so a listing shows every decision made so far. */
   flushDecisions(): Promise<void>;
+  /** Lifts a quarantine by hand; false when the artifact was not quarantined. */
+  releaseQuarantine(repository: string, digest: string): Promise<boolean>;
   /** Reads an OPA bundle stored in this registry (`repository:tag` or `repository@digest`). */
   loadBundle(reference: string): Promise<Bundle & { origin: string }>;
 }
@@ -87,6 +90,13 @@ export class PolicyApi {
       sendJson(ctx.res, 200, await this.#store.listQuarantined());
       return true;
     }
+    const release = /^\/api\/v1\/quarantine\/(.+)$/.exec(path);
+    if (release && method === 'DELETE') {
+      const { repository, digest } = quarantinedArtifact(decodeURIComponent(release[1]!));
+      if (!(await this.#hooks.releaseQuarantine(repository, digest))) throw registryError('NOT_FOUND', { message: `${repository}@${digest} is not quarantined` });
+      sendEmpty(ctx.res, 204);
+      return true;
+    }
     const settings = /^\/api\/v1\/namespaces\/([^/]+)\/settings$/.exec(path);
     if (settings) {
       const namespace = decodeURIComponent(settings[1]!);
@@ -123,6 +133,17 @@ export function decisionFilter(query: URLSearchParams) {
     repository: query.get('repository') ?? undefined,
     policy: query.get('policy') ?? undefined,
   };
+}
+
+/** `repository@digest`, as the quarantine list shows it (the API path and `wharf policy quarantine release`). */
+export function quarantinedArtifact(text: string): { repository: string; digest: string } {
+  const at = text.lastIndexOf('@');
+  const repository = text.slice(0, at);
+  const digest = text.slice(at + 1);
+  if (at <= 0 || !/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/.test(repository) || !/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(digest)) {
+    throw new PolicyDefinitionError(`"${text}" is not REPOSITORY@DIGEST (e.g. team-a/app@sha256:…)`);
+  }
+  return { repository, digest };
 }
 
 export function validateNamespaceSettings(input: unknown): NamespaceSettings {

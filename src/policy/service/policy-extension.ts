@@ -51,7 +51,8 @@ export const policyExtension = {
     const api = new PolicyApi(store, {
       flushDecisions: () => service.flushDecisions(),
       simulate: (definition) => simulatePolicy(definition, registry, store, trust, settings),
-      changed: async () => { await engine.refresh(true); },
+      changed: () => service.refresh(),
+      releaseQuarantine: (repository, digest) => service.releaseQuarantine(repository, digest),
       loadBundle: (reference) => loadBundleFromRegistry(registry, reference),
     });
     const admission: AdmissionDeps = {

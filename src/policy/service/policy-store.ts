@@ -100,6 +100,7 @@ export interface PolicyStore {
   putPolicy(definition: PolicyDefinition): Promise<StoredPolicy>;
   getPolicy(name: string): Promise<StoredPolicy | undefined>;
   listPolicies(): Promise<StoredPolicy[]>;
+  /** Removes a policy and the quarantine reasons it gave; an artifact left with none is released. */
   deletePolicy(name: string): Promise<boolean>;
   /** Grows with every change to policies or namespace settings: what caches compare against. */
   generation(): Promise<number>;
@@ -110,6 +111,8 @@ export interface PolicyStore {
 
   setQuarantine(repository: string, digest: string, reasons: readonly Violation[]): Promise<void>;
   clearQuarantine(repository: string, digest: string): Promise<void>;
+  /** An administrator's release: clears the quarantine and bumps the generation, so every process sees it. */
+  releaseQuarantine(repository: string, digest: string): Promise<boolean>;
   getQuarantine(repository: string, digest: string): Promise<{ reasons: Violation[]; since: Date } | undefined>;
   listQuarantined(): Promise<{ repository: string; digest: string; reasons: Violation[]; since: Date }[]>;
 

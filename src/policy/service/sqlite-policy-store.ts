@@ -76,8 +76,17 @@ export class SqlitePolicyStore implements PolicyStore {
     return this.#guard('remove the policy', () => {
       return this.#db.transaction(() => {
         const deleted = Number(this.#db.sql('DELETE FROM policies WHERE name = ?').run(name).changes) > 0;
-        if (deleted) this.#bump();
-        return deleted;
+        if (!deleted) return false;
+        // What the policy held back is held no longer; reasons of other policies stay.
+        for (const row of this.#db.sql('SELECT repository, digest, reasons FROM quarantine').all() as Row[]) {
+          const reasons = (JSON.parse(row.reasons as string) as { policy?: string }[]);
+          const kept = reasons.filter((reason) => reason.policy !== name);
+          if (kept.length === reasons.length) continue;
+          if (kept.length === 0) this.#db.sql('DELETE FROM quarantine WHERE repository = ? AND digest = ?').run(row.repository as string, row.digest as string);
+          else this.#db.sql('UPDATE quarantine SET reasons = ? WHERE repository = ? AND digest = ?').run(JSON.stringify(kept), row.repository as string, row.digest as string);
+        }
+        this.#bump();
+        return true;
       });
     });
   }
@@ -138,6 +147,14 @@ export class SqlitePolicyStore implements PolicyStore {
     return this.#guard('release the artifact from quarantine', () => {
       this.#db.sql('DELETE FROM quarantine WHERE repository = ? AND digest = ?').run(repository, digest);
     });
+  }
+
+  async releaseQuarantine(repository: string, digest: string): Promise<boolean> {
+    return this.#guard('release the artifact from quarantine', () => this.#db.transaction(() => {
+      const released = Number(this.#db.sql('DELETE FROM quarantine WHERE repository = ? AND digest = ?').run(repository, digest).changes) > 0;
+      if (released) this.#bump();
+      return released;
+    }));
   }
 
   async getQuarantine(repository: string, digest: string): Promise<{ reasons: Violation[]; since: Date } | undefined> {
