@@ -4,7 +4,7 @@
  *   wharf policy push PATH… --name NAME --package PKG [--point push|pull|admission]… [--namespace GLOB]…
  *                    [--repository GLOB]… [--artifact-type GLOB]… [--mode enforce|audit] [--data FILE]
  *   wharf policy push --from-oci REPOSITORY:TAG --name NAME --package PKG …     (an OPA bundle stored in Wharf)
- *   wharf policy list | rm NAME | quarantine
+ *   wharf policy list | rm NAME | quarantine [release REPOSITORY@DIGEST]
  *   wharf policy decisions [--point P] [--denied] [--repository R] [--policy NAME] [--limit N] [--json]
  *   wharf policy simulate PATH… --package PKG [--data FILE] [--json]
  *   wharf namespace set NAMESPACE [--label K=V]… [--quota 10GiB] [--budget 25] [--price 0.02] [--currency EUR] | show NAMESPACE
@@ -21,7 +21,7 @@ import type { RegistryDeps } from '../distribution/registry-deps.ts';
 import { BundleError } from '../policy/service/opa-bundle.ts';
 import { loadBundleFromRegistry } from '../policy/service/bundle-source.ts';
 import { PolicyDefinitionError, validatePolicyDefinition } from '../policy/service/policy-definition.ts';
-import { decisionFilter, validateNamespaceSettings } from '../policy/service/policy-api.ts';
+import { decisionFilter, quarantinedArtifact, validateNamespaceSettings } from '../policy/service/policy-api.ts';
 import { engineSettings, policyDatabasePath } from '../policy/service/policy-extension.ts';
 import { simulatePolicy } from '../policy/service/simulation.ts';
 import { SqlitePolicyStore } from '../policy/service/sqlite-policy-store.ts';
@@ -92,6 +92,14 @@ async function policyAction(store: PolicyStore, config: WharfConfig, openRegistr
       if (!(await store.deletePolicy(paths[0]))) throw new UsageError(`no policy ${paths[0]}`);
       return;
     case 'quarantine':
+      if (paths[0] === 'release') {
+        if (!paths[1] || paths.length > 2) throw new UsageError('usage: wharf policy quarantine release REPOSITORY@DIGEST');
+        const { repository, digest } = quarantinedArtifact(paths[1]);
+        // The store's generation moves, so a running server applies the release within a second.
+        if (!(await store.releaseQuarantine(repository, digest))) throw new UsageError(`${repository}@${digest} is not quarantined`);
+        return console.log(`released ${repository}@${digest} from quarantine`);
+      }
+      if (paths.length > 0) throw new UsageError('usage: wharf policy quarantine [release REPOSITORY@DIGEST]');
       return print(values, (await store.listQuarantined()).map((q) => ({ repository: q.repository, digest: q.digest, since: q.since.toISOString(), reasons: q.reasons.map((r) => r.msg).join('; ') })));
     case 'decisions': {
       const query = new URLSearchParams();
