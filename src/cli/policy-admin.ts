@@ -6,7 +6,7 @@
  *   wharf policy push --from-oci REPOSITORY:TAG --name NAME --package PKG …     (an OPA bundle stored in Wharf)
  *   wharf policy list | rm NAME | quarantine [release REPOSITORY@DIGEST]
  *   wharf policy decisions [--point P] [--denied] [--repository R] [--policy NAME] [--limit N] [--json]
- *   wharf policy simulate PATH… --package PKG [--data FILE] [--json]
+ *   wharf policy simulate PATH… --package PKG [--point P]… [--namespace|--repository|--artifact-type GLOB]… [--data-file FILE] [--json]
  *   wharf namespace set NAMESPACE [--label K=V]… [--quota 10GiB] [--budget 25] [--price 0.02] [--currency EUR] | show NAMESPACE
  * A running server applies pushed policies within a second.
  */
@@ -24,6 +24,10 @@ import { PolicyDefinitionError, validatePolicyDefinition } from '../policy/servi
 import { decisionFilter, quarantinedArtifact, validateNamespaceSettings } from '../policy/service/policy-api.ts';
 import { engineSettings, policyDatabasePath } from '../policy/service/policy-extension.ts';
 import { simulatePolicy } from '../policy/service/simulation.ts';
+import { namespaceFacts, type TrustSource } from '../policy/service/policy-input.ts';
+import { supplyChainSettings } from '../config/supplychain-keys.ts';
+import { SqliteSupplyChainIndex } from '../supplychain/index/sqlite-index.ts';
+import { SupplyChainService } from '../supplychain/supplychain-service.ts';
 import { SqlitePolicyStore } from '../policy/service/sqlite-policy-store.ts';
 import { PolicyStoreError, type PolicyStore } from '../policy/service/policy-store.ts';
 import { printRows } from './table.ts';
@@ -118,15 +122,25 @@ async function policyAction(store: PolicyStore, config: WharfConfig, openRegistr
     case 'simulate': {
       const definition = validatePolicyDefinition({
         name: 'simulation', package: values.package, modules: readModules(paths), data: readData(values['data-file'] as string | undefined),
-        binding: { points: ['push'], namespaces: values.namespace, repositories: values.repository, artifactTypes: values['artifact-type'] },
+        binding: { points: values.point, namespaces: values.namespace, repositories: values.repository, artifactTypes: values['artifact-type'] },
       });
-      const report = await simulatePolicy(definition, await openRegistry(), store, undefined, engineSettings(config));
-      if (values.json) return console.log(JSON.stringify(report, null, 2));
-      console.log(`evaluated ${report.evaluated} stored artifacts (supply-chain facts are not read offline): ${report.denied.length} would be denied, ${report.quarantined.length} quarantined`);
-      for (const entry of report.denied) console.log(`DENY ${entry.repository}:${entry.reference}  ${entry.violations.map((v) => v.msg).join('; ')}`);
-      for (const entry of report.quarantined) console.log(`HOLD ${entry.repository}:${entry.reference}  ${entry.violations.map((v) => v.msg).join('; ')}`);
-      for (const error of report.errors) console.log(`ERROR ${error}`);
-      return;
+      const registry = await openRegistry();
+      const trust = await offlineTrust(config, registry);
+      try {
+        // The server's simulation, fed from the data folder: the same input builder, trust facts included.
+        const sources = { registry, trust, namespaceFacts: (namespace: string) => namespaceFacts(registry, store, namespace) };
+        const report = await simulatePolicy(definition, sources, engineSettings(config));
+        if (values.json) return console.log(JSON.stringify(report, null, 2));
+        const skipped = definition.binding.points.includes('admission') ? ' (admission is not simulated: it judges workloads, not stored content)' : '';
+        console.log(`evaluated ${report.evaluated} stored artifacts at ${report.points.join(', ') || 'no point'}${skipped}: ${report.denied.length} would be denied, ${report.quarantined.length} quarantined`);
+        const at = (point: string) => (report.points.length > 1 ? `${point} ` : '');
+        for (const entry of report.denied) console.log(`DENY ${at(entry.point)}${entry.repository}:${entry.reference}  ${entry.violations.map((v) => v.msg).join('; ')}`);
+        for (const entry of report.quarantined) console.log(`HOLD ${entry.repository}:${entry.reference}  ${entry.violations.map((v) => v.msg).join('; ')}`);
+        for (const error of report.errors) console.log(`ERROR ${error}`);
+        return;
+      } finally {
+        trust?.close();
+      }
     }
     default:
       throw new UsageError(`unknown command; use one of ${[...POLICY_ADMIN_COMMANDS].join(', ')}`);
@@ -194,6 +208,22 @@ function parseBytes(text: string): number {
   if (!match) throw new UsageError(`--quota takes a size like 10GiB, not "${text}"`);
   const units: Record<string, number> = { b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12 };
   return Math.round(Number(match[1]) * units[(match[2] ?? 'b').toLowerCase()]!);
+}
+
+/** The supply-chain facts of a data folder, as the server gives them to policies (none when the feature is off). */
+async function offlineTrust(config: WharfConfig, registry: RegistryDeps): Promise<(TrustSource & { close(): void }) | undefined> {
+  const settings = supplyChainSettings(config);
+  if (!settings.enabled) return undefined;
+  const index = new SqliteSupplyChainIndex(join(config.data, 'supplychain.db'));
+  const quiet = { info: () => undefined, warn: () => undefined, error: (fields: object, message: string) => console.error(`wharf: ${message}`, fields) };
+  const service = new SupplyChainService(index, registry, settings, quiet);
+  try {
+    await service.start();
+  } catch (error) {
+    index.close();
+    throw error;
+  }
+  return { trustOf: (repository, digest) => service.trustFacts(repository, digest), close: () => index.close() };
 }
 
 /** The stores of a data folder, for reading stored content without a server. */

@@ -50,7 +50,7 @@ export const policyExtension = {
     await service.start();
     const api = new PolicyApi(store, {
       flushDecisions: () => service.flushDecisions(),
-      simulate: (definition) => simulatePolicy(definition, registry, store, trust, settings),
+      simulate: (definition) => simulatePolicy(definition, service.inputSources, settings),
       changed: () => service.refresh(),
       releaseQuarantine: (repository, digest) => service.releaseQuarantine(repository, digest),
       loadBundle: (reference) => loadBundleFromRegistry(registry, reference),
