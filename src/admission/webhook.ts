@@ -164,7 +164,7 @@ async function resolve(reference: ImageReference, deps: AdmissionDeps) {
   if (!manifest) return undefined;
   const artifact = await artifactFacts(deps.registry, {
     repository: reference.repository, reference: reference.digest ?? reference.tag ?? 'latest', digest: manifest.digest,
-    content: manifest.content, contentType: manifest.mediaType, pushedAt: new Date(),
+    content: manifest.content, contentType: manifest.mediaType, pushedAt: manifest.pushedAt ?? new Date(),
   });
   return { repository: reference.repository, digest: manifest.digest, artifact };
 }

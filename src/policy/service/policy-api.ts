@@ -10,6 +10,8 @@
  *   GET|PUT        /api/v1/namespaces/{ns}/settings  (labels, quota, budget: facts policies read)
  */
 import { registryError } from '../../distribution/errors.ts';
+import { parseDigest } from '../../content/digest.ts';
+import { repositoryNameProblem } from '../../content/names.ts';
 import { readBody, sendEmpty, sendJson, type RequestContext } from '../../distribution/http.ts';
 import { ENFORCEMENT_POINTS, PolicyStoreError, type EnforcementPoint, type NamespaceSettings, type PolicyStore } from './policy-store.ts';
 import { PolicyDefinitionError, validatePolicyDefinition } from './policy-definition.ts';
@@ -140,7 +142,7 @@ export function quarantinedArtifact(text: string): { repository: string; digest:
   const at = text.lastIndexOf('@');
   const repository = text.slice(0, at);
   const digest = text.slice(at + 1);
-  if (at <= 0 || !/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/.test(repository) || !/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(digest)) {
+  if (at <= 0 || repositoryNameProblem(repository) !== undefined || !parseDigest(digest)) {
     throw new PolicyDefinitionError(`"${text}" is not REPOSITORY@DIGEST (e.g. team-a/app@sha256:…)`);
   }
   return { repository, digest };

@@ -58,6 +58,19 @@ export function describePolicyStore(name: string, make: () => Promise<PolicyStor
       assert.equal((await store.getPolicy('reused'))?.version, 3);
     });
 
+    it('releases quarantines by hand and with the policy that gave them, bumping the generation', async () => {
+      await store.putPolicy(definition('holder'));
+      await store.setQuarantine('a/b', 'sha256:1', [{ msg: 'held', policy: 'holder' } as never]);
+      await store.setQuarantine('a/b', 'sha256:2', [{ msg: 'held', policy: 'holder' } as never, { msg: 'kept', policy: 'other' } as never]);
+      await store.setQuarantine('a/b', 'sha256:3', [{ msg: 'by hand' }]);
+      const before = await store.generation();
+      assert.equal(await store.releaseQuarantine('a/b', 'sha256:3'), true);
+      assert.equal(await store.releaseQuarantine('a/b', 'sha256:3'), false);
+      assert.ok((await store.generation()) > before, 'other processes see a release');
+      assert.equal(await store.deletePolicy('holder'), true);
+      assert.deepEqual((await store.listQuarantined()).map((entry) => [entry.digest, entry.reasons]), [['sha256:2', [{ msg: 'kept', policy: 'other' }]]]);
+    });
+
     it('lists decisions newest first and filters them', async () => {
       await store.appendDecisions([decision('d1'), decision('d2', { allowed: false, point: 'pull', policies: ['q@3:def'] }), decision('d3', { repository: 'c/d' })]);
       assert.deepEqual((await store.listDecisions({ limit: 10 })).map((d) => d.id), ['d3', 'd2', 'd1']);

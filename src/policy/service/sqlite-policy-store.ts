@@ -67,34 +67,28 @@ export class SqlitePolicyStore implements PolicyStore {
   }
 
   async listPolicies(): Promise<StoredPolicy[]> {
-    return this.#guard('list the policies', () => {
-      return (this.#db.sql('SELECT * FROM policies ORDER BY name').all() as Row[]).map(toPolicy);
-    });
+    return this.#guard('list the policies', () => (this.#db.sql('SELECT * FROM policies ORDER BY name').all() as Row[]).map(toPolicy));
   }
 
   async deletePolicy(name: string): Promise<boolean> {
-    return this.#guard('remove the policy', () => {
-      return this.#db.transaction(() => {
-        const deleted = Number(this.#db.sql('DELETE FROM policies WHERE name = ?').run(name).changes) > 0;
-        if (!deleted) return false;
-        // What the policy held back is held no longer; reasons of other policies stay.
-        for (const row of this.#db.sql('SELECT repository, digest, reasons FROM quarantine').all() as Row[]) {
-          const reasons = (JSON.parse(row.reasons as string) as { policy?: string }[]);
-          const kept = reasons.filter((reason) => reason.policy !== name);
-          if (kept.length === reasons.length) continue;
-          if (kept.length === 0) this.#db.sql('DELETE FROM quarantine WHERE repository = ? AND digest = ?').run(row.repository as string, row.digest as string);
-          else this.#db.sql('UPDATE quarantine SET reasons = ? WHERE repository = ? AND digest = ?').run(JSON.stringify(kept), row.repository as string, row.digest as string);
-        }
-        this.#bump();
-        return true;
-      });
-    });
+    return this.#guard('remove the policy', () => this.#db.transaction(() => {
+      const deleted = Number(this.#db.sql('DELETE FROM policies WHERE name = ?').run(name).changes) > 0;
+      if (!deleted) return false;
+      // What the policy held back is held no longer; reasons of other policies stay.
+      for (const row of this.#db.sql('SELECT repository, digest, reasons FROM quarantine').all() as Row[]) {
+        const reasons = (JSON.parse(row.reasons as string) as { policy?: string }[]);
+        const kept = reasons.filter((reason) => reason.policy !== name);
+        if (kept.length === reasons.length) continue;
+        if (kept.length === 0) this.#db.sql('DELETE FROM quarantine WHERE repository = ? AND digest = ?').run(row.repository as string, row.digest as string);
+        else this.#db.sql('UPDATE quarantine SET reasons = ? WHERE repository = ? AND digest = ?').run(JSON.stringify(kept), row.repository as string, row.digest as string);
+      }
+      this.#bump();
+      return true;
+    }));
   }
 
   async generation(): Promise<number> {
-    return this.#guard('read the policy generation', () => {
-      return Number((this.#db.sql('SELECT value FROM generation WHERE id = 1').get() as Row).value);
-    });
+    return this.#guard('read the policy generation', () => Number((this.#db.sql('SELECT value FROM generation WHERE id = 1').get() as Row).value));
   }
 
   async appendDecisions(records: readonly DecisionRecord[]): Promise<void> {
