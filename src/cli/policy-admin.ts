@@ -29,7 +29,7 @@ import { supplyChainSettings } from '../config/supplychain-keys.ts';
 import { SqliteSupplyChainIndex } from '../supplychain/index/sqlite-index.ts';
 import { SupplyChainService } from '../supplychain/supplychain-service.ts';
 import { SqlitePolicyStore } from '../policy/service/sqlite-policy-store.ts';
-import { PolicyStoreError, type PolicyStore } from '../policy/service/policy-store.ts';
+import { PolicyStoreError, type AdmissionTrace, type PolicyStore } from '../policy/service/policy-store.ts';
 import { printRows } from './table.ts';
 
 export const POLICY_ADMIN_COMMANDS = new Set(['push', 'list', 'rm', 'decisions', 'simulate', 'quarantine']);
@@ -115,7 +115,8 @@ async function policyAction(store: PolicyStore, config: WharfConfig, openRegistr
       const decisions = await store.listDecisions(decisionFilter(query));
       if (values.json) return console.log(JSON.stringify(decisions, null, 2));
       return print(values, decisions.map((d) => ({
-        time: d.time.toISOString(), point: d.point, target: `${d.repository ?? ''}${d.digest ? `@${d.digest.slice(7, 19)}` : ''}`,
+        time: d.time.toISOString(), point: d.point,
+        target: d.admission ? admissionTarget(d.admission) : `${d.repository ?? ''}${d.digest ? `@${d.digest.slice(7, 19)}` : ''}`,
         allowed: d.allowed, policies: d.policies.join(','), reasons: d.result.violations.map((v) => v.msg).join('; '),
       })));
     }
@@ -233,6 +234,12 @@ async function offlineRegistry(config: WharfConfig): Promise<RegistryDeps & { cl
   const metadata = new SqliteMetadataStore(join(config.data, 'metadata.db'));
   await metadata.migrate();
   return { blobs, metadata, close: () => metadata.close() } as unknown as RegistryDeps & { close(): Promise<void> };
+}
+
+/** `Deployment prod/web web=nginx:1.25 (uid)`: enough to find the workload and the review. */
+function admissionTarget(trace: AdmissionTrace): string {
+  const workload = `${trace.workload.kind} ${trace.workload.namespace ?? ''}/${trace.workload.name ?? ''}`;
+  return `${workload}${trace.container ? ` ${trace.container.name}=${trace.image}` : ''} (${trace.uid})`;
 }
 
 function print(values: Values, rows: Record<string, unknown>[]): void {

@@ -127,7 +127,11 @@ describe('supply-chain commands under a signed-by-key pull gate, authentication 
     assert.equal(signed.code, 0, `wharf sign: ${signed.err}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(await pull('other', READER), 403, 'signed by an untrusted key: still refused to readers');
-    assert.equal(await pull(`sha256-${image.digest.slice(7)}.sig`, READER), 200, 'its signature stays readable, so anyone can see why');
+    const signatureTag = `sha256-${image.digest.slice(7)}.sig`;
+    const signatureDigest = (await fetch(`${registry.url}/v2/team/app/manifests/${signatureTag}`, { method: 'HEAD', headers: { authorization: SIGNER } })).headers.get('docker-content-digest')!;
+    // Read by digest, the manifest does not say what it is attached to; the decision must not stick to its tag.
+    await pull(signatureDigest, READER);
+    assert.equal(await pull(signatureTag, READER), 200, 'its signature stays readable, so anyone can see why');
     assert.equal(await pull('other', SIGNER), 200, 'a caller who may push reads past the pull gate');
     // What counts is the access the request carries: a token scoped to pull only is a consumer's.
     const pullOnly = await fetchToken(registry.url, ['repository:team/app:pull'], SIGNER);

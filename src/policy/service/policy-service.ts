@@ -1,8 +1,10 @@
 /**
  * The policy service: decides at each enforcement point with the applicable policies, writes a
  * decision-log entry for every decision, quarantines pushes that a `quarantine` rule holds back
- * (and releases them when a later signature or SBOM satisfies it), and caches pull decisions per
- * repository, digest, requester and policy generation.
+ * (and releases them when a later signature or SBOM satisfies it, when an administrator says so,
+ * or when the policy that held them is removed), lets callers with push access read past pull
+ * gates and quarantine (signing must read what it signs), and caches pull decisions per
+ * repository, digest, requester, reference and policy generation.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { namespaceOf } from '../../auth/access.ts';
@@ -170,7 +172,8 @@ export class PolicyService {
     if (!this.#engine.hasPoint('pull')) return undefined;
     // One lookup on the hot path: the cached decision already says whether any policy applied.
     const requester = ctx.access?.requester ?? ANONYMOUS_REQUESTER;
-    const cacheKey = `${repository}\0${manifest.digest}\0${requester.subject}`;
+    // The reference is part of the input (a tag rule, a cosign attachment tag), so part of the key.
+    const cacheKey = `${repository}\0${manifest.digest}\0${requester.subject}\0${reference}`;
     const cached = this.#pullCache.get(cacheKey);
     if (cached && cached.generation === this.#engine.generation && cached.until > now) {
       if (cached.decision && !cached.decision.allow) return this.#unlessPusher(ctx, repository, manifest.digest, denied('pull', repository, cached.decision));
