@@ -83,7 +83,13 @@ describe('wharf policy administration', () => {
     assert.equal(again.code, 1);
     assert.match(again.err, /is not quarantined/);
     assert.equal(wharf('policy', 'quarantine', 'release', 'held/app').code, 1);
+    // Removing the policy that quarantined an artifact releases it too.
+    await pushImage(registry.url, 'held/app', 'v2');
+    assert.equal((await fetch(`${registry.url}/v2/held/app/manifests/v2`)).status, 403);
     assert.equal(wharf('policy', 'rm', 'hold').code, 0);
+    const until = Date.now() + 5000;
+    while (Date.now() < until && (status = (await fetch(`${registry.url}/v2/held/app/manifests/v2`)).status) !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(status, 200, 'wharf policy rm released what the policy held');
   });
 
   it('keeps namespace facts for policies', () => {
