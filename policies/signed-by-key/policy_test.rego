@@ -101,3 +101,15 @@ test_null_trust_denied if {
 	count(signed_by_key.deny) == 1 with input as {"point": "pull", "artifact": {"repository": "a/b", "digest": "sha256:2"}, "trust": null}
 		with data.wharf.params.signed_by_key as params
 }
+
+test_attachment_judged_with_subject_not_alone if {
+	# The signature manifest itself is unsigned: refusing it would make every signature unreadable.
+	inp := {
+		"point": "pull",
+		"artifact": {"repository": "team-a/app", "digest": "sha256:5555", "tag": "sha256-1111.sig", "subject": null},
+		"trust": {"signatures": []},
+		"subject": {"digest": "sha256:1111", "via": "tag", "kind": "signature", "artifact": {"repository": "team-a/app", "digest": "sha256:1111"}, "trust": {"signatures": []}},
+	}
+	count(signed_by_key.deny) == 0 with input as inp with data.wharf.params.signed_by_key as params
+	count(signed_by_key.deny) == 1 with input as object.union(inp, {"subject": null}) with data.wharf.params.signed_by_key as params
+}

@@ -16,7 +16,10 @@ accepted_types := {t | some t in object.get(params, "types", [])}
 
 at_push if input.point == "push"
 
-# Signatures, SBOMs and other referrers are never quarantined themselves: they are what lifts it.
+# Signatures, SBOMs and other attachments are never quarantined themselves: they are what lifts it.
+# Wharf gives an attachment's input its `subject` (facts and trust of what it is about).
+is_referrer if is_object(input.subject)
+
 is_referrer if is_string(input.artifact.subject)
 
 # Nor are attachments stored the older way, under cosign's tags (sha256-<hex>.sig/.att/.sbom).

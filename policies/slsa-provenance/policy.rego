@@ -61,7 +61,18 @@ default trust := {}
 
 attestations := object.get(trust, "attestations", [])
 
-applies if input.point in {"push", "pull"}
+# A signature, attestation or SBOM is judged with its subject, never on its own: it is the evidence
+# this policy reads about the subject (and is not itself signed, built or scanned), so it stays
+# readable and verifiable whatever is decided about the subject. Wharf gives an attachment's input a
+# `subject` (its subject's facts and trust); older inputs name the subject in artifact.subject.
+is_attachment if is_object(input.subject)
+
+is_attachment if is_string(input.artifact.subject)
+
+applies if {
+	input.point in {"push", "pull"}
+	not is_attachment
+}
 
 applies if {
 	input.point == "admission"

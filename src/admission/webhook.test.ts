@@ -114,10 +114,33 @@ describe('admission webhook', () => {
     }
   });
 
+  it('records the review uid, workload, container and image in every admission decision', async () => {
+    const outside = 'docker.io/library/nginx:1.25';
+    const denied = await post('/admission/validate', review('Deployment', { spec: { template: { spec: { containers: [{ name: 'proxy', image: outside, resources: limits }] } } } }, 'trace-outside'));
+    assert.equal(denied.allowed, false);
+    const unreadable = await post('/admission/validate', review('Pod', { spec: { containers: [{ name: 'x', image: 'UPPER/Case:tag' }] } }, 'trace-unreadable'));
+    assert.equal(unreadable.allowed, false);
+    const decisions = await json(await fetch(`${url}/api/v1/decisions?point=admission&limit=20`)) as { allowed: boolean; admission?: Record<string, unknown>; result: { errors: string[] } }[];
+    const outsideDecision = decisions.find((decision) => decision.admission?.uid === 'trace-outside');
+    assert.ok(outsideDecision, 'the decision for an image outside the registry names its review');
+    assert.deepEqual(outsideDecision.admission, {
+      uid: 'trace-outside', operation: 'CREATE', workload: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'prod', name: 'web' },
+      container: { name: 'proxy', type: 'container' }, image: outside,
+    });
+    assert.equal(outsideDecision.allowed, false);
+    const unreadableDecision = decisions.find((decision) => decision.admission?.uid === 'trace-unreadable');
+    assert.ok(unreadableDecision, 'a review refused before any policy ran is recorded too');
+    assert.deepEqual(unreadableDecision.admission?.workload, { apiVersion: 'v1', kind: 'Pod', namespace: 'prod', name: 'web' });
+    assert.equal(unreadableDecision.allowed, false);
+    assert.match(unreadableDecision.result.errors[0] ?? '', /cannot read the Pod/);
+  });
+
   it('applies the failure policy when a review cannot finish in time', async () => {
     const never = () => new Promise<never>(() => undefined);
-    const closed = await withinTime({ registryHosts: [], timeoutMs: 20, failurePolicy: 'Fail' }, never);
+    const failures: string[] = [];
+    const closed = await withinTime({ registryHosts: [], timeoutMs: 20, failurePolicy: 'Fail' }, never, (_decision, message) => failures.push(message));
     assert.deepEqual([closed.allowed, closed.code], [false, 500]);
+    assert.equal(failures.length, 1, 'a failed review is reported, so the webhook records it');
     assert.match(closed.message ?? '', /longer than 20 ms/);
     const open = await withinTime({ registryHosts: [], timeoutMs: 20, failurePolicy: 'Ignore' }, async () => { throw new Error('trust lookup failed'); });
     assert.equal(open.allowed, true);

@@ -14,8 +14,8 @@ import { readBody, sendJson } from '../distribution/http.ts';
 import type { RegistryDeps } from '../distribution/registry-deps.ts';
 import { namespaceOf } from '../auth/access.ts';
 import { artifactFacts, policyInput, type TrustSource } from '../policy/service/policy-input.ts';
-import type { PolicyService } from '../policy/service/policy-service.ts';
-import type { PolicyStore } from '../policy/service/policy-store.ts';
+import { workloadOf, type PolicyService } from '../policy/service/policy-service.ts';
+import type { AdmissionTrace, PolicyStore } from '../policy/service/policy-store.ts';
 import {
   AdmissionReviewError, admissionResponse, DEFAULT_MAX_BODY_BYTES, malformedReviewResponse, parseAdmissionReview,
   type AdmissionDecision, type AdmissionRequest,
@@ -67,14 +67,20 @@ export async function handleAdmission(ctx: RequestContext, deps: AdmissionDeps):
     sendJson(ctx.res, 200, malformedReviewResponse(malformed));
     return true;
   }
-  const decision = await withinTime(deps.settings, () => (mode === 'validate' ? validate(request, deps) : mutate(request, deps)));
+  const decision = await withinTime(deps.settings, () => (mode === 'validate' ? validate(request, deps) : mutate(request, deps)), (failure, message) => {
+    if (mode === 'validate') deps.policies.recordAdmission(reviewTrace(request), reviewer(request), failure.allowed, message);
+  });
   sendJson(ctx.res, 200, admissionResponse(request.uid, decision));
   return true;
 }
 
 async function validate(request: AdmissionRequest, deps: AdmissionDeps): Promise<AdmissionDecision> {
   const images = imagesOf(request);
-  if (!Array.isArray(images)) return images;
+  if (!Array.isArray(images)) {
+    // A workload that cannot be read is refused before any policy runs: it is still an outcome to trace.
+    if (!images.allowed) deps.policies.recordAdmission(reviewTrace(request), reviewer(request), false, images.message ?? 'refused');
+    return images;
+  }
   const denials: string[] = [];
   const warnings: string[] = [];
   // A workload often runs one image in several containers: look each image up once.
@@ -96,7 +102,7 @@ async function validate(request: AdmissionRequest, deps: AdmissionDeps): Promise
     const target = resolved
       ? { repository: resolved.repository, namespace: namespaceOf(resolved.repository), artifactType: (resolved.artifact.artifactType as string | null) ?? undefined }
       : {};
-    const requester: Requester = { subject: `kubernetes:${request.userInfo.username ?? 'unknown'}`, kind: 'anonymous' };
+    const requester = reviewer(request);
     const decision = await deps.policies.decide('admission', input, { ...target, digest: resolved?.digest }, requester);
     for (const violation of decision.violations) {
       const line = `${image.type} ${JSON.stringify(image.containerName)} (${image.image}): ${violation.msg}`;
@@ -106,6 +112,15 @@ async function validate(request: AdmissionRequest, deps: AdmissionDeps): Promise
   }
   if (denials.length > 0) return { allowed: false, code: 403, reason: 'Forbidden', message: denials.join('; '), warnings };
   return { allowed: true, warnings };
+}
+
+/** The review as a whole, for decisions not about one container. */
+function reviewTrace(request: AdmissionRequest): AdmissionTrace {
+  return { uid: request.uid, operation: request.operation, workload: workloadOf(request.kind, request.namespace, request.name), container: null, image: null };
+}
+
+function reviewer(request: AdmissionRequest): Requester {
+  return { subject: `kubernetes:${request.userInfo.username ?? 'unknown'}`, kind: 'anonymous' };
 }
 
 async function mutate(request: AdmissionRequest, deps: AdmissionDeps): Promise<AdmissionDecision> {
@@ -163,13 +178,15 @@ async function resolve(reference: ImageReference, deps: AdmissionDeps) {
   if (!manifest) return undefined;
   const artifact = await artifactFacts(deps.registry, {
     repository: reference.repository, reference: reference.digest ?? reference.tag ?? 'latest', digest: manifest.digest,
-    content: manifest.content, contentType: manifest.mediaType, pushedAt: new Date(),
+    content: manifest.content, contentType: manifest.mediaType, pushedAt: manifest.pushedAt ?? new Date(),
   });
   return { repository: reference.repository, digest: manifest.digest, artifact };
 }
 
 /** Runs the review within the time budget; a failure or a timeout follows the failure policy. */
-export async function withinTime(settings: AdmissionSettings, review: () => Promise<AdmissionDecision>): Promise<AdmissionDecision> {
+export async function withinTime(
+  settings: AdmissionSettings, review: () => Promise<AdmissionDecision>, onFailure?: (decision: AdmissionDecision, message: string) => void,
+): Promise<AdmissionDecision> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<Error>((resolve) => {
     timer = setTimeout(() => resolve(new Error(`the review took longer than ${settings.timeoutMs} ms`)), settings.timeoutMs);
@@ -179,7 +196,9 @@ export async function withinTime(settings: AdmissionSettings, review: () => Prom
     if (!(outcome instanceof Error)) return outcome;
     const ignore = settings.failurePolicy === 'Ignore';
     const message = `admission review failed (failurePolicy ${settings.failurePolicy}): ${outcome.message}`;
-    return ignore ? { allowed: true, warnings: [message] } : { allowed: false, code: 500, reason: 'InternalError', message };
+    const decision: AdmissionDecision = ignore ? { allowed: true, warnings: [message] } : { allowed: false, code: 500, reason: 'InternalError', message };
+    onFailure?.(decision, message);
+    return decision;
   } finally {
     clearTimeout(timer);
   }

@@ -147,11 +147,12 @@ export const COMMAND_TABLE: Readonly<Record<string, CommandSpec>> = {
       }),
       simulate: admin('PATH...', 'Evaluates a policy against stored artifacts without enforcing it.', {
         package: { type: 'string', value: 'PKG', help: 'the Rego package defining deny/quarantine' },
+        point: { type: 'string', multiple: true, value: 'push|pull|admission', help: 'the points the policy would be bound to (repeatable; default push); each is judged as enforcement would' },
         'data-file': dataFile,
         ...scopeFlags,
         json,
       }),
-      quarantine: admin('', 'Lists quarantined artifacts.', { json }),
+      quarantine: admin('[release REPOSITORY@DIGEST]', 'Lists quarantined artifacts; release lifts the quarantine of one.', { json }),
     },
   },
   namespace: {

@@ -55,6 +55,43 @@ describe('wharf policy administration', () => {
     assert.match(wharf('policy', 'list').out, /\(none\)/);
   });
 
+  it('pushes a policy again under the name of one it removed', () => {
+    const push = () => wharf('policy', 'push', join(work, 'policy'), '--name', 'reused', '--package', 'team.nolatest', '--namespace', 'nobody');
+    assert.equal(push().code, 0);
+    assert.equal(wharf('policy', 'rm', 'reused').code, 0);
+    const again = push();
+    assert.equal(again.code, 0, again.err);
+    assert.match(again.out, /policy reused version 2/);
+    assert.equal(wharf('policy', 'rm', 'reused').code, 0);
+  });
+
+  it('releases a quarantined artifact, and the running server lets it be pulled', async () => {
+    const hold = 'package team.hold\n\nquarantine contains "held for review" if input.artifact.subject == null\n';
+    const stored = await fetch(`${registry.url}/api/v1/policies/hold`, { method: 'PUT', body: JSON.stringify({ package: 'team.hold', modules: [{ file: 'hold.rego', source: hold }], binding: { repositories: ['held/*'] } }) });
+    assert.equal(stored.status, 201);
+    const image = await pushImage(registry.url, 'held/app', 'v1');
+    assert.equal((await fetch(`${registry.url}/v2/held/app/manifests/v1`)).status, 403);
+    assert.match(wharf('policy', 'quarantine').out, new RegExp(`held/app\\s+${image.digest}`));
+    const released = wharf('policy', 'quarantine', 'release', `held/app@${image.digest}`);
+    assert.equal(released.code, 0, released.err);
+    assert.match(released.out, /released held\/app@sha256:/);
+    const deadline = Date.now() + 5000;
+    let status = 0;
+    while (Date.now() < deadline && (status = (await fetch(`${registry.url}/v2/held/app/manifests/v1`)).status) !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(status, 200, 'the server saw the release');
+    const again = wharf('policy', 'quarantine', 'release', `held/app@${image.digest}`);
+    assert.equal(again.code, 1);
+    assert.match(again.err, /is not quarantined/);
+    assert.equal(wharf('policy', 'quarantine', 'release', 'held/app').code, 1);
+    // Removing the policy that quarantined an artifact releases it too.
+    await pushImage(registry.url, 'held/app', 'v2');
+    assert.equal((await fetch(`${registry.url}/v2/held/app/manifests/v2`)).status, 403);
+    assert.equal(wharf('policy', 'rm', 'hold').code, 0);
+    const until = Date.now() + 5000;
+    while (Date.now() < until && (status = (await fetch(`${registry.url}/v2/held/app/manifests/v2`)).status) !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(status, 200, 'wharf policy rm released what the policy held');
+  });
+
   it('keeps namespace facts for policies', () => {
     assert.equal(wharf('namespace', 'set', 'team', '--label', 'cost-center=cc-7', '--quota', '10GiB', '--budget', '25', '--price', '0.02', '--currency', 'EUR').code, 0);
     assert.deepEqual(JSON.parse(wharf('namespace', 'show', 'team').out), {

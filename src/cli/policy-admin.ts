@@ -5,9 +5,9 @@
  *   wharf policy push PATH… --name NAME --package PKG [--point push|pull|admission]… [--namespace GLOB]…
  *                    [--repository GLOB]… [--artifact-type GLOB]… [--mode enforce|audit] [--data-file FILE]
  *   wharf policy push --from-oci REPOSITORY:TAG --name NAME --package PKG …     (an OPA bundle stored in Wharf)
- *   wharf policy list | rm NAME | quarantine
+ *   wharf policy list | rm NAME | quarantine [release REPOSITORY@DIGEST]
  *   wharf policy decisions [--point P] [--denied] [--repository R] [--policy NAME] [--limit N] [--json]
- *   wharf policy simulate PATH… --package PKG [--data-file FILE] [--json]
+ *   wharf policy simulate PATH… --package PKG [--point P]… [--namespace|--repository|--artifact-type GLOB]… [--data-file FILE] [--json]
  *   wharf namespace set NAMESPACE [--label K=V]… [--quota 10GiB] [--budget 25] [--price 0.02] [--currency EUR] | show NAMESPACE
  * A running server applies pushed policies within a second.
  */
@@ -22,11 +22,15 @@ import type { RegistryDeps } from '../distribution/registry-deps.ts';
 import { BundleError } from '../policy/service/opa-bundle.ts';
 import { loadBundleFromRegistry } from '../policy/service/bundle-source.ts';
 import { PolicyDefinitionError, validatePolicyDefinition } from '../policy/service/policy-definition.ts';
-import { decisionFilter, validateNamespaceSettings } from '../policy/service/policy-api.ts';
+import { decisionFilter, quarantinedArtifact, validateNamespaceSettings } from '../policy/service/policy-api.ts';
 import { engineSettings, policyDatabasePath } from '../policy/service/policy-extension.ts';
-import { simulatePolicy } from '../policy/service/simulation.ts';
+import { simulatePolicy, type SimulationReport } from '../policy/service/simulation.ts';
+import { namespaceFacts, type TrustSource } from '../policy/service/policy-input.ts';
+import { supplyChainSettings } from '../config/supplychain-keys.ts';
+import { SqliteSupplyChainIndex } from '../supplychain/index/sqlite-index.ts';
+import { SupplyChainService } from '../supplychain/supplychain-service.ts';
 import { SqlitePolicyStore } from '../policy/service/sqlite-policy-store.ts';
-import type { PolicyStore } from '../policy/service/policy-store.ts';
+import { PolicyStoreError, type AdmissionTrace, type PolicyStore } from '../policy/service/policy-store.ts';
 import { UnreachableError } from '../client/fetch-errors.ts';
 import { requireDataFolder, resolveTarget, TargetError } from './admin-target.ts';
 import { COMMAND_TABLE, parseOptions } from './command-table.ts';
@@ -72,7 +76,7 @@ export async function policyAdminCommand(group: 'policy' | 'namespace', argv: st
     return 0;
   } catch (error) {
     if (error instanceof UsageError || error instanceof PolicyDefinitionError || error instanceof BundleError || error instanceof ConfigError
-      || error instanceof TargetError || error instanceof ServerError || error instanceof UnreachableError) {
+      || error instanceof PolicyStoreError || error instanceof TargetError || error instanceof ServerError || error instanceof UnreachableError) {
       console.error(`wharf ${group} ${command ?? ''}: ${error.message}`);
       return 1;
     }
@@ -81,6 +85,17 @@ export async function policyAdminCommand(group: 'policy' | 'namespace', argv: st
     await store?.close();
     await registry?.close();
   }
+}
+
+/** A simulation report as both the data-folder and the --server commands print it. */
+export function printSimulation(report: SimulationReport, boundPoints: readonly string[], values: Values, where = ''): void {
+  if (values.json) return console.log(JSON.stringify(report, null, 2));
+  const skipped = boundPoints.includes('admission') ? ' (admission is not simulated: it judges workloads, not stored content)' : '';
+  console.log(`evaluated ${report.evaluated} stored artifacts${where} at ${report.points.join(', ') || 'no point'}${skipped}: ${report.denied.length} would be denied, ${report.quarantined.length} quarantined`);
+  const at = (point: string) => (report.points.length > 1 ? `${point} ` : '');
+  for (const entry of report.denied) console.log(`DENY ${at(entry.point)}${entry.repository}:${entry.reference}  ${entry.violations.map((v) => v.msg).join('; ')}`);
+  for (const entry of report.quarantined) console.log(`HOLD ${entry.repository}:${entry.reference}  ${entry.violations.map((v) => v.msg).join('; ')}`);
+  for (const error of report.errors) console.log(`ERROR ${error}`);
 }
 
 async function policyAction(store: PolicyStore, config: WharfConfig, openRegistry: () => Promise<RegistryDeps>, command: string | undefined, paths: string[], values: Values): Promise<void> {
@@ -107,6 +122,14 @@ async function policyAction(store: PolicyStore, config: WharfConfig, openRegistr
       if (!(await store.deletePolicy(paths[0]))) throw new UsageError(`no policy ${paths[0]}`);
       return;
     case 'quarantine':
+      if (paths[0] === 'release') {
+        if (!paths[1] || paths.length > 2) throw new UsageError('usage: wharf policy quarantine release REPOSITORY@DIGEST');
+        const { repository, digest } = quarantinedArtifact(paths[1]);
+        // The store's generation moves, so a running server applies the release within a second.
+        if (!(await store.releaseQuarantine(repository, digest))) throw new UsageError(`${repository}@${digest} is not quarantined`);
+        return console.log(`released ${repository}@${digest} from quarantine`);
+      }
+      if (paths.length > 0) throw new UsageError('usage: wharf policy quarantine [release REPOSITORY@DIGEST]');
       return print(values, (await store.listQuarantined()).map((q) => ({ repository: q.repository, digest: q.digest, since: q.since.toISOString(), reasons: q.reasons.map((r) => r.msg).join('; ') })));
     case 'decisions': {
       const query = new URLSearchParams();
@@ -118,22 +141,26 @@ async function policyAction(store: PolicyStore, config: WharfConfig, openRegistr
       const decisions = await store.listDecisions(decisionFilter(query));
       if (values.json) return console.log(JSON.stringify(decisions, null, 2));
       return print(values, decisions.map((d) => ({
-        time: d.time.toISOString(), point: d.point, target: `${d.repository ?? ''}${d.digest ? `@${d.digest.slice(7, 19)}` : ''}`,
+        time: d.time.toISOString(), point: d.point,
+        target: d.admission ? admissionTarget(d.admission) : `${d.repository ?? ''}${d.digest ? `@${d.digest.slice(7, 19)}` : ''}`,
         allowed: d.allowed, policies: d.policies.join(','), reasons: d.result.violations.map((v) => v.msg).join('; '),
       })));
     }
     case 'simulate': {
       const definition = validatePolicyDefinition({
         name: 'simulation', package: values.package, modules: readModules(paths), data: readData(values['data-file'] as string | undefined),
-        binding: { points: ['push'], namespaces: values.namespace, repositories: values.repository, artifactTypes: values['artifact-type'] },
+        binding: { points: values.point, namespaces: values.namespace, repositories: values.repository, artifactTypes: values['artifact-type'] },
       });
-      const report = await simulatePolicy(definition, await openRegistry(), store, undefined, engineSettings(config));
-      if (values.json) return console.log(JSON.stringify(report, null, 2));
-      console.log(`evaluated ${report.evaluated} stored artifacts (supply-chain facts are not read offline): ${report.denied.length} would be denied, ${report.quarantined.length} quarantined`);
-      for (const entry of report.denied) console.log(`DENY ${entry.repository}:${entry.reference}  ${entry.violations.map((v) => v.msg).join('; ')}`);
-      for (const entry of report.quarantined) console.log(`HOLD ${entry.repository}:${entry.reference}  ${entry.violations.map((v) => v.msg).join('; ')}`);
-      for (const error of report.errors) console.log(`ERROR ${error}`);
-      return;
+      const registry = await openRegistry();
+      const trust = await offlineTrust(config, registry);
+      try {
+        // The server's simulation, fed from the data folder: the same input builder, trust facts included.
+        const sources = { registry, trust, namespaceFacts: (namespace: string) => namespaceFacts(registry, store, namespace) };
+        const report = await simulatePolicy(definition, sources, engineSettings(config));
+        return printSimulation(report, definition.binding.points, values);
+      } finally {
+        trust?.close();
+      }
     }
     default:
       throw new UsageError(`unknown command; use one of ${[...POLICY_ADMIN_COMMANDS].join(', ')}`);
@@ -203,6 +230,22 @@ export function parseBytes(text: string): number {
   return Math.round(Number(match[1]) * units[(match[2] ?? 'b').toLowerCase()]!);
 }
 
+/** The supply-chain facts of a data folder, as the server gives them to policies (none when the feature is off). */
+async function offlineTrust(config: WharfConfig, registry: RegistryDeps): Promise<(TrustSource & { close(): void }) | undefined> {
+  const settings = supplyChainSettings(config);
+  if (!settings.enabled) return undefined;
+  const index = new SqliteSupplyChainIndex(join(config.data, 'supplychain.db'));
+  const quiet = { info: () => undefined, warn: () => undefined, error: (fields: object, message: string) => console.error(`wharf: ${message}`, fields) };
+  const service = new SupplyChainService(index, registry, settings, quiet);
+  try {
+    await service.start();
+  } catch (error) {
+    index.close();
+    throw error;
+  }
+  return { trustOf: (repository, digest) => service.trustFacts(repository, digest), close: () => index.close() };
+}
+
 /** The stores of a data folder, for reading stored content without a server. */
 async function offlineRegistry(config: WharfConfig): Promise<RegistryDeps & { close(): Promise<void> }> {
   const blobs = new FilesystemBlobStore(join(config.data, 'blobs'), { directIO: config.storage.directIO });
@@ -210,6 +253,12 @@ async function offlineRegistry(config: WharfConfig): Promise<RegistryDeps & { cl
   const metadata = new SqliteMetadataStore(join(config.data, 'metadata.db'));
   await metadata.migrate();
   return { blobs, metadata, close: () => metadata.close() } as unknown as RegistryDeps & { close(): Promise<void> };
+}
+
+/** `Deployment prod/web web=nginx:1.25 (uid)`: enough to find the workload and the review. */
+function admissionTarget(trace: AdmissionTrace): string {
+  const workload = `${trace.workload.kind} ${trace.workload.namespace ?? ''}/${trace.workload.name ?? ''}`;
+  return `${workload}${trace.container ? ` ${trace.container.name}=${trace.image}` : ''} (${trace.uid})`;
 }
 
 function print(values: Values, rows: Record<string, unknown>[]): void {

@@ -3,15 +3,14 @@
  * /api/v1 policy API (src/policy/service/policy-api.ts): the same commands and output as on a
  * data folder, with the server's view of stored artifacts and supply-chain facts.
  */
-import { parseBytes, readData, readModules, UsageError, type Values } from './policy-admin.ts';
+import type { SimulationReport } from '../policy/service/simulation.ts';
+import { parseBytes, printSimulation, readData, readModules, UsageError, type Values } from './policy-admin.ts';
 import { segment, type ServerClient } from './server-client.ts';
 import { printRows } from './table.ts';
 
 interface StoredPolicy { name: string; version: number; revision: string; mode: string; package: string; binding: { points: string[]; namespaces: string[]; repositories: string[]; artifactTypes: string[] } }
 interface Violation { msg: string }
 interface Decision { time: string; point: string; repository?: string; digest?: string; allowed: boolean; policies: string[]; result: { violations: Violation[] } }
-interface SimulationEntry { repository: string; reference: string; violations: Violation[] }
-interface SimulationReport { evaluated: number; denied: SimulationEntry[]; quarantined: SimulationEntry[]; errors: string[] }
 
 const API = '/api/v1';
 
@@ -39,6 +38,12 @@ export async function remotePolicyAdmin(server: ServerClient, group: 'policy' | 
       await server.call('DELETE', `${API}/policies/${segment(paths[0], 'NAME')}`);
       return;
     case 'quarantine':
+      if (paths[0] === 'release') {
+        if (!paths[1] || paths.length > 2) throw new UsageError('usage: wharf policy quarantine release REPOSITORY@DIGEST');
+        await server.call('DELETE', `${API}/quarantine/${encodeURIComponent(paths[1])}`);
+        return console.log(`released ${paths[1]} from quarantine on ${server.url}`);
+      }
+      if (paths.length > 0) throw new UsageError('usage: wharf policy quarantine [release REPOSITORY@DIGEST]');
       return print(values, ((await server.call('GET', `${API}/quarantine`)) as { repository: string; digest: string; since: string; reasons: Violation[] }[])
         .map((q) => ({ repository: q.repository, digest: q.digest, since: q.since, reasons: q.reasons.map((r) => r.msg).join('; ') })));
     case 'decisions': {
@@ -58,13 +63,9 @@ export async function remotePolicyAdmin(server: ServerClient, group: 'policy' | 
     case 'simulate': {
       const report = await server.call('POST', `${API}/policy-simulations`, {
         name: 'simulation', package: values.package, modules: readModules(paths), data: readData(values['data-file'] as string | undefined),
-        binding: { ...binding, points: ['push'] },
+        binding: { ...binding, points: values.point },
       }) as SimulationReport;
-      if (values.json) return console.log(JSON.stringify(report, null, 2));
-      console.log(`evaluated ${report.evaluated} stored artifacts on ${server.url}: ${report.denied.length} would be denied, ${report.quarantined.length} quarantined`);
-      for (const entry of report.denied) console.log(`DENY ${entry.repository}:${entry.reference}  ${entry.violations.map((v) => v.msg).join('; ')}`);
-      for (const entry of report.quarantined) console.log(`HOLD ${entry.repository}:${entry.reference}  ${entry.violations.map((v) => v.msg).join('; ')}`);
-      for (const error of report.errors) console.log(`ERROR ${error}`);
+      printSimulation(report, (values.point as string[] | undefined) ?? ['push'], values, ` on ${server.url}`);
       return;
     }
     default:

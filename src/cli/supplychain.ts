@@ -60,10 +60,16 @@ async function loadPrivateKey(path: string) {
   return decrypted.privateKey;
 }
 
-async function resolveSubject(text: string, plainHttp: boolean): Promise<{ client: RegistryClient; reference: ImageReference; subject: Subject }> {
+/**
+ * Reads the manifest REF names. Commands that go on to push (sign, attest, attach) ask for push
+ * access from the start, as cosign does: a registry may let a pusher read what its pull gates
+ * refuse to consumers (Wharf does), and the token then already carries the push.
+ */
+async function resolveSubject(text: string, plainHttp: boolean, forPush = false): Promise<{ client: RegistryClient; reference: ImageReference; subject: Subject }> {
   const reference = parseReference(text);
   const client = RegistryClient.for(reference, { plainHttp });
-  const manifest = await client.getManifest(reference.repository, reference.digest ?? reference.tag ?? 'latest');
+  const scope = `repository:${reference.repository}:${forPush ? 'pull,push' : 'pull'}`;
+  const manifest = await client.getManifest(reference.repository, reference.digest ?? reference.tag ?? 'latest', scope);
   if (!manifest) throw new Error(`${text}: no such manifest`);
   return { client, reference, subject: { repository: reference.repository, digest: manifest.digest, size: manifest.bytes.byteLength, mediaType: manifest.mediaType, dockerReference: repositoryReference(reference) } };
 }
@@ -85,7 +91,7 @@ export async function signCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...COMMON, key: { type: 'string' }, referrer: { type: 'boolean' }, annotations: { type: 'string', short: 'a', multiple: true } } });
   if (positionals.length !== 1 || !values.key) throw Object.assign(new Error('usage: wharf sign REF --key FILE [--referrer] [-a key=value]'), { code: 'ERR_PARSE_ARGS_USAGE' });
   const privateKey = await loadPrivateKey(values.key);
-  const { client, subject } = await resolveSubject(positionals[0]!, values['plain-http'] ?? false);
+  const { client, subject } = await resolveSubject(positionals[0]!, values['plain-http'] ?? false, true);
   const annotations = Object.fromEntries((values.annotations ?? []).map((pair) => { const at = pair.indexOf('='); return [pair.slice(0, at), pair.slice(at + 1)]; }));
   const result = await signImage(client, subject, privateKey, { referrer: values.referrer ?? false, annotations });
   print(values.json ?? false, { subject: subject.digest, signatureManifest: result.manifest, mode: values.referrer ? 'referrer' : 'tag' }, `Signed ${subject.dockerReference}@${subject.digest} (${values.referrer ? 'OCI 1.1 referrer' : 'tag scheme'} ${result.manifest})`);
@@ -157,7 +163,7 @@ export async function attestCommand(argv: string[]): Promise<number> {
   let predicate: unknown;
   try { predicate = JSON.parse(await readFile(values.predicate, 'utf8')); } catch (error) { throw new Error(`${values.predicate}: not JSON (${(error as Error).message})`); }
   const privateKey = await loadPrivateKey(values.key);
-  const { client, subject } = await resolveSubject(positionals[0]!, values['plain-http'] ?? false);
+  const { client, subject } = await resolveSubject(positionals[0]!, values['plain-http'] ?? false, true);
   const result = await attestImage(client, subject, privateKey, predicateType, predicate, { referrer: values.referrer ?? false });
   print(values.json ?? false, { subject: subject.digest, predicateType, attestationManifest: result.manifest }, `Attested ${subject.dockerReference}@${subject.digest} with ${predicateType} (${result.manifest})`);
   return 0;
@@ -171,7 +177,7 @@ export async function attachCommand(argv: string[]): Promise<number> {
   const sbom = parseSbomBytes(document);
   if (!sbom.ok) throw new Error(`${positionals[2]}: ${sbom.reason}`);
   const mediaType = sbom.sbom.format === 'spdx' ? 'application/spdx+json' : 'application/vnd.cyclonedx+json';
-  const { client, subject } = await resolveSubject(positionals[1]!, values['plain-http'] ?? false);
+  const { client, subject } = await resolveSubject(positionals[1]!, values['plain-http'] ?? false, true);
   const manifest = await attachSbom(client, subject, document, mediaType, { tagScheme: values['tag-scheme'] ?? false });
   print(values.json ?? false, { subject: subject.digest, sbomManifest: manifest, format: sbom.sbom.format, components: sbom.sbom.components.length },
     `Attached ${sbom.sbom.format} SBOM (${sbom.sbom.components.length} components) to ${subject.dockerReference}@${subject.digest} as ${manifest}`);

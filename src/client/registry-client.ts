@@ -139,8 +139,9 @@ export class RegistryClient {
     this.#authorization = `Bearer ${token}`;
   }
 
-  async getManifest(repository: string, reference: string): Promise<FetchedManifest | undefined> {
-    const response = await this.request('GET', `/v2/${repository}/manifests/${reference}`, { headers: { accept: MANIFEST_ACCEPT }, scope: `repository:${repository}:pull` });
+  /** `scope` asks for more than pull, as a command that reads in order to push (signing) does. */
+  async getManifest(repository: string, reference: string, scope = `repository:${repository}:pull`): Promise<FetchedManifest | undefined> {
+    const response = await this.request('GET', `/v2/${repository}/manifests/${reference}`, { headers: { accept: MANIFEST_ACCEPT }, scope });
     if (response.status === 404) { await response.arrayBuffer(); return undefined; }
     if (!response.ok) throw new RegistryError(`GET manifest ${repository}:${reference}: ${response.status} ${await response.text()}`, response.status);
     const bytes = Buffer.from(await response.arrayBuffer());

@@ -132,3 +132,31 @@ test('every violation any policy returns is a {msg, code, details} object', () =
   // The samples were built to trip most policies: a contract test that judged nothing would prove nothing.
   assert.ok(violations >= policyNames.length, `only ${violations} violations produced`);
 });
+
+test('no policy refuses a signature or SBOM at pull: attachments are judged with their subject, so verification can happen', () => {
+  const modules = policyNames.map((name) => {
+    const file = join(libraryDir, name, 'policy.rego');
+    return { file, source: readFileSync(file, 'utf8') };
+  });
+  const compiled = compile(modules);
+  const subjectDigest = 'sha256:' + 'c'.repeat(64);
+  // A cosign signature (tag scheme) and an SBOM referrer of a subject that every trust rule would refuse.
+  const subject = { digest: subjectDigest, artifact: { ...artifact, digest: subjectDigest, tag: null, reference: subjectDigest }, trust };
+  const attachments = [
+    { ...artifact, tag: `sha256-${'c'.repeat(64)}.sig`, reference: `sha256-${'c'.repeat(64)}.sig`, artifactType: null, totalSize: 2048, subject: null },
+    { ...artifact, tag: null, reference: 'sha256:' + 'd'.repeat(64), artifactType: 'application/vnd.cyclonedx+json', totalSize: 2048, subject: subjectDigest },
+  ];
+  const unsigned = { signatures: [], attestations: [], sbom: null, vulnerabilities: null };
+  let judged = 0;
+  for (const name of policyNames) {
+    const query = compiled.prepare(`x := data.wharf.policies.${packageSegment(name)}.deny`);
+    for (const [index, attachment] of attachments.entries()) {
+      const input = { ...base, point: 'pull', artifact: attachment, trust: unsigned, subject: { ...subject, via: index === 0 ? 'tag' : 'referrers', kind: index === 0 ? 'signature' : null } };
+      for (const result of query.eval({ input: fromJS(input), now: 1_795_000_000_000_000_000n })) {
+        judged++;
+        assert.deepEqual(toJS(result.bindings['x']), [], `${name} refuses the attachment ${attachment.reference}`);
+      }
+    }
+  }
+  assert.ok(judged >= policyNames.length, 'every policy was asked');
+});

@@ -6,11 +6,14 @@
  *   POST           /api/v1/policy-simulations        (body: a policy definition; nothing is stored)
  *   GET            /api/v1/decisions?point=&allowed=&repository=&policy=&limit=
  *   GET            /api/v1/quarantine
+ *   DELETE         /api/v1/quarantine/{repository}@{digest}   (release by hand)
  *   GET|PUT        /api/v1/namespaces/{ns}/settings  (labels, quota, budget: facts policies read)
  */
 import { registryError } from '../../distribution/errors.ts';
+import { parseDigest } from '../../content/digest.ts';
+import { repositoryNameProblem } from '../../content/names.ts';
 import { readBody, sendEmpty, sendJson, type RequestContext } from '../../distribution/http.ts';
-import { ENFORCEMENT_POINTS, type EnforcementPoint, type NamespaceSettings, type PolicyStore } from './policy-store.ts';
+import { ENFORCEMENT_POINTS, PolicyStoreError, type EnforcementPoint, type NamespaceSettings, type PolicyStore } from './policy-store.ts';
 import { PolicyDefinitionError, validatePolicyDefinition } from './policy-definition.ts';
 import type { SimulationReport } from './simulation.ts';
 import { BundleError, type Bundle } from './opa-bundle.ts';
@@ -44,6 +47,8 @@ export interface PolicyApiHooks {
   changed(): Promise<void>;
   /** Writes decisions still buffered, so a listing shows every decision made so far. */
   flushDecisions(): Promise<void>;
+  /** Lifts a quarantine by hand; false when the artifact was not quarantined. */
+  releaseQuarantine(repository: string, digest: string): Promise<boolean>;
   /** Reads an OPA bundle stored in this registry (`repository:tag` or `repository@digest`). */
   loadBundle(reference: string): Promise<Bundle & { origin: string }>;
 }
@@ -62,6 +67,8 @@ export class PolicyApi {
       return await this.#route(ctx);
     } catch (error) {
       if (error instanceof PolicyDefinitionError || error instanceof BundleError) throw registryError('BAD_REQUEST', { message: error.message });
+      // The store's message names the operation; the database's own text stays out of the answer.
+      if (error instanceof PolicyStoreError) throw registryError(error.kind === 'conflict' ? 'CONFLICT' : 'UNAVAILABLE', { message: error.message });
       throw error;
     }
   }
@@ -108,6 +115,13 @@ export class PolicyApi {
     if (path === '/api/v1/quarantine' && method === 'GET') {
       const readable = readableBy(ctx);
       sendJson(ctx.res, 200, await filterAsync(await this.#store.listQuarantined(), (entry) => readable(entry.repository)));
+      return true;
+    }
+    const release = /^\/api\/v1\/quarantine\/(.+)$/.exec(path);
+    if (release && method === 'DELETE') {
+      const { repository, digest } = quarantinedArtifact(decodeURIComponent(release[1]!));
+      if (!(await this.#hooks.releaseQuarantine(repository, digest))) throw registryError('NOT_FOUND', { message: `${repository}@${digest} is not quarantined` });
+      sendEmpty(ctx.res, 204);
       return true;
     }
     const settings = /^\/api\/v1\/namespaces\/([^/]+)\/settings$/.exec(path);
@@ -184,6 +198,17 @@ export function decisionFilter(query: URLSearchParams) {
     repository: query.get('repository') ?? undefined,
     policy: query.get('policy') ?? undefined,
   };
+}
+
+/** `repository@digest`, as the quarantine list shows it (the API path and `wharf policy quarantine release`). */
+export function quarantinedArtifact(text: string): { repository: string; digest: string } {
+  const at = text.lastIndexOf('@');
+  const repository = text.slice(0, at);
+  const digest = text.slice(at + 1);
+  if (at <= 0 || repositoryNameProblem(repository) !== undefined || !parseDigest(digest)) {
+    throw new PolicyDefinitionError(`"${text}" is not REPOSITORY@DIGEST (e.g. team-a/app@sha256:…)`);
+  }
+  return { repository, digest };
 }
 
 export function validateNamespaceSettings(input: unknown): NamespaceSettings {

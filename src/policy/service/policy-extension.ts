@@ -8,7 +8,7 @@ import type { RegistryEvent } from '../../distribution/events.ts';
 import type { Extension, RunningExtension } from '../../server/extension.ts';
 import { POLICY_API_ROUTES, PolicyApi } from './policy-api.ts';
 import { PolicyEngine, type EngineSettings } from './policy-engine.ts';
-import type { TrustSource } from './policy-input.ts';
+import { attachmentOf, type TrustSource } from './policy-input.ts';
 import { PolicyService } from './policy-service.ts';
 import { simulatePolicy } from './simulation.ts';
 import { loadBundleFromRegistry } from './bundle-source.ts';
@@ -24,8 +24,6 @@ interface SupplyChainLike extends RunningExtension {
   readonly service: { trustFacts(repository: string, digest: string): Promise<Record<string, unknown> | undefined> };
   idle(): Promise<void>;
 }
-
-const COSIGN_TAG = /^sha256-([a-f0-9]{64})\.(sig|att|sbom)$/;
 
 export function policyDatabasePath(dataDir: string): string {
   return join(dataDir, 'policy.db');
@@ -50,8 +48,9 @@ export const policyExtension = {
     await service.start();
     const api = new PolicyApi(store, {
       flushDecisions: () => service.flushDecisions(),
-      simulate: (definition) => simulatePolicy(definition, registry, store, trust, settings),
-      changed: async () => { await engine.refresh(true); },
+      simulate: (definition) => simulatePolicy(definition, service.inputSources, settings),
+      changed: () => service.refresh(),
+      releaseQuarantine: (repository, digest) => service.releaseQuarantine(repository, digest),
       loadBundle: (reference) => loadBundleFromRegistry(registry, reference),
     });
     const admission: AdmissionDeps = {
@@ -89,7 +88,6 @@ export const policyExtension = {
 /** The artifact a pushed signature, attestation or SBOM is about (referrers or cosign's tag scheme). */
 function attachedTo(event: RegistryEvent): { repository: string; digest: string } | undefined {
   if (event.kind !== 'manifest-pushed') return undefined;
-  if (event.subject) return { repository: event.repository, digest: event.subject };
-  const tag = event.tag && COSIGN_TAG.exec(event.tag);
-  return tag ? { repository: event.repository, digest: `sha256:${tag[1]}` } : undefined;
+  const attachment = attachmentOf({ subject: event.subject, tag: event.tag });
+  return attachment && { repository: event.repository, digest: attachment.digest };
 }

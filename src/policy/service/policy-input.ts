@@ -84,6 +84,7 @@ export function policyInput(point: EnforcementPoint, parts: {
   trust: Record<string, unknown> | undefined;
   requester: Record<string, unknown>;
   namespace: Record<string, unknown> | null;
+  subject?: Record<string, unknown> | null;
   admission?: Record<string, unknown>;
 }, now = new Date()): Record<string, unknown> {
   return {
@@ -91,10 +92,61 @@ export function policyInput(point: EnforcementPoint, parts: {
     now: now.toISOString(),
     artifact: parts.artifact,
     trust: parts.trust ?? NO_TRUST,
+    subject: parts.subject ?? null,
     requester: parts.requester,
     namespace: parts.namespace,
     ...(parts.admission ? { admission: parts.admission } : {}),
   };
+}
+
+/** What the one input builder reads besides the manifest itself. */
+export interface InputSources {
+  readonly registry: RegistryDeps;
+  readonly trust: TrustSource | undefined;
+  namespaceFacts(namespace: string): Promise<Record<string, unknown>>;
+}
+
+/**
+ * The input for a stored or pushed manifest at the push or pull point: the one builder that
+ * enforcement, quarantine re-evaluation and simulation share, so a simulation judges exactly
+ * what enforcement would.
+ */
+export async function manifestInput(
+  point: EnforcementPoint, sources: InputSources, manifest: ManifestFacts, requester: Record<string, unknown>, now = new Date(),
+): Promise<Record<string, unknown>> {
+  const artifact = await artifactFacts(sources.registry, manifest);
+  const [trust, namespace, subject] = await Promise.all([
+    sources.trust?.trustOf(manifest.repository, manifest.digest),
+    sources.namespaceFacts(namespaceOf(manifest.repository)),
+    subjectFacts(sources, manifest.repository, artifact),
+  ]);
+  return policyInput(point, { artifact, trust, subject, requester, namespace }, now);
+}
+
+const COSIGN_TAG = /^sha256-([a-f0-9]{64})\.(sig|att|sbom)$/;
+const COSIGN_KINDS = { sig: 'signature', att: 'attestation', sbom: 'sbom' } as const;
+
+/** The artifact an attachment is about: its subject (OCI 1.1 referrers) or the digest its cosign tag names. */
+export function attachmentOf(artifact: { subject?: unknown; tag?: unknown }): { digest: string; via: 'referrers' | 'tag'; kind: string | null } | undefined {
+  if (typeof artifact.subject === 'string') return { digest: artifact.subject, via: 'referrers', kind: null };
+  const tag = typeof artifact.tag === 'string' ? COSIGN_TAG.exec(artifact.tag) : null;
+  return tag ? { digest: `sha256:${tag[1]}`, via: 'tag', kind: COSIGN_KINDS[tag[2] as keyof typeof COSIGN_KINDS] } : undefined;
+}
+
+/**
+ * For an attachment (signature, attestation, SBOM …): its subject's facts and trust, so policies
+ * judge the attachment with what it is about. Null for anything else. The subject's `artifact` is
+ * null when it is not stored (an attachment may arrive first).
+ */
+async function subjectFacts(sources: InputSources, repository: string, artifact: Record<string, unknown>): Promise<Record<string, unknown> | null> {
+  const attachment = attachmentOf(artifact);
+  if (!attachment) return null;
+  const stored = await sources.registry.metadata.getManifest(repository, attachment.digest);
+  const [subjectArtifact, trust] = await Promise.all([
+    stored ? artifactFacts(sources.registry, { repository, reference: stored.digest, digest: stored.digest, content: stored.content, contentType: stored.mediaType, pushedAt: stored.pushedAt ?? new Date() }) : null,
+    sources.trust?.trustOf(repository, attachment.digest),
+  ]);
+  return { ...attachment, artifact: subjectArtifact, trust: trust ?? NO_TRUST };
 }
 
 type ImageConfigFacts = { labels: Record<string, string>; platform: unknown; created: string | null } | undefined;

@@ -48,6 +48,29 @@ export function describePolicyStore(name: string, make: () => Promise<PolicyStor
       assert.deepEqual(await store.listPolicies(), []);
     });
 
+    it('stores a removed policy\'s name again, numbering on from its last version', async () => {
+      await store.putPolicy(definition('reused'));
+      await store.putPolicy(definition('reused', 'package p\n\ndeny contains "y" if false\n'));
+      assert.equal(await store.deletePolicy('reused'), true);
+      const again = await store.putPolicy(definition('reused'));
+      // Old decision-log entries name reused@1 and reused@2: the new policy must not claim those.
+      assert.equal(again.version, 3);
+      assert.equal((await store.getPolicy('reused'))?.version, 3);
+    });
+
+    it('releases quarantines by hand and with the policy that gave them, bumping the generation', async () => {
+      await store.putPolicy(definition('holder'));
+      await store.setQuarantine('a/b', 'sha256:1', [{ msg: 'held', policy: 'holder' } as never]);
+      await store.setQuarantine('a/b', 'sha256:2', [{ msg: 'held', policy: 'holder' } as never, { msg: 'kept', policy: 'other' } as never]);
+      await store.setQuarantine('a/b', 'sha256:3', [{ msg: 'by hand' }]);
+      const before = await store.generation();
+      assert.equal(await store.releaseQuarantine('a/b', 'sha256:3'), true);
+      assert.equal(await store.releaseQuarantine('a/b', 'sha256:3'), false);
+      assert.ok((await store.generation()) > before, 'other processes see a release');
+      assert.equal(await store.deletePolicy('holder'), true);
+      assert.deepEqual((await store.listQuarantined()).map((entry) => [entry.digest, entry.reasons]), [['sha256:2', [{ msg: 'kept', policy: 'other' }]]]);
+    });
+
     it('lists decisions newest first and filters them', async () => {
       await store.appendDecisions([decision('d1'), decision('d2', { allowed: false, point: 'pull', policies: ['q@3:def'] }), decision('d3', { repository: 'c/d' })]);
       assert.deepEqual((await store.listDecisions({ limit: 10 })).map((d) => d.id), ['d3', 'd2', 'd1']);

@@ -41,6 +41,17 @@ export interface Violation {
   readonly details?: unknown;
 }
 
+/** Which admission review, workload and container an admission decision was about. */
+export interface AdmissionTrace {
+  readonly uid: string;
+  readonly operation: string;
+  readonly workload: { readonly apiVersion: string; readonly kind: string; readonly namespace: string | null; readonly name: string | null };
+  /** Null when the review was decided as a whole (an unreadable workload, a failed review). */
+  readonly container: { readonly name: string; readonly type: string } | null;
+  /** The image as the workload names it. */
+  readonly image: string | null;
+}
+
 export interface DecisionRecord {
   readonly id: string;
   readonly time: Date;
@@ -56,6 +67,8 @@ export interface DecisionRecord {
   readonly inputHash: string;
   readonly result: { readonly violations: readonly (Violation & { policy: string; mode: PolicyMode })[]; readonly quarantine: readonly (Violation & { policy: string })[]; readonly errors: readonly string[] };
   readonly durationMs: number;
+  /** Admission decisions only: the review, workload and container, so an entry can be traced back. */
+  readonly admission?: AdmissionTrace;
 }
 
 export interface NamespaceSettings {
@@ -66,6 +79,19 @@ export interface NamespaceSettings {
   readonly pricePerGiBMonth?: number;
 }
 
+/**
+ * The store could not do what was asked. The message names the operation in the store's own words;
+ * the database's text stays in `cause`, for the server log, never for the user.
+ */
+export class PolicyStoreError extends Error {
+  /** `conflict`: the change clashes with what is stored; `unavailable`: the database failed or is busy. */
+  readonly kind: 'conflict' | 'unavailable';
+  constructor(kind: 'conflict' | 'unavailable', message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.kind = kind;
+  }
+}
+
 export interface PolicyStore {
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -74,6 +100,7 @@ export interface PolicyStore {
   putPolicy(definition: PolicyDefinition): Promise<StoredPolicy>;
   getPolicy(name: string): Promise<StoredPolicy | undefined>;
   listPolicies(): Promise<StoredPolicy[]>;
+  /** Removes a policy and the quarantine reasons it gave; an artifact left with none is released. */
   deletePolicy(name: string): Promise<boolean>;
   /** Grows with every change to policies or namespace settings: what caches compare against. */
   generation(): Promise<number>;
@@ -84,6 +111,8 @@ export interface PolicyStore {
 
   setQuarantine(repository: string, digest: string, reasons: readonly Violation[]): Promise<void>;
   clearQuarantine(repository: string, digest: string): Promise<void>;
+  /** An administrator's release: clears the quarantine and bumps the generation, so every process sees it. */
+  releaseQuarantine(repository: string, digest: string): Promise<boolean>;
   getQuarantine(repository: string, digest: string): Promise<{ reasons: Violation[]; since: Date } | undefined>;
   listQuarantined(): Promise<{ repository: string; digest: string; reasons: Violation[]; since: Date }[]>;
 

@@ -83,3 +83,45 @@ describe('quarantine and deletion', () => {
     }
   });
 });
+
+describe('releasing a quarantine', () => {
+  const HOLD = 'package wharf.hold\n\nquarantine contains "held for review" if input.artifact.subject == null\n';
+  const KEEP = 'package wharf.keep\n\nquarantine contains "held by another rule" if input.artifact.subject == null\n';
+  let registry: TestRegistry;
+  const put = (name: string, pkg: string, source: string) => fetch(`${registry.url}/api/v1/policies/${name}`, {
+    method: 'PUT', body: JSON.stringify({ package: pkg, modules: [{ file: `${name}.rego`, source }], binding: { points: ['push'], repositories: [`${name}/*`, 'both/*'] } }),
+  });
+  const status = (path: string) => fetch(`${registry.url}/v2/${path}`).then((response) => response.status);
+  before(async () => {
+    registry = await startTestRegistry();
+    assert.equal((await put('hold', 'wharf.hold', HOLD)).status, 201);
+    assert.equal((await put('keep', 'wharf.keep', KEEP)).status, 201);
+  });
+  after(() => registry.close());
+
+  it('releases an artifact by hand through the API', async () => {
+    const image = await pushImage(registry.url, 'hold/app', 'v1');
+    assert.equal(await status('hold/app/manifests/v1'), 403);
+    const released = await fetch(`${registry.url}/api/v1/quarantine/hold/app@${image.digest}`, { method: 'DELETE' });
+    assert.equal(released.status, 204);
+    assert.equal(await status('hold/app/manifests/v1'), 200);
+    const again = await fetch(`${registry.url}/api/v1/quarantine/hold/app@${image.digest}`, { method: 'DELETE' });
+    assert.equal(again.status, 404);
+    assert.equal((await json(again)).errors[0].code, 'NOT_FOUND');
+    const malformed = await fetch(`${registry.url}/api/v1/quarantine/hold/app`, { method: 'DELETE' });
+    assert.equal(malformed.status, 400);
+    assert.match((await json(malformed)).errors[0].message, /REPOSITORY@DIGEST/);
+  });
+
+  it('releases what a removed policy held, and keeps what another policy still holds', async () => {
+    const held = await pushImage(registry.url, 'hold/app', 'v2');
+    const both = await pushImage(registry.url, 'both/app', 'v1');
+    assert.equal(await status('hold/app/manifests/v2'), 403);
+    assert.equal((await fetch(`${registry.url}/api/v1/policies/hold`, { method: 'DELETE' })).status, 204);
+    assert.equal(await status('hold/app/manifests/v2'), 200, 'the only reason was the removed policy');
+    assert.equal(await status('both/app/manifests/v1'), 403, 'the other policy still holds it');
+    const remaining = await json(await fetch(`${registry.url}/api/v1/quarantine`)) as { repository: string; digest: string; reasons: { policy: string }[] }[];
+    assert.deepEqual(remaining.map((entry) => [entry.repository, entry.digest, entry.reasons.map((reason) => reason.policy)]), [['both/app', both.digest, ['keep']]]);
+    assert.ok(!remaining.some((entry) => entry.digest === held.digest));
+  });
+});

@@ -33,6 +33,8 @@ export interface StoredManifest {
   readonly digest: string;
   readonly mediaType: string;
   readonly content: Uint8Array;
+  /** When this repository first stored the manifest (policies read it as `pushedAt`). */
+  readonly pushedAt?: Date;
 }
 
 export interface Referrer {

@@ -91,13 +91,13 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async getManifest(repository: string, digest: string): Promise<StoredManifest | undefined> {
-    const row = this.#sql(`SELECT m.digest, m.media_type, m.content FROM manifests m JOIN repositories r ON r.id = m.repository_id
+    const row = this.#sql(`SELECT m.digest, m.media_type, m.content, m.created_at FROM manifests m JOIN repositories r ON r.id = m.repository_id
       WHERE r.name = ? AND m.digest = ?`).get(repository, digest) as Row | undefined;
     return row && toStoredManifest(row);
   }
 
   async getManifestByTag(repository: string, tag: string): Promise<StoredManifest | undefined> {
-    const row = this.#sql(`SELECT m.digest, m.media_type, m.content FROM tags t JOIN repositories r ON r.id = t.repository_id
+    const row = this.#sql(`SELECT m.digest, m.media_type, m.content, m.created_at FROM tags t JOIN repositories r ON r.id = t.repository_id
       JOIN manifests m ON m.repository_id = t.repository_id AND m.digest = t.digest
       WHERE r.name = ? AND t.name = ?`).get(repository, tag) as Row | undefined;
     return row && toStoredManifest(row);
@@ -209,7 +209,7 @@ export class SqliteMetadataStore implements MetadataStore {
 }
 
 function toStoredManifest(row: Row): StoredManifest {
-  return { digest: row.digest as string, mediaType: row.media_type as string, content: row.content as Uint8Array };
+  return { digest: row.digest as string, mediaType: row.media_type as string, content: row.content as Uint8Array, pushedAt: new Date(Number(row.created_at)) };
 }
 
 function toUpload(row: Row): UploadSession {
