@@ -7,6 +7,7 @@ import { compareMaven } from './maven.ts';
 import { compareDebian } from './debian.ts';
 import { compareAlpine } from './alpine.ts';
 import type { VersionComparator } from './ecosystem.ts';
+import { BoundedCache } from './bounded-cache.ts';
 
 const number = fc.integer({ min: 0, max: 30 }).map(String);
 const release = fc.array(number, { minLength: 1, maxLength: 4 }).map((parts) => parts.join('.'));
@@ -58,5 +59,20 @@ describe('version orderings are total orders on their own syntax', () => {
     assert.equal(comparePep440('1.0+local.1', '1.0'), 1);
     assert.equal(comparePep440('1.0.dev0', '1.0a0'), -1);
     for (const junk of ['', 'latest', '1.0-beta-gamma', '1.0+']) assert.equal(comparePep440(junk, '1.0'), undefined, junk);
+  });
+});
+
+describe('version parse cache', () => {
+  it('computes once per key and never holds more than its bound', () => {
+    const cache = new BoundedCache<number>(3);
+    let computed = 0;
+    const get = (key: string) => cache.get(key, () => ++computed);
+    assert.equal(get('a'), 1);
+    assert.equal(get('a'), 1, 'a hit does not compute again');
+    get('b'); get('c');
+    assert.equal(computed, 3);
+    get('d'); // the bound is reached: everything is forgotten, then d is kept
+    assert.equal(get('a'), 5, 'a was forgotten');
+    assert.equal(get('d'), 4);
   });
 });

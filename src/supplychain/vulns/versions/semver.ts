@@ -7,12 +7,19 @@
  */
 import type * as SemverLib from 'semver';
 import { lazyModule } from '../../shared/lazy-module.ts';
+import { BoundedCache } from './bounded-cache.ts';
 
 const semver = lazyModule<typeof SemverLib>('semver');
 
 const SHAPE = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?((?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$/;
 
+const parsed = new BoundedCache<SemverLib.SemVer | undefined>(50_000);
+
 function parse(text: string): SemverLib.SemVer | undefined {
+  return parsed.get(text, () => parseUncached(text));
+}
+
+function parseUncached(text: string): SemverLib.SemVer | undefined {
   const match = SHAPE.exec(text.trim());
   if (!match) return undefined;
   // loose: leading zeros ("01.2.3") are accepted, as publishers' data has them
