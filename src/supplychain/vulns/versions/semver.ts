@@ -5,11 +5,13 @@
  * Returns undefined for text that is not a version (or has numbers past 2^53, which `semver`
  * refuses), so callers never guess.
  */
-import type * as SemverLib from 'semver';
+import type SemverLib from 'semver';
+import type parseSemverFunction from 'semver/functions/parse.js';
 import { lazyModule } from '../../shared/lazy-module.ts';
 import { BoundedCache } from './bounded-cache.ts';
 
-const semver = lazyModule<typeof SemverLib>('semver');
+// Only the parse function (and the SemVer class it needs), as semver's README suggests for a small footprint.
+const parseSemver = lazyModule<typeof parseSemverFunction>('semver/functions/parse.js');
 
 const SHAPE = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?((?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$/;
 
@@ -23,7 +25,7 @@ function parseUncached(text: string): SemverLib.SemVer | undefined {
   const match = SHAPE.exec(text.trim());
   if (!match) return undefined;
   // loose: leading zeros ("01.2.3") are accepted, as publishers' data has them
-  return semver().parse(`${match[1]}.${match[2] ?? '0'}.${match[3] ?? '0'}${match[4]}`, { loose: true }) ?? undefined;
+  return parseSemver()(`${match[1]}.${match[2] ?? '0'}.${match[3] ?? '0'}${match[4]}`, { loose: true }) ?? undefined;
 }
 
 /** Numeric strings of any length, compared without overflow (the distribution orderings use it). */
