@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, verify as cryptoVerify, scryptSync } from 'node:crypto';
 import { readData, readDataText, sharedDataOptions } from '../testing/shared-data.ts';
 import { decryptCosignKey, encryptCosignKey, generateCosignKeyPair, COSIGN_KEY_LABEL } from './encrypted-key.ts';
-import { secretboxOpen, secretboxSeal, poly1305 } from './secretbox.ts';
+import { secretboxOpen, secretboxSeal } from './secretbox.ts';
 import { buildSimpleSigning, verifySimpleSigning } from './simple-signing.ts';
 import { signWithKey, verifyWithKey } from './signature-keys.ts';
 import { sha256Digest, parseCosignTag, cosignTag } from '../shared/digest.ts';
@@ -104,24 +104,30 @@ describe('wharf keygen output (cosign format)', () => {
   });
 });
 
-describe('NaCl secretbox', () => {
-  it('matches the RFC 8439 Poly1305 test vector', () => {
-    const key = Buffer.from('85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b', 'hex');
-    const tag = poly1305(key, Buffer.from('Cryptographic Forum Research Group'));
-    assert.equal(Buffer.from(tag).toString('hex'), 'a8061dc1305136c6c22b8baf0c0127a9');
-  });
-  it('matches the NaCl reference box (crypto_secretbox test vector, first bytes)', () => {
-    const key = Buffer.from('1b27556473e985d462cd51197a9a46c76009549eac6474f206c4ee0844f68389', 'hex');
-    const nonce = Buffer.from('69696ee955b62b73cd62bda875fc73d68219e0036b7a0b37', 'hex');
-    const box = secretboxSeal(new Uint8Array(0), nonce, key);
-    assert.equal(box.length, 16);
-    const message = Buffer.from('be075fc53c81f2d5cf141316ebeb0c7b5228c52a4c62cbd44b66849b64244ffce5ecbaaf33bd751a1ac728d45e6c61296cdc3c01233561f41db66cce314adb310e3be8250c46f06dceea3a7fa1348057e2f6556ad6b1318a024a838f21af1fde048977eb48f59ffd4924ca1c60902e52f0a089bc76897040e082f937763848645e0705', 'hex');
+describe('NaCl secretbox (@noble/ciphers)', () => {
+  const key = Buffer.from('1b27556473e985d462cd51197a9a46c76009549eac6474f206c4ee0844f68389', 'hex');
+  const nonce = Buffer.from('69696ee955b62b73cd62bda875fc73d68219e0036b7a0b37', 'hex');
+  const message = Buffer.from('be075fc53c81f2d5cf141316ebeb0c7b5228c52a4c62cbd44b66849b64244ffce5ecbaaf33bd751a1ac728d45e6c61296cdc3c01233561f41db66cce314adb310e3be8250c46f06dceea3a7fa1348057e2f6556ad6b1318a024a838f21af1fde048977eb48f59ffd4924ca1c60902e52f0a089bc76897040e082f937763848645e0705', 'hex');
+  it('matches the NaCl reference box (crypto_secretbox test vector, whole box: tag first, then ciphertext)', () => {
     const sealed = secretboxSeal(message, nonce, key);
-    assert.equal(Buffer.from(sealed.subarray(0, 16)).toString('hex'), 'f3ffc7703f9400e52a7dfb4b3d3305d9');
-    assert.equal(Buffer.from(sealed.subarray(16, 24)).toString('hex'), '8e993b9f48681273');
+    assert.equal(Buffer.from(sealed).toString('hex'), 'f3ffc7703f9400e52a7dfb4b3d3305d98e993b9f48681273c29650ba32fc76ce48332ea7164d96a4476fb8c531a1186ac0dfc17c98dce87b4da7f011ec48c97271d2c20f9b928fe2270d6fb863d51738b48eeee314a7cc8ab932164548e526ae90224368517acfeabd6bb3732bc0e9da99832b61ca01b6de56244a9e88d5f9b37973f622a43d14a6599b1f654cb45a74e355a5');
     assert.deepEqual(Buffer.from(secretboxOpen(sealed, nonce, key)!), message);
-    sealed[20] ^= 1;
-    assert.equal(secretboxOpen(sealed, nonce, key), undefined);
+    assert.equal(secretboxSeal(new Uint8Array(0), nonce, key).length, 16);
+  });
+  it('an altered box, a wrong key or a box shorter than its tag opens to undefined, never throws', () => {
+    const sealed = secretboxSeal(message, nonce, key);
+    for (const index of [0, 15, 16, sealed.length - 1]) {
+      const altered = Uint8Array.from(sealed);
+      altered[index]! ^= 1;
+      assert.equal(secretboxOpen(altered, nonce, key), undefined, `bit flipped at ${index}`);
+    }
+    assert.equal(secretboxOpen(sealed, nonce, Buffer.alloc(32, 7)), undefined);
+    assert.equal(secretboxOpen(sealed.subarray(0, 15), nonce, key), undefined);
+    assert.equal(secretboxOpen(new Uint8Array(0), nonce, key), undefined);
+  });
+  it('refuses a key or nonce of the wrong size with a reason', () => {
+    assert.throws(() => secretboxSeal(message, nonce.subarray(0, 23), key), /nonce must be 24 bytes/);
+    assert.throws(() => secretboxOpen(message, nonce, key.subarray(0, 16)), /key must be 32 bytes/);
   });
 });
 

@@ -152,6 +152,38 @@ describe('CBOR', () => {
     assert.throws(() => decodeCbor(Uint8Array.of(0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)), /too large|exceeds|truncated/);
     assert.throws(() => decodeCbor(Uint8Array.of(0x5a, 0xff, 0xff, 0xff, 0xff)), /truncated/);
   });
+  it('encodes the Sig_structure in preferred serialisation, Buffers as byte strings', () => {
+    const encoded = encodeCbor(['Signature1', Buffer.from([1, 2]), new Uint8Array(), new Uint8Array(300)]);
+    assert.equal(encoded.subarray(0, 19).toString('hex'), '846a5369676e6174757265314201024059012c');
+    assert.equal(encoded.length, 19 + 300);
+    assert.equal(encodeCbor('a').toString('hex'), '6161');
+  });
+  it('keeps tags, maps with integer and text keys, and 64-bit integers', () => {
+    // 18([h'a10126', {33: h'01'}, h'', h'']) — a COSE_Sign1 skeleton
+    const decoded = decodeCbor(Buffer.from('d28443a10126a1182141014040', 'hex')) as { tag: number; value: unknown[] };
+    assert.equal(decoded.tag, 18);
+    assert.deepEqual(decodeCbor(decoded.value[0] as Uint8Array), new Map([[1, -7]]));
+    const unprotected = decoded.value[1] as Map<unknown, Uint8Array>;
+    assert.deepEqual([...unprotected.keys()], [33]);
+    assert.equal(Buffer.from(unprotected.get(33)!).toString('hex'), '01');
+    assert.deepEqual(decodeCbor(Buffer.from('c11a5f000000', 'hex')), { tag: 1, value: 0x5f000000 });
+    assert.equal(decodeCbor(Buffer.from('1bffffffffffffffff', 'hex')), 0xffffffffffffffffn);
+  });
+  it('refuses hostile and malformed data with a reason, before building huge values', () => {
+    const million = Buffer.alloc(5 + 1_000_000);
+    million.writeUInt8(0x9a, 0);
+    million.writeUInt32BE(1_000_000, 1);
+    assert.throws(() => decodeCbor(million), /too many items/);
+    assert.throws(() => decodeCbor(Buffer.alloc(40, 0x81)), /nesting is too deep/);
+    assert.throws(() => decodeCbor(Uint8Array.of(0x9f, 0x01, 0xff)), /indefinite-length/);
+    assert.throws(() => decodeCbor(Uint8Array.of(0xa2, 0x01, 0x01, 0x01, 0x02)), /duplicate key/);
+    assert.throws(() => decodeCbor(Uint8Array.of(0x01, 0x02)), /trailing bytes/);
+    assert.throws(() => decodeCbor(Uint8Array.of(0xd2, 0x84, 0x40)), /truncated/);
+    assert.throws(() => decodeCbor(new Uint8Array(0)), /truncated/);
+    assert.throws(() => decodeCbor(Uint8Array.of(0x61, 0xff)), /CBOR/);
+    assert.throws(() => decodeCbor(Uint8Array.of(0xf8, 99)), /CBOR/);
+    assert.throws(() => decodeCbor(Uint8Array.of(0x1c)), /CBOR/);
+  });
 });
 
 describe('trust policy scopes', () => {

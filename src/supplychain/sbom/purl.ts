@@ -1,7 +1,15 @@
 /**
- * Package URLs (pkg:type/namespace/name@version?qualifiers#subpath) and how a purl names a
- * package in OSV: the ecosystem and the package name as that ecosystem spells it.
+ * Package URLs (pkg:type/namespace/name@version?qualifiers#subpath), parsed by packageurl-js, the
+ * reference implementation of the purl specification (per-type normalisation such as lower-case
+ * npm and PyPI names), and how a purl names a package in OSV: the ecosystem and the package name
+ * as that ecosystem spells it. Wharf's bound around it: purls longer than 4 KiB are not parsed.
  */
+import type * as PackageUrlJs from 'packageurl-js';
+import { lazyModule } from '../shared/lazy-module.ts';
+
+const packageurl = lazyModule<typeof PackageUrlJs>('packageurl-js');
+const MAX_PURL_LENGTH = 4096;
+
 export interface PackageUrl {
   readonly type: string;
   readonly namespace?: string;
@@ -10,36 +18,19 @@ export interface PackageUrl {
   readonly qualifiers: Readonly<Record<string, string>>;
 }
 
-function decode(part: string): string {
-  try { return decodeURIComponent(part); } catch { return part; }
-}
-
+/** The purl's parts, or undefined for text that is not a valid purl (an SBOM's purl is a hint, never trusted). */
 export function parsePurl(text: string): PackageUrl | undefined {
-  if (typeof text !== 'string' || !text.startsWith('pkg:') || text.length > 4096) return undefined;
-  let rest = text.slice(4).replace(/^\/+/, '');
-  const hash = rest.indexOf('#');
-  if (hash >= 0) rest = rest.slice(0, hash);
-  const qualifiers: Record<string, string> = {};
-  const question = rest.indexOf('?');
-  if (question >= 0) {
-    for (const pair of rest.slice(question + 1).split('&')) {
-      const equals = pair.indexOf('=');
-      if (equals > 0) qualifiers[pair.slice(0, equals).toLowerCase()] = decode(pair.slice(equals + 1));
-    }
-    rest = rest.slice(0, question);
+  if (typeof text !== 'string' || !text.startsWith('pkg:') || text.length > MAX_PURL_LENGTH) return undefined;
+  let parsed: PackageUrlJs.PackageURL;
+  try {
+    parsed = packageurl().PackageURL.fromString(text);
+  } catch {
+    return undefined;
   }
-  let version: string | undefined;
-  const at = rest.lastIndexOf('@');
-  if (at > rest.lastIndexOf('/')) {
-    version = decode(rest.slice(at + 1));
-    rest = rest.slice(0, at);
-  }
-  const segments = rest.split('/').filter((segment) => segment !== '');
-  if (segments.length < 2) return undefined;
-  const type = segments[0]!.toLowerCase();
-  const name = decode(segments[segments.length - 1]!);
-  const namespace = segments.length > 2 ? segments.slice(1, -1).map(decode).join('/') : undefined;
-  return { type, namespace, name, version: version === '' ? undefined : version, qualifiers };
+  return {
+    type: parsed.type, namespace: parsed.namespace || undefined, name: parsed.name,
+    version: parsed.version || undefined, qualifiers: { ...(parsed.qualifiers ?? {}) } as Record<string, string>,
+  };
 }
 
 const ECOSYSTEMS: Record<string, string> = {

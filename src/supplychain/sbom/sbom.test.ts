@@ -89,4 +89,14 @@ describe('SBOM edge cases', () => {
     assert.deepEqual(osvPackage(parsePurl('pkg:apk/wolfi/glibc@2.37-r7')!), { ecosystem: 'Wolfi', name: 'glibc' });
     assert.deepEqual(osvPackage(parsePurl('pkg:deb/ubuntu/openssl@3.0.2-0ubuntu1')!), { ecosystem: 'Ubuntu', name: 'openssl' });
   });
+  it('purls follow the specification (packageurl-js): per-type normalisation, qualifiers decoded, invalid ones refused', () => {
+    assert.deepEqual(osvPackage(parsePurl('pkg:npm/Select2@3.5.4')!), { ecosystem: 'npm', name: 'select2' }, 'npm names are lower-case in purls');
+    const qualified = parsePurl('pkg:maven/org.apache/commons-text@1.9?classifier=sources&repository_url=https%3A%2F%2Frepo.example%2Fm2#sub/path');
+    assert.deepEqual(qualified?.qualifiers, { classifier: 'sources', repository_url: 'https://repo.example/m2' });
+    assert.equal(qualified?.version, '1.9');
+    assert.equal(parsePurl('pkg:npm/left-pad')?.version, undefined);
+    for (const invalid of ['pkg:', 'pkg:npm', 'pkg:npm/', 'pkg:/left-pad@1.0', 'pkg:maven/only-a-name@1.0', `pkg:npm/${'a'.repeat(5000)}@1`, 'pkg:npm/a@1?bad%ZZqualifier=1']) {
+      assert.equal(parsePurl(invalid), undefined, invalid);
+    }
+  });
 });

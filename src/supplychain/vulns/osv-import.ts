@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseJson } from '../shared/json.ts';
 import { parseOsvRecord, type OsvRecord } from './osv-record.ts';
-import { listZipEntries } from './zip-reader.ts';
+import { readZipEntries } from './zip-reader.ts';
 
 export interface ImportProblem {
   readonly source: string;
@@ -58,22 +58,23 @@ async function walk(folder: string, into: LoadedRecords): Promise<void> {
 async function loadFile(path: string, into: LoadedRecords, inFolder: boolean): Promise<void> {
   const lower = path.toLowerCase();
   if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson')) parseJsonLines(await readFile(path, 'utf8'), path, into);
-  else if (lower.endsWith('.zip')) loadZip(await readFile(path), path, into);
+  else if (lower.endsWith('.zip')) await loadZip(await readFile(path), path, into);
   else if (lower.endsWith('.json')) parseDocument(await readFile(path), path, false, into);
   else if (lower.endsWith('.yaml') || lower.endsWith('.yml')) parseDocument(await readFile(path), path, true, into);
   else if (!inFolder) into.problems.push({ source: path, reason: 'not a .json, .jsonl, .yaml or .zip file' });
 }
 
-function loadZip(zip: Buffer, source: string, into: LoadedRecords): void {
-  let entries;
-  try { entries = listZipEntries(zip); } catch (error) { into.problems.push({ source, reason: (error as Error).message }); return; }
-  for (const entry of entries) {
-    const lower = entry.name.toLowerCase();
-    if (!lower.endsWith('.json') && !lower.endsWith('.jsonl') && !lower.endsWith('.yaml')) continue;
-    let bytes: Buffer;
-    try { bytes = entry.read(); } catch (error) { into.problems.push({ source: `${source}!${entry.name}`, reason: (error as Error).message }); continue; }
-    if (lower.endsWith('.jsonl')) parseJsonLines(bytes.toString('utf8'), `${source}!${entry.name}`, into);
-    else parseDocument(bytes, `${source}!${entry.name}`, lower.endsWith('.yaml'), into);
+async function loadZip(zip: Buffer, source: string, into: LoadedRecords): Promise<void> {
+  const wanted = (name: string) => /\.(json|jsonl|yaml)$/i.test(name);
+  try {
+    for await (const entry of readZipEntries(zip, wanted)) {
+      const entrySource = `${source}!${entry.name}`;
+      if ('problem' in entry) into.problems.push({ source: entrySource, reason: entry.problem });
+      else if (entry.name.toLowerCase().endsWith('.jsonl')) parseJsonLines(entry.data.toString('utf8'), entrySource, into);
+      else parseDocument(entry.data, entrySource, entry.name.toLowerCase().endsWith('.yaml'), into);
+    }
+  } catch (error) {
+    into.problems.push({ source, reason: (error as Error).message });
   }
 }
 

@@ -1,54 +1,78 @@
 /**
- * Reading the entries of a ZIP archive (OSV publishes its databases as all.zip), with
- * node:zlib for deflate. Bounded: entries over `maxEntryBytes` are refused, not inflated.
+ * Reading the entries of a ZIP archive (OSV publishes its databases as all.zip) through yauzl,
+ * a maintained pure-JS reader (central directory, ZIP64, data descriptors, file-name checks; node:zlib
+ * inflates). Wharf's bounds around it: an entry whose declared size is over `maxEntryBytes` is
+ * refused without inflating it, and an entry that inflates to more than it declared (a zip bomb
+ * lying about its size) is cut off by yauzl's size validation and by the byte count here.
+ * Entries are read one at a time, so memory holds the archive and one entry, never all of them.
  */
-import { inflateRawSync } from 'node:zlib';
+import type * as Yauzl from 'yauzl';
+import { lazyModule } from '../shared/lazy-module.ts';
 
-export interface ZipEntry {
-  readonly name: string;
-  read(): Buffer;
-}
+const yauzl = lazyModule<typeof Yauzl>('yauzl');
 
-const END_OF_CENTRAL_DIRECTORY = 0x06054b50;
-const CENTRAL_HEADER = 0x02014b50;
-const LOCAL_HEADER = 0x04034b50;
+export type ZipEntryRead = { readonly name: string; readonly data: Buffer } | { readonly name: string; readonly problem: string };
 
-function findEndOfCentralDirectory(zip: Buffer): number {
-  for (let offset = zip.length - 22; offset >= Math.max(0, zip.length - 22 - 0xffff); offset--) {
-    if (zip.readUInt32LE(offset) === END_OF_CENTRAL_DIRECTORY) return offset;
-  }
-  throw new Error('not a ZIP archive (no end of central directory)');
-}
+const DEFAULT_MAX_ENTRY_BYTES = 64 * 1024 * 1024;
 
-export function listZipEntries(zip: Buffer, maxEntryBytes = 64 * 1024 * 1024): ZipEntry[] {
-  const end = findEndOfCentralDirectory(zip);
-  const count = zip.readUInt16LE(end + 10);
-  let offset = zip.readUInt32LE(end + 16);
-  const entries: ZipEntry[] = [];
-  for (let i = 0; i < count; i++) {
-    if (offset + 46 > zip.length || zip.readUInt32LE(offset) !== CENTRAL_HEADER) throw new Error('ZIP central directory is damaged');
-    const method = zip.readUInt16LE(offset + 10);
-    const compressedSize = zip.readUInt32LE(offset + 20);
-    const size = zip.readUInt32LE(offset + 24);
-    const nameLength = zip.readUInt16LE(offset + 28);
-    const extraLength = zip.readUInt16LE(offset + 30);
-    const commentLength = zip.readUInt16LE(offset + 32);
-    const localOffset = zip.readUInt32LE(offset + 42);
-    const name = zip.toString('utf8', offset + 46, offset + 46 + nameLength);
-    offset += 46 + nameLength + extraLength + commentLength;
-    if (name.endsWith('/')) continue;
-    entries.push({
-      name,
-      read() {
-        if (size > maxEntryBytes) throw new Error(`ZIP entry ${name} is ${size} bytes, over the limit of ${maxEntryBytes}`);
-        if (zip.readUInt32LE(localOffset) !== LOCAL_HEADER) throw new Error(`ZIP local header of ${name} is damaged`);
-        const dataStart = localOffset + 30 + zip.readUInt16LE(localOffset + 26) + zip.readUInt16LE(localOffset + 28);
-        const data = zip.subarray(dataStart, dataStart + compressedSize);
-        if (method === 0) return Buffer.from(data);
-        if (method === 8) return inflateRawSync(data, { maxOutputLength: maxEntryBytes });
-        throw new Error(`ZIP entry ${name} uses unsupported compression method ${method}`);
-      },
+function open(zip: Buffer): Promise<Yauzl.ZipFile> {
+  return new Promise((resolve, reject) => {
+    yauzl().fromBuffer(zip, { lazyEntries: true, validateEntrySizes: true, decodeStrings: true, strictFileNames: false }, (error, zipfile) => {
+      if (error) reject(new Error(`not a readable ZIP archive: ${error.message}`)); else resolve(zipfile);
     });
+  });
+}
+
+/** The next entry of the central directory, or undefined at its end. */
+function nextEntry(zipfile: Yauzl.ZipFile): Promise<Yauzl.Entry | undefined> {
+  return new Promise((resolve, reject) => {
+    const settle = () => { zipfile.off('entry', onEntry); zipfile.off('end', onEnd); zipfile.off('error', onError); };
+    const onEntry = (entry: Yauzl.Entry) => { settle(); resolve(entry); };
+    const onEnd = () => { settle(); resolve(undefined); };
+    const onError = (error: Error) => { settle(); reject(new Error(`ZIP central directory is damaged: ${error.message}`)); };
+    zipfile.on('entry', onEntry).on('end', onEnd).on('error', onError);
+    zipfile.readEntry();
+  });
+}
+
+function readEntry(zipfile: Yauzl.ZipFile, entry: Yauzl.Entry, maxEntryBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    zipfile.openReadStream(entry, (error, stream) => {
+      if (error) { reject(error); return; }
+      const chunks: Buffer[] = [];
+      let total = 0;
+      stream.on('data', (chunk: Buffer) => {
+        total += chunk.length;
+        if (total > maxEntryBytes) { stream.destroy(new Error(`inflates to more than the limit of ${maxEntryBytes} bytes`)); return; }
+        chunks.push(chunk);
+      });
+      stream.on('error', reject);
+      stream.on('end', () => resolve(Buffer.concat(chunks, total)));
+    });
+  });
+}
+
+/**
+ * The entries whose names `wanted` accepts, in archive order, each with its bytes or the reason it
+ * could not be read. A damaged archive or central directory rejects.
+ */
+export async function* readZipEntries(zip: Buffer, wanted: (name: string) => boolean, maxEntryBytes = DEFAULT_MAX_ENTRY_BYTES): AsyncGenerator<ZipEntryRead> {
+  const zipfile = await open(zip);
+  try {
+    for (let entry = await nextEntry(zipfile); entry; entry = await nextEntry(zipfile)) {
+      const name = entry.fileName;
+      if (name.endsWith('/') || !wanted(name)) continue;
+      if (entry.uncompressedSize > maxEntryBytes) {
+        yield { name, problem: `ZIP entry ${name} is ${entry.uncompressedSize} bytes, over the limit of ${maxEntryBytes}` };
+        continue;
+      }
+      try {
+        yield { name, data: await readEntry(zipfile, entry, maxEntryBytes) };
+      } catch (error) {
+        yield { name, problem: `ZIP entry ${name}: ${(error as Error).message}` };
+      }
+    }
+  } finally {
+    zipfile.close();
   }
-  return entries;
 }

@@ -1,4 +1,8 @@
-/** A small DER (ASN.1) reader: enough to walk certificates and certificate requests. */
+/**
+ * A small DER (ASN.1) reader: enough to walk certificates and certificate requests. Kept rather
+ * than asn1js/@peculiar/x509: the crypto.x509.* built-ins must return Go's x509 JSON (raw DER
+ * slices, Go's lenience) and Go's error texts ("asn1: structure error: …"), which OPA surfaces.
+ */
 
 export class DERError extends Error {}
 

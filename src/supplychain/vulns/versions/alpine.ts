@@ -2,6 +2,8 @@
  * Alpine (apk-tools) version ordering: numeric components, an optional letter, suffixes
  * (_alpha < _beta < _pre < _rc < release < _cvs < _svn < _git < _hg < _p) and the package
  * revision -rN. Numbers compare as numbers, so r15 > r5.
+ * Kept in Wharf: no npm package implements apk-tools' ordering; pinned by the ordering tests and
+ * the OSV EXPECTED-MATCHES.
  */
 import { compareNumericStrings } from './semver.ts';
 

@@ -1,6 +1,9 @@
 /**
  * Debian (dpkg) version ordering: [epoch:]upstream[-revision], each part compared by alternating
  * non-digit runs (where "~" sorts before everything, even the end) and numeric runs.
+ * Kept in Wharf: no maintained npm package implements dpkg's verrevcmp (the one found,
+ * deb-version-compare, has a few hundred downloads a month and no maintenance to speak of); the
+ * algorithm is short and pinned by the ordering tests and the OSV EXPECTED-MATCHES.
  */
 import { compareNumericStrings } from './semver.ts';
 

@@ -3,6 +3,9 @@
  * qualifiers at ".", "-" and digit/letter changes, "-" opening a nested list; qualifiers ordered
  * alpha < beta < milestone < rc < snapshot < (release) < sp < anything else; trailing zeros and
  * release qualifiers ("final", "ga") ignored.
+ * Kept in Wharf: no maintained npm package implements ComparableVersion exactly (generic version
+ * comparers such as compare-versions treat qualifiers as semver pre-releases, which orders "sp1"
+ * and "-foo" wrongly); pinned by the ordering tests and the OSV EXPECTED-MATCHES.
  */
 import { compareNumericStrings } from './semver.ts';
 

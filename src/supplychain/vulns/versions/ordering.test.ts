@@ -7,6 +7,7 @@ import { compareMaven } from './maven.ts';
 import { compareDebian } from './debian.ts';
 import { compareAlpine } from './alpine.ts';
 import type { VersionComparator } from './ecosystem.ts';
+import { BoundedCache } from './bounded-cache.ts';
 
 const number = fc.integer({ min: 0, max: 30 }).map(String);
 const release = fc.array(number, { minLength: 1, maxLength: 4 }).map((parts) => parts.join('.'));
@@ -41,5 +42,37 @@ describe('version orderings are total orders on their own syntax', () => {
     for (const [compare, versions] of ordered) {
       for (let i = 0; i + 1 < versions.length; i++) assert.equal(compare(versions[i]!, versions[i + 1]!), -1, `${versions[i]} < ${versions[i + 1]}`);
     }
+  });
+  it('semver (npm semver) with OSV leniency: leading v, missing minor/patch, build metadata ignored, junk refused', () => {
+    assert.equal(compareSemver('v1.2.3', '1.2.3'), 0);
+    assert.equal(compareSemver('1.2', '1.2.0'), 0);
+    assert.equal(compareSemver('1.0.0+build.7', '1.0.0+other'), 0);
+    assert.equal(compareSemver('1.0.0-rc.10', '1.0.0-rc.9'), 1);
+    assert.equal(compareSemver('01.2.3', '1.2.3'), 0);
+    for (const junk of ['', 'latest', '1.2.3.4', '1.0.0-', 'v']) assert.equal(compareSemver(junk, '1.0.0'), undefined, junk);
+  });
+  it('PEP 440 (@renovatebot/pep440): normalised spellings, epochs, local labels, junk refused', () => {
+    assert.equal(comparePep440('1.0-alpha1', '1.0a1'), 0);
+    assert.equal(comparePep440('1.0.0', '1'), 0);
+    assert.equal(comparePep440('v1.0.post2', '1.0-2'), 0);
+    assert.equal(comparePep440('1!0.1', '2.0'), 1);
+    assert.equal(comparePep440('1.0+local.1', '1.0'), 1);
+    assert.equal(comparePep440('1.0.dev0', '1.0a0'), -1);
+    for (const junk of ['', 'latest', '1.0-beta-gamma', '1.0+']) assert.equal(comparePep440(junk, '1.0'), undefined, junk);
+  });
+});
+
+describe('version parse cache', () => {
+  it('computes once per key and never holds more than its bound', () => {
+    const cache = new BoundedCache<number>(3);
+    let computed = 0;
+    const get = (key: string) => cache.get(key, () => ++computed);
+    assert.equal(get('a'), 1);
+    assert.equal(get('a'), 1, 'a hit does not compute again');
+    get('b'); get('c');
+    assert.equal(computed, 3);
+    get('d'); // the bound is reached: everything is forgotten, then d is kept
+    assert.equal(get('a'), 5, 'a was forgotten');
+    assert.equal(get('d'), 4);
   });
 });

@@ -1,50 +1,41 @@
 /**
- * SemVer 2.0 ordering, as OSV's SEMVER ranges and the npm, Go and crates.io ecosystems use it.
- * Lenient where real data is: a leading "v" (Go), missing minor/patch ("0" in `introduced`).
- * Returns undefined for text that is not a version, so callers never guess.
+ * SemVer 2.0 ordering, as OSV's SEMVER ranges and the npm, Go and crates.io ecosystems use it,
+ * through `semver` (npm's own implementation). Wharf keeps only the leniency real OSV data needs
+ * before a version reaches it: a leading "v" (Go) and missing minor/patch ("1.2" → "1.2.0").
+ * Returns undefined for text that is not a version (or has numbers past 2^53, which `semver`
+ * refuses), so callers never guess.
  */
-const PATTERN = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]*)?$/;
+import type SemverLib from 'semver';
+import type parseSemverFunction from 'semver/functions/parse.js';
+import { lazyModule } from '../../shared/lazy-module.ts';
+import { BoundedCache } from './bounded-cache.ts';
 
-export interface SemVer {
-  readonly numbers: readonly [string, string, string];
-  readonly prerelease: readonly string[];
+// Only the parse function (and the SemVer class it needs), as semver's README suggests for a small footprint.
+const parseSemver = lazyModule<typeof parseSemverFunction>('semver/functions/parse.js');
+
+const SHAPE = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?((?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$/;
+
+const parsed = new BoundedCache<SemverLib.SemVer | undefined>(50_000);
+
+function parse(text: string): SemverLib.SemVer | undefined {
+  return parsed.get(text, () => parseUncached(text));
 }
 
-export function parseSemver(text: string): SemVer | undefined {
-  const match = PATTERN.exec(text.trim());
+function parseUncached(text: string): SemverLib.SemVer | undefined {
+  const match = SHAPE.exec(text.trim());
   if (!match) return undefined;
-  const strip = (value: string | undefined) => (value ?? '0').replace(/^0+(?=\d)/, '');
-  return { numbers: [strip(match[1]), strip(match[2]), strip(match[3])], prerelease: match[4] ? match[4].split('.') : [] };
+  // loose: leading zeros ("01.2.3") are accepted, as publishers' data has them
+  return parseSemver()(`${match[1]}.${match[2] ?? '0'}.${match[3] ?? '0'}${match[4]}`, { loose: true }) ?? undefined;
 }
 
-/** Numeric strings of any length, compared without overflow. */
+/** Numeric strings of any length, compared without overflow (the distribution orderings use it). */
 export function compareNumericStrings(a: string, b: string): number {
   const left = a.replace(/^0+(?=\d)/, ''), right = b.replace(/^0+(?=\d)/, '');
   if (left.length !== right.length) return left.length < right.length ? -1 : 1;
   return left < right ? -1 : left > right ? 1 : 0;
 }
 
-function compareIdentifiers(a: string, b: string): number {
-  const aNumeric = /^\d+$/.test(a), bNumeric = /^\d+$/.test(b);
-  if (aNumeric && bNumeric) return compareNumericStrings(a, b);
-  if (aNumeric !== bNumeric) return aNumeric ? -1 : 1;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-export function compareSemverParsed(a: SemVer, b: SemVer): number {
-  for (let i = 0; i < 3; i++) {
-    const result = compareNumericStrings(a.numbers[i]!, b.numbers[i]!);
-    if (result !== 0) return result;
-  }
-  if (a.prerelease.length === 0 || b.prerelease.length === 0) return a.prerelease.length === b.prerelease.length ? 0 : a.prerelease.length === 0 ? 1 : -1;
-  for (let i = 0; i < Math.min(a.prerelease.length, b.prerelease.length); i++) {
-    const result = compareIdentifiers(a.prerelease[i]!, b.prerelease[i]!);
-    if (result !== 0) return result;
-  }
-  return Math.sign(a.prerelease.length - b.prerelease.length);
-}
-
 export function compareSemver(a: string, b: string): number | undefined {
-  const left = parseSemver(a), right = parseSemver(b);
-  return left && right ? compareSemverParsed(left, right) : undefined;
+  const left = parse(a), right = parse(b);
+  return left && right ? left.compare(right) : undefined;
 }
