@@ -84,12 +84,14 @@ export interface QueryResult {
  */
 class QueryContext implements BuiltinContext {
   readonly strict: boolean;
+  readonly budget: Budget;
   private now: bigint | undefined;
   private map: Map<string, Value> | undefined;
 
-  constructor(now: bigint | undefined, strict: boolean) {
+  constructor(now: bigint | undefined, strict: boolean, budget: Budget) {
     this.now = now;
     this.strict = strict;
+    this.budget = budget;
   }
 
   get nowNs(): bigint {
@@ -157,7 +159,7 @@ export class PreparedQuery {
   eval(options: EvalOptions = {}): QueryResult[] {
     const data = options.data instanceof RObject ? options.data : new RObject();
     const budget = new Budget(options.limits);
-    const ctx = new QueryContext(options.now, options.strictBuiltinErrors ?? false);
+    const ctx = new QueryContext(options.now, options.strictBuiltinErrors ?? false, budget);
     const ev = new Evaluator({
       policy: this.policy, state: new EvalState(options.input, data), budget, builtinCtx: ctx, strict: ctx.strict, print: options.print,
       readsRuleMetadata: this.readsRuleMetadata,
@@ -247,9 +249,10 @@ export function compile(modules: SourceModule[], options: CompileOptions = {}): 
 export function parseTerm(text: string): Value {
   const term = parseTermAst(text, 'term');
   const policy = compileModules([]);
+  const budget = new Budget();
   const ev = new Evaluator({
-    policy, state: new EvalState(undefined, new RObject()), budget: new Budget(), strict: true,
-    builtinCtx: { nowNs: 0n, cache: new Map(), strict: true },
+    policy, state: new EvalState(undefined, new RObject()), budget, strict: true,
+    builtinCtx: { nowNs: 0n, cache: new Map(), strict: true, budget },
   });
   let out: Value | undefined;
   ev.evalTerm(term, new Env(), (v) => {

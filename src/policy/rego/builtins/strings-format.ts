@@ -25,8 +25,8 @@ export function toGoArg(v: Value): GoArg {
 }
 
 export const builtins: BuiltinDecl[] = [
-  binaryBuiltin({ name: 'sprintf', args: ['string', 'array[any]'], result: 'string' }, (format, values) =>
-    goSprintf(stringOperand(format, 1), arrayOperand(values, 2).map(toGoArg))),
+  binaryBuiltin({ name: 'sprintf', args: ['string', 'array[any]'], result: 'string' }, (format, values, ctx) =>
+    goSprintf(stringOperand(format, 1), arrayOperand(values, 2).map(toGoArg), ctx.budget)),
   {
     name: 'strings.render_template',
     args: ['string', 'object[string: any]'],

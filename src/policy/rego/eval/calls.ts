@@ -122,10 +122,20 @@ function callBuiltin(ev: Evaluator, decl: BuiltinDecl, args: Value[], call: Call
   return result === undefined ? false : finish(result);
 }
 
-/** Calls a built-in; undefined when it is undefined or fails outside strict mode. */
+/**
+ * Calls a built-in; undefined when it is undefined or fails outside strict mode. The characters
+ * and elements of its operands and of its result count as work against the budget, so a call on
+ * large values counts for what it costs (built-ins that can build far more than they read also
+ * reserve the size first, see WorkBudget).
+ */
 export function callBuiltinValue(ev: Evaluator, decl: BuiltinDecl, args: Value[], call: CallTerm): Value | undefined {
   try {
-    return decl.fn(args, ev.builtinCtx);
+    let cells = 0;
+    for (let i = 0; i < args.length; i++) cells += cellsOf(args[i]!);
+    if (cells > 0) ev.budget.charge(cells);
+    const result = decl.fn(args, ev.builtinCtx);
+    if (result !== undefined) chargeResult(ev, result, call);
+    return result;
   } catch (e) {
     return builtinFailure(ev, e, call);
   }
@@ -134,14 +144,39 @@ export function callBuiltinValue(ev: Evaluator, decl: BuiltinDecl, args: Value[]
 /** The same for a built-in with a `binary` form, given its two operands. */
 export function callBinaryBuiltinValue(ev: Evaluator, decl: BuiltinDecl, a: Value, b: Value, call: CallTerm): Value | undefined {
   try {
-    return decl.binary!(a, b, ev.builtinCtx);
+    const cells = cellsOf(a) + cellsOf(b);
+    if (cells > 0) ev.budget.charge(cells);
+    const result = decl.binary!(a, b, ev.builtinCtx);
+    if (result !== undefined) chargeResult(ev, result, call);
+    return result;
   } catch (e) {
     return builtinFailure(ev, e, call);
   }
 }
 
+/** Characters of a string, elements of a collection (the top level only), 0 for scalars. */
+function cellsOf(v: Value): number {
+  if (typeof v !== 'object' || v === null || v instanceof RNumber) return typeof v === 'string' ? v.length : 0;
+  return Array.isArray(v) ? v.length : (v as RObject | RSet).size;
+}
+
+/** A result past the size cap fails the evaluation even when it was built (by a built-in that does not reserve). */
+function chargeResult(ev: Evaluator, result: Value, call: CallTerm): void {
+  const cells = cellsOf(result);
+  if (cells > 0) ev.budget.reserve(cells, call.name);
+}
+
+/**
+ * JavaScript's own size limits, hit while building a value: a budget error like the size cap,
+ * never a built-in error that non-strict evaluation would drop.
+ */
+const ENGINE_SIZE_LIMIT = /^(Invalid (string|array|typed array) length|Maximum BigInt size exceeded|Array buffer allocation failed)/;
+
 function builtinFailure(ev: Evaluator, e: unknown, call: CallTerm): undefined {
   if (e instanceof RegoError) throw e;
+  if (e instanceof RangeError && ENGINE_SIZE_LIMIT.test(e.message)) {
+    throw new RegoEvalError('eval_limit_error', `${call.name}: result too large (${e.message})`, call.loc);
+  }
   // Outside strict mode a failing built-in makes its expression undefined, as in OPA.
   if (!ev.strict) return undefined;
   const code = e instanceof BuiltinTypeError ? 'eval_type_error' : 'eval_builtin_error';
