@@ -61,7 +61,7 @@ export class PolicyService {
   /** Evaluates the applicable policies and logs the decision. */
   async decide(point: EnforcementPoint, input: Record<string, unknown>, target: Target & { digest?: string }, requester: Requester): Promise<Decision> {
     await this.#engine.refresh();
-    const evaluation = this.#engine.evaluate(point, input, target);
+    const evaluation = await this.#engine.evaluate(point, input, target);
     const decision: Decision = { ...evaluation, id: randomUUID() };
     if (evaluation.policies.length > 0) await this.#log(point, input, target, requester, decision);
     return decision;

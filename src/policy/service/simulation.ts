@@ -35,7 +35,7 @@ export async function simulatePolicy(
       for (const reference of tagsByDigest.get(digest) ?? [digest]) {
         const artifact = await artifactFacts(registry, { repository, reference, digest, content: manifest.content, contentType: manifest.mediaType, pushedAt: new Date() });
         const input = policyInput('push', { artifact, trust: trustDocument, requester: requesterFacts(ANONYMOUS_REQUESTER, undefined), namespace });
-        const result = evaluateDefinitions([policy], 'push', input, { repository, namespace: namespaceOf(repository), artifactType: (artifact.artifactType as string | null) ?? undefined }, settings);
+        const result = await evaluateDefinitions([policy], 'push', input, { repository, namespace: namespaceOf(repository), artifactType: (artifact.artifactType as string | null) ?? undefined }, settings);
         report.evaluated++;
         report.errors.push(...result.errors.map((error) => `${repository}:${reference}: ${error}`));
         const strip = (violations: Violation[]) => violations.map(({ msg, code, details }) => ({ msg, code, details }));

@@ -1,0 +1,148 @@
+/**
+ * Evaluation threads for policies that do not finish within their slice of the event loop (see
+ * policy-engine.ts). Each thread evaluates one request at a time under the request's deadline;
+ * the engine's budget stops an evaluation there, and a thread that still has not answered a
+ * grace period later (a built-in stuck in work it does not count) is terminated and replaced, so
+ * the deadline holds whatever the policy does. A thread's heap is capped: a policy that builds
+ * too much kills its thread, not the registry, and the evaluation fails.
+ */
+import { Worker } from 'node:worker_threads';
+import type { PolicyOutcome, PolicyProgram } from './policy-run.ts';
+
+export interface ThreadRequest {
+  readonly id: number;
+  readonly program: PolicyProgram;
+  /** The input document in JSON form. */
+  readonly input: unknown;
+  /** `Date.now()` time by which the evaluation must end. */
+  readonly deadline: number;
+  readonly maxSteps: number;
+}
+
+export type ThreadReply = { readonly id: number; readonly outcome: PolicyOutcome; readonly error?: undefined } | { readonly id: number; readonly error: string };
+
+/** How long past its deadline a thread may take to answer before it is terminated. */
+export const HARD_STOP_GRACE_MS = 100;
+/** Heap of one thread: room for large inputs and values, far from what the registry can spare. */
+export const THREAD_HEAP_MB = 512;
+
+export interface ThreadOptions {
+  /** Threads evaluating at once (default 1). */
+  readonly threads?: number;
+  readonly heapMb?: number;
+}
+
+interface Job {
+  readonly request: ThreadRequest;
+  resolve(outcome: PolicyOutcome): void;
+  reject(error: Error): void;
+  timer?: NodeJS.Timeout;
+}
+
+interface Thread {
+  readonly worker: Worker;
+  job: Job | undefined;
+}
+
+export class PolicyThreads {
+  readonly #size: number;
+  readonly #heapMb: number;
+  readonly #threads = new Set<Thread>();
+  readonly #queue: Job[] = [];
+  #nextId = 1;
+  #closed = false;
+
+  constructor(options: ThreadOptions = {}) {
+    this.#size = Math.max(1, options.threads ?? 1);
+    this.#heapMb = options.heapMb ?? THREAD_HEAP_MB;
+  }
+
+  /** Starts a thread now, so that the first slow policy does not wait for one to start. */
+  prepare(): void {
+    if (!this.#closed && this.#threads.size === 0) this.#spawn();
+  }
+
+  /** Evaluates a program on a thread; rejects with the reason when it fails or passes its deadline. */
+  run(program: PolicyProgram, input: unknown, deadline: number, maxSteps: number): Promise<PolicyOutcome> {
+    if (this.#closed) return Promise.reject(new Error('policy evaluation threads are closed'));
+    return new Promise<PolicyOutcome>((resolve, reject) => {
+      const job: Job = { request: { id: this.#nextId++, program, input, deadline, maxSteps }, resolve, reject };
+      this.#queue.push(job);
+      this.#dispatch();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const job of this.#queue.splice(0)) job.reject(new Error('policy evaluation threads are closed'));
+    const threads = [...this.#threads];
+    this.#threads.clear();
+    for (const thread of threads) if (thread.job) this.#finish(thread.job, new Error('policy evaluation threads are closed'));
+    await Promise.all(threads.map((thread) => thread.worker.terminate()));
+  }
+
+  #dispatch(): void {
+    while (this.#queue.length > 0) {
+      let thread = [...this.#threads].find((candidate) => candidate.job === undefined);
+      if (!thread) {
+        if (this.#threads.size >= this.#size) return;
+        thread = this.#spawn();
+      }
+      const job = this.#queue.shift()!;
+      thread.job = job;
+      // The thread's budget stops the evaluation at the deadline; this stops the thread if it does not.
+      job.timer = setTimeout(() => this.#stop(thread, job), Math.max(0, job.request.deadline - Date.now()) + HARD_STOP_GRACE_MS);
+      try {
+        thread.worker.postMessage(job.request);
+      } catch (error) {
+        // An input that cannot be posted (it is not JSON-like) fails this evaluation only.
+        thread.job = undefined;
+        this.#finish(job, error as Error);
+      }
+    }
+  }
+
+  #spawn(): Thread {
+    const worker = new Worker(new URL('./policy-worker.ts', import.meta.url), {
+      resourceLimits: { maxOldGenerationSizeMb: this.#heapMb },
+    });
+    worker.unref();
+    const thread: Thread = { worker, job: undefined };
+    this.#threads.add(thread);
+    worker.on('message', (reply: ThreadReply) => {
+      const job = thread.job;
+      if (!job || job.request.id !== reply.id) return;
+      thread.job = undefined;
+      if (reply.error === undefined) this.#finish(job, undefined, reply.outcome);
+      else this.#finish(job, new Error(reply.error));
+      this.#dispatch();
+    });
+    worker.on('error', (error) => this.#lost(thread, error.message.includes('out of memory') || (error as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY'
+      ? new Error('evaluation exceeded the memory limit of its thread')
+      : new Error(`evaluation thread failed: ${error.message}`)));
+    worker.on('exit', () => this.#lost(thread, new Error('evaluation thread stopped')));
+    return thread;
+  }
+
+  /** The thread overran the deadline: it is terminated, and its evaluation fails as timed out. */
+  #stop(thread: Thread, job: Job): void {
+    if (thread.job !== job) return;
+    this.#lost(thread, new Error(`evaluation exceeded the time limit (stopped ${HARD_STOP_GRACE_MS} ms past the deadline)`));
+    void thread.worker.terminate();
+  }
+
+  /** A thread that died or was stopped: its evaluation fails with `reason`; the next job gets a new thread. */
+  #lost(thread: Thread, reason: Error): void {
+    if (!this.#threads.delete(thread)) return;
+    const job = thread.job;
+    thread.job = undefined;
+    if (job) this.#finish(job, reason);
+    if (!this.#closed) this.#dispatch();
+  }
+
+  #finish(job: Job, error: Error | undefined, outcome?: PolicyOutcome): void {
+    clearTimeout(job.timer);
+    if (error) job.reject(error);
+    else job.resolve(outcome!);
+  }
+}
