@@ -1,6 +1,7 @@
 /** sprintf (Go's fmt) and strings.render_template (Go's text/template). */
 import { RNumber, RObject, type Value } from '../value.ts';
 import { BuiltinError, binaryBuiltin, type BuiltinDecl } from './types.ts';
+import { RegoError } from '../errors.ts';
 import { arrayOperand, obj, str, stringOperand } from './operands.ts';
 import { goSprintf, type GoArg } from './go-fmt.ts';
 import { regoText } from './rego-text.ts';
@@ -31,12 +32,13 @@ export const builtins: BuiltinDecl[] = [
     name: 'strings.render_template',
     args: ['string', 'object[string: any]'],
     result: 'string',
-    fn: (args) => {
+    fn: (args, ctx) => {
       const template = str(args, 0);
       const vars: RObject = obj(args, 1);
       try {
-        return renderTemplate(template, vars);
+        return renderTemplate(template, vars, ctx.budget);
       } catch (e) {
+        if (e instanceof RegoError) throw e; // the budget's: it fails the evaluation
         throw new BuiltinError(e instanceof Error ? e.message : String(e));
       }
     },

@@ -65,3 +65,50 @@ test('built-in work counts against the work limit, which fails even non-strict e
   assert.equal(error?.code, 'eval_limit_error');
   assert.match(error!.message, /work limit/);
 });
+
+/** Built-ins whose output can outgrow their operands many times over reserve it first. */
+// 2,000 characters, replaced or joined with 1,000 each: about 2 Mi characters.
+const LONG = 'sprintf("%2000d", [1])';
+const FILL = 'sprintf("%1000d", [2])';
+const NUMERALS = '[format_int(x, 10) | some x in numbers.range(1, 2000)]';
+const AMPLIFIERS: [string, string][] = [
+  ['replace', `count(replace(${LONG}, " ", ${FILL})) > 0`],
+  ['strings.replace_n', `count(strings.replace_n({" ": ${FILL}}, ${LONG})) > 0`],
+  ['regex.replace', `count(regex.replace(${LONG}, "", ${FILL})) > 0`],
+  ['concat', `count(concat(${FILL}, ${NUMERALS})) > 0`],
+  ['strings.render_template', 'count(strings.render_template("{{range .a}}{{range $.a}}{{range $.a}}xxxxxxxx{{end}}{{end}}{{end}}", {"a": numbers.range(1, 100)})) > 0'],
+  ['json.marshal_with_options', `count(json.marshal_with_options(numbers.range(1, 2000), {"pretty": true, "indent": ${FILL}})) > 0`],
+];
+
+for (const [name, condition] of AMPLIFIERS) {
+  test(`${name}: output past the size cap fails the evaluation`, () => {
+    const { error, ms } = outcome(`package t\ndeny contains "built" if ${condition}`, { timeoutMs: 5000, maxValueCells: 1024 * 1024 });
+    assert.equal(error?.code, 'eval_limit_error', `${name}: ${error?.message ?? 'no error'}`);
+    assert.match(error!.message, new RegExp(`${name.replace('.', '\\.')}: result too large`));
+    assert.ok(ms < 2000, `failed after ${ms} ms`);
+  });
+}
+
+test('big numbers: results past the number size cap fail the evaluation, and bits.lsh does not build them', () => {
+  const squares = Array.from({ length: 14 }, (_, i) => `x${i + 1} := x${i} * x${i}`).join('\n');
+  const squared = outcome(`package t\nx0 := 1e100000\n${squares}\ndeny contains "big" if count(format_int(x14, 10)) > 0`, { timeoutMs: 5000 });
+  assert.equal(squared.error?.code, 'eval_limit_error');
+  assert.match(squared.error!.message, /mul: result too large \(a number of \d+ bits/);
+  const shifted = outcome('package t\ndeny contains "big" if count(format_int(bits.lsh(1, 1000000000), 10)) > 0', { timeoutMs: 5000 });
+  assert.equal(shifted.error?.code, 'eval_limit_error');
+  assert.ok(shifted.ms < 1000, `failed after ${shifted.ms} ms`);
+});
+
+test('exponentially many graph paths stop at the deadline', () => {
+  // A ladder of 40 diamonds: 2^40 paths from the top.
+  const edges = Array.from({ length: 40 }, (_, i) => `"a${i}": ["b${i}", "c${i}"], "b${i}": ["a${i + 1}"], "c${i}": ["a${i + 1}"]`).join(', ');
+  const { error, ms } = outcome(`package t\ndeny contains "paths" if count(graph.reachable_paths({${edges}, "a40": []}, ["a0"])) > 0`, { timeoutMs: 300 });
+  assert.ok(error?.code === 'eval_cancel_error' || error?.code === 'eval_limit_error', error?.message ?? 'no error');
+  assert.ok(ms < 300 * 1.5 + 200, `failed after ${ms} ms`);
+});
+
+test('prefix matching of every pair counts each pair', () => {
+  const { error } = outcome('package t\ndeny contains "match" if strings.any_prefix_match([format_int(x, 10) | some x in numbers.range(1, 3000)], [format_int(x, 10) | some x in numbers.range(100000, 103000)])', { maxWork: 1_000_000 });
+  assert.equal(error?.code, 'eval_limit_error');
+  assert.match(error!.message, /work limit/);
+});

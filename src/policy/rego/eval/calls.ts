@@ -154,16 +154,37 @@ export function callBinaryBuiltinValue(ev: Evaluator, decl: BuiltinDecl, a: Valu
   }
 }
 
-/** Characters of a string, elements of a collection (the top level only), 0 for scalars. */
+/**
+ * Characters of a string, elements of a collection (the top level only), bits of a big number
+ * (arithmetic and formatting cost grows with them), 0 for other scalars.
+ */
 function cellsOf(v: Value): number {
-  if (typeof v !== 'object' || v === null || v instanceof RNumber) return typeof v === 'string' ? v.length : 0;
+  if (typeof v !== 'object' || v === null) return typeof v === 'string' ? v.length : 0;
+  if (v instanceof RNumber) return v.isSmall() || (v.mant < CHEAP_NUMBER && v.mant > -CHEAP_NUMBER) ? 0 : bitsOf(v);
   return Array.isArray(v) ? v.length : (v as RObject | RSet).size;
+}
+
+/**
+ * Numbers with more bits than this fail the evaluation (about 1e157826; literals stop at 1e100000):
+ * arithmetic on them takes milliseconds, and each step could double their size.
+ */
+const MAX_NUMBER_BITS = 1 << 19;
+
+/** Numbers below 1024 bits cost next to nothing: not counted. */
+const CHEAP_NUMBER = 1n << 1024n;
+
+function bitsOf(n: RNumber): number {
+  return 4 * n.mant.toString(16).length;
 }
 
 /** A result past the size cap fails the evaluation even when it was built (by a built-in that does not reserve). */
 function chargeResult(ev: Evaluator, result: Value, call: CallTerm): void {
   const cells = cellsOf(result);
-  if (cells > 0) ev.budget.reserve(cells, call.name);
+  if (cells === 0) return;
+  if (result instanceof RNumber && cells > MAX_NUMBER_BITS) {
+    throw new RegoEvalError('eval_limit_error', `${call.name}: result too large (a number of ${cells} bits; at most ${MAX_NUMBER_BITS})`, call.loc);
+  }
+  ev.budget.reserve(cells, call.name);
 }
 
 /**

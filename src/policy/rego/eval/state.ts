@@ -116,6 +116,12 @@ export class Budget {
     this.charge(cells);
   }
 
+  /** Text grown by `added` characters to `length` so far: counts the work, fails past the size cap. */
+  grew(added: number, length: number, what: string): void {
+    if (length > this.maxValueCells) this.reserve(length, what);
+    this.charge(added);
+  }
+
   /** test.sleep: pauses, unless the pause would end past the deadline (then it fails now). */
   sleep(ms: number): void {
     if (!this.allowSleep) throw new RegoEvalError('eval_limit_error', 'test.sleep is not allowed in this evaluation');
