@@ -30,6 +30,8 @@ export interface ThreadOptions {
   /** Threads evaluating at once (default 1). */
   readonly threads?: number;
   readonly heapMb?: number;
+  /** The threads' module (default policy-worker.ts); tests substitute misbehaving ones. */
+  readonly script?: URL;
 }
 
 interface Job {
@@ -47,6 +49,7 @@ interface Thread {
 export class PolicyThreads {
   readonly #size: number;
   readonly #heapMb: number;
+  readonly #script: URL;
   readonly #threads = new Set<Thread>();
   readonly #queue: Job[] = [];
   #nextId = 1;
@@ -55,6 +58,7 @@ export class PolicyThreads {
   constructor(options: ThreadOptions = {}) {
     this.#size = Math.max(1, options.threads ?? 1);
     this.#heapMb = options.heapMb ?? THREAD_HEAP_MB;
+    this.#script = options.script ?? new URL('./policy-worker.ts', import.meta.url);
   }
 
   /** Starts a thread now, so that the first slow policy does not wait for one to start. */
@@ -89,6 +93,10 @@ export class PolicyThreads {
         thread = this.#spawn();
       }
       const job = this.#queue.shift()!;
+      if (Date.now() >= job.request.deadline) {
+        this.#finish(job, new Error('evaluation exceeded the time limit (it waited for a thread until its deadline)'));
+        continue;
+      }
       thread.job = job;
       // The thread's budget stops the evaluation at the deadline; this stops the thread if it does not.
       job.timer = setTimeout(() => this.#stop(thread, job), Math.max(0, job.request.deadline - Date.now()) + HARD_STOP_GRACE_MS);
@@ -103,7 +111,7 @@ export class PolicyThreads {
   }
 
   #spawn(): Thread {
-    const worker = new Worker(new URL('./policy-worker.ts', import.meta.url), {
+    const worker = new Worker(this.#script, {
       resourceLimits: { maxOldGenerationSizeMb: this.#heapMb },
     });
     worker.unref();
@@ -137,7 +145,10 @@ export class PolicyThreads {
     const job = thread.job;
     thread.job = undefined;
     if (job) this.#finish(job, reason);
-    if (!this.#closed) this.#dispatch();
+    if (this.#closed) return;
+    this.#dispatch();
+    // A replacement starts now, so that the next slow policy does not wait for one to start.
+    this.prepare();
   }
 
   #finish(job: Job, error: Error | undefined, outcome?: PolicyOutcome): void {

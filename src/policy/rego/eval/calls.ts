@@ -159,9 +159,11 @@ export function callBinaryBuiltinValue(ev: Evaluator, decl: BuiltinDecl, a: Valu
  * (arithmetic and formatting cost grows with them), 0 for other scalars.
  */
 function cellsOf(v: Value): number {
-  if (typeof v !== 'object' || v === null) return typeof v === 'string' ? v.length : 0;
+  if (typeof v === 'string') return v.length;
+  if (typeof v !== 'object' || v === null) return 0;
+  if (Array.isArray(v)) return v.length;
   if (v instanceof RNumber) return v.isSmall() || (v.mant < CHEAP_NUMBER && v.mant > -CHEAP_NUMBER) ? 0 : bitsOf(v);
-  return Array.isArray(v) ? v.length : (v as RObject | RSet).size;
+  return (v as RObject | RSet).size;
 }
 
 /**
