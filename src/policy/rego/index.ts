@@ -26,7 +26,7 @@ import { parseModule, parseQuery, parseTerm as parseTermAst, type ParseOptions }
 import { compileModules, compileQuery, type CompiledPolicy } from './compiler/index.ts';
 import { Evaluator } from './eval/evaluator.ts';
 import { Env } from './eval/env.ts';
-import { Budget, EvalState, type EvalLimits } from './eval/state.ts';
+import { Budget, BudgetExceeded, EvalState, type BudgetLimit, type EvalLimits } from './eval/state.ts';
 import { RegoError, RegoEvalError, type RegoErrorDetail } from './errors.ts';
 import { RObject, type Value } from './value.ts';
 import type { BuiltinContext } from './builtins/types.ts';
@@ -34,7 +34,8 @@ import { listTests, runTest, type TestResult } from './eval/testing.ts';
 import { readsRuleMetadata } from './eval/metadata.ts';
 
 export { RegoError, RegoEvalError, type RegoErrorDetail };
-export type { EvalLimits, TestResult };
+export type { BudgetLimit, EvalLimits, TestResult };
+export { BudgetExceeded };
 export { fromJS, toJS, toJSONText, type Value } from './value.ts';
 
 export interface SourceModule {

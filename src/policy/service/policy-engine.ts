@@ -10,7 +10,7 @@
  * on goes there directly; the event loop meanwhile serves other requests. So a runaway policy
  * holds the event loop for one slice at most, and the time limit holds on the thread.
  */
-import { fromJS, RegoError, type EvalLimits, type Value } from '../rego/index.ts';
+import { BudgetExceeded, fromJS, type EvalLimits, type Value } from '../rego/index.ts';
 import { wildcardMatch } from '../../content/wildcard.ts';
 import type { EnforcementPoint, PolicyMode, PolicyStore, StoredPolicy, Violation } from './policy-store.ts';
 import { compileProgram, runProgram, type CompiledProgram, type PolicyOutcome, type PolicyProgram } from './policy-run.ts';
@@ -161,8 +161,9 @@ function evaluatePolicy(policy: LoadedPolicy, input: unknown, value: () => Value
   try {
     return { outcome: runProgram(policy.compiled, value(), limits) };
   } catch (error) {
-    // A budget error in the slice says only that the policy needs more than the event loop gives.
-    if (threads && error instanceof RegoError && (error.code === 'eval_cancel_error' || error.code === 'eval_limit_error')) {
+    // Out of the slice's time or work, or sleeping: it needs more than the event loop gives. (Past
+    // the size cap or the step limit, it would fail on a thread just the same.)
+    if (threads && error instanceof BudgetExceeded && (error.limit === 'time' || error.limit === 'work' || error.limit === 'sleep')) {
       policy.slow = true;
       return onThread();
     }

@@ -27,15 +27,18 @@ test('a thread evaluates deny and quarantine and keeps serving', { timeout: 20_0
 test('a thread that overruns its deadline is terminated; queued work waits no longer than its own deadline', { timeout: 20_000 }, async () => {
   const threads = new PolicyThreads({ script: new URL('./testdata/stuck-thread.mjs', import.meta.url) });
   try {
+    // The first request is answered: the thread is running before the clock starts.
+    assert.deepEqual(await threads.run(NAMED, {}, Date.now() + 10_000, 1000), { violations: [], quarantine: [] });
     const started = Date.now();
     const first = threads.run(NAMED, {}, started + 200, 1000);
-    // One thread: this one waits in the queue while the first spins.
-    const second = threads.run(NAMED, {}, started + 200, 1000);
+    // One thread: this one waits in the queue while the first spins. (Its rejection is expected
+    // at about the same moment as the first's, so it is awaited from now on.)
+    const second = assert.rejects(threads.run(NAMED, {}, started + 200, 1000), /time limit \(it waited for a thread until its deadline\)/);
     await assert.rejects(first, /time limit \(stopped 100 ms past the deadline\)/);
     const stoppedAfter = Date.now() - started;
     assert.ok(stoppedAfter >= 200 && stoppedAfter < 200 + HARD_STOP_GRACE_MS + 500, `stopped after ${stoppedAfter} ms`);
     // Its deadline passed while it waited: it fails without being sent to a thread.
-    await assert.rejects(second, /time limit \(it waited for a thread until its deadline\)/);
+    await second;
     assert.ok(Date.now() - started < 200 + 2 * HARD_STOP_GRACE_MS + 1000, `second stopped after ${Date.now() - started} ms`);
   } finally {
     await threads.close();
@@ -56,6 +59,18 @@ test('an input that cannot be posted fails that evaluation only', { timeout: 20_
   try {
     await assert.rejects(threads.run(NAMED, { name: () => 1 }, Date.now() + 5000, 1000), /could not be cloned/);
     assert.deepEqual(await threads.run(NAMED, { name: 'ok' }, Date.now() + 5000, 1000), { violations: [], quarantine: [] });
+  } finally {
+    await threads.close();
+  }
+});
+
+test('a thread that cannot start fails the waiting evaluations at once, and the next one tries again', { timeout: 20_000 }, async () => {
+  const threads = new PolicyThreads({ script: new URL('./testdata/broken-thread.mjs', import.meta.url) });
+  try {
+    const started = Date.now();
+    await assert.rejects(threads.run(NAMED, {}, Date.now() + 5000, 1000), /evaluation thread did not start: evaluation thread failed: cannot load the engine/);
+    await assert.rejects(threads.run(NAMED, {}, Date.now() + 5000, 1000), /did not start/);
+    assert.ok(Date.now() - started < 4000, 'failed without waiting for the deadline');
   } finally {
     await threads.close();
   }

@@ -19,7 +19,11 @@ export interface ThreadRequest {
   readonly maxSteps: number;
 }
 
-export type ThreadReply = { readonly id: number; readonly outcome: PolicyOutcome; readonly error?: undefined } | { readonly id: number; readonly error: string };
+export type ThreadReply =
+  | { readonly id: number; readonly outcome: PolicyOutcome; readonly error?: undefined }
+  | { readonly id: number; readonly error: string }
+  /** Sent once, when the thread has loaded the engine and takes requests. */
+  | { readonly ready: true };
 
 /** How long past its deadline a thread may take to answer before it is terminated. */
 export const HARD_STOP_GRACE_MS = 100;
@@ -38,11 +42,16 @@ interface Job {
   readonly request: ThreadRequest;
   resolve(outcome: PolicyOutcome): void;
   reject(error: Error): void;
+  /** Fires HARD_STOP_GRACE_MS past the deadline: the job fails, and its thread, if it has one, is stopped. */
   timer?: NodeJS.Timeout;
+  thread?: Thread;
+  done?: boolean;
 }
 
 interface Thread {
   readonly worker: Worker;
+  /** Loaded and taking requests: a thread that is starting is not stopped for a job's deadline. */
+  ready: boolean;
   job: Job | undefined;
 }
 
@@ -71,6 +80,8 @@ export class PolicyThreads {
     if (this.#closed) return Promise.reject(new Error('policy evaluation threads are closed'));
     return new Promise<PolicyOutcome>((resolve, reject) => {
       const job: Job = { request: { id: this.#nextId++, program, input, deadline, maxSteps }, resolve, reject };
+      // The thread's budget ends the evaluation at the deadline; this ends the job if it does not.
+      job.timer = setTimeout(() => this.#overran(job), Math.max(0, deadline - Date.now()) + HARD_STOP_GRACE_MS);
       this.#queue.push(job);
       this.#dispatch();
     });
@@ -78,7 +89,7 @@ export class PolicyThreads {
 
   async close(): Promise<void> {
     this.#closed = true;
-    for (const job of this.#queue.splice(0)) job.reject(new Error('policy evaluation threads are closed'));
+    for (const job of this.#queue.splice(0)) this.#finish(job, new Error('policy evaluation threads are closed'));
     const threads = [...this.#threads];
     this.#threads.clear();
     for (const thread of threads) if (thread.job) this.#finish(thread.job, new Error('policy evaluation threads are closed'));
@@ -87,24 +98,19 @@ export class PolicyThreads {
 
   #dispatch(): void {
     while (this.#queue.length > 0) {
-      let thread = [...this.#threads].find((candidate) => candidate.job === undefined);
-      if (!thread) {
-        if (this.#threads.size >= this.#size) return;
-        thread = this.#spawn();
+      const idle = [...this.#threads].find((candidate) => candidate.ready && candidate.job === undefined);
+      if (!idle) {
+        if (this.#threads.size < this.#size) this.#spawn();
+        return; // a thread is starting or busy: it takes the next job when ready or done
       }
       const job = this.#queue.shift()!;
-      if (Date.now() >= job.request.deadline) {
-        this.#finish(job, new Error('evaluation exceeded the time limit (it waited for a thread until its deadline)'));
-        continue;
-      }
-      thread.job = job;
-      // The thread's budget stops the evaluation at the deadline; this stops the thread if it does not.
-      job.timer = setTimeout(() => this.#stop(thread, job), Math.max(0, job.request.deadline - Date.now()) + HARD_STOP_GRACE_MS);
+      idle.job = job;
+      job.thread = idle;
       try {
-        thread.worker.postMessage(job.request);
+        idle.worker.postMessage(job.request);
       } catch (error) {
         // An input that cannot be posted (it is not JSON-like) fails this evaluation only.
-        thread.job = undefined;
+        idle.job = undefined;
         this.#finish(job, error as Error);
       }
     }
@@ -115,9 +121,14 @@ export class PolicyThreads {
       resourceLimits: { maxOldGenerationSizeMb: this.#heapMb },
     });
     worker.unref();
-    const thread: Thread = { worker, job: undefined };
+    const thread: Thread = { worker, ready: false, job: undefined };
     this.#threads.add(thread);
     worker.on('message', (reply: ThreadReply) => {
+      if ('ready' in reply) {
+        thread.ready = true;
+        this.#dispatch();
+        return;
+      }
       const job = thread.job;
       if (!job || job.request.id !== reply.id) return;
       thread.job = undefined;
@@ -132,26 +143,44 @@ export class PolicyThreads {
     return thread;
   }
 
-  /** The thread overran the deadline: it is terminated, and its evaluation fails as timed out. */
-  #stop(thread: Thread, job: Job): void {
-    if (thread.job !== job) return;
-    this.#lost(thread, new Error(`evaluation exceeded the time limit (stopped ${HARD_STOP_GRACE_MS} ms past the deadline)`));
-    void thread.worker.terminate();
+  /**
+   * A job past its deadline and the grace period: on a thread, the thread did not stop it, so the
+   * thread is terminated; still waiting (for a thread to start or to finish another job), it
+   * fails without one.
+   */
+  #overran(job: Job): void {
+    if (job.done) return;
+    const thread = job.thread;
+    if (thread && thread.job === job) {
+      this.#lost(thread, new Error(`evaluation exceeded the time limit (stopped ${HARD_STOP_GRACE_MS} ms past the deadline)`));
+      void thread.worker.terminate();
+      return;
+    }
+    const queued = this.#queue.indexOf(job);
+    if (queued >= 0) this.#queue.splice(queued, 1);
+    this.#finish(job, new Error('evaluation exceeded the time limit (it waited for a thread until its deadline)'));
   }
 
-  /** A thread that died or was stopped: its evaluation fails with `reason`; the next job gets a new thread. */
+  /** A thread that died or was stopped: its evaluation fails with `reason`; a replacement starts. */
   #lost(thread: Thread, reason: Error): void {
     if (!this.#threads.delete(thread)) return;
     const job = thread.job;
     thread.job = undefined;
     if (job) this.#finish(job, reason);
     if (this.#closed) return;
-    this.#dispatch();
+    if (!thread.ready) {
+      // It never started: the jobs waiting for it fail now rather than start thread after thread.
+      for (const waiting of this.#queue.splice(0)) this.#finish(waiting, new Error(`evaluation thread did not start: ${reason.message}`));
+      return;
+    }
     // A replacement starts now, so that the next slow policy does not wait for one to start.
     this.prepare();
+    this.#dispatch();
   }
 
   #finish(job: Job, error: Error | undefined, outcome?: PolicyOutcome): void {
+    if (job.done) return;
+    job.done = true;
     clearTimeout(job.timer);
     if (error) job.reject(error);
     else job.resolve(outcome!);

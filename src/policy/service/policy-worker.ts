@@ -43,3 +43,5 @@ parentPort!.on('message', (request: ThreadRequest) => {
   }
   parentPort!.postMessage(reply);
 });
+
+parentPort!.postMessage({ ready: true } satisfies ThreadReply);

@@ -2,7 +2,7 @@
 import { RNumber, RObject, RSet, compare, typeName, type Value } from '../value.ts';
 import { BuiltinTypeError, type BuiltinDecl } from './types.ts';
 import { int, typeError } from './operands.ts';
-import { RegoEvalError } from '../errors.ts';
+import { BudgetExceeded } from '../eval/state.ts';
 
 /** Members of an array or set operand, checked to be numbers. */
 function numbersOf(args: Value[], i: number): RNumber[] {
@@ -131,7 +131,7 @@ export const builtins: BuiltinDecl[] = [
       const a = int(args, 0).toBigInt()!;
       const shift = shiftOf(args);
       // Past this the number would be refused anyway (see MAX_NUMBER_BITS in eval/calls.ts): it is not built.
-      if (shift > MAX_SHIFT) throw new RegoEvalError('eval_limit_error', `bits.lsh: result too large (shift by ${shift} bits)`);
+      if (shift > MAX_SHIFT) throw new BudgetExceeded('size', `bits.lsh: result too large (shift by ${shift} bits)`);
       return RNumber.fromBigInt(a << shift);
     },
   },

@@ -10,6 +10,7 @@ import { arityFor } from '../compiler/index.ts';
 import { RegoError, RegoEvalError } from '../errors.ts';
 import { RNumber, RObject, RSet, type Value } from '../value.ts';
 import { callFunction } from './functions.ts';
+import { BudgetExceeded } from './state.ts';
 import type { Evaluator, VK } from './evaluator.ts';
 import { Env } from './env.ts';
 import { formatPrintValue } from './format.ts';
@@ -184,7 +185,7 @@ function chargeResult(ev: Evaluator, result: Value, call: CallTerm): void {
   const cells = cellsOf(result);
   if (cells === 0) return;
   if (result instanceof RNumber && cells > MAX_NUMBER_BITS) {
-    throw new RegoEvalError('eval_limit_error', `${call.name}: result too large (a number of ${cells} bits; at most ${MAX_NUMBER_BITS})`, call.loc);
+    throw new BudgetExceeded('size', `${call.name}: result too large (a number of ${cells} bits; at most ${MAX_NUMBER_BITS})`, call.loc);
   }
   ev.budget.reserve(cells, call.name);
 }
@@ -198,7 +199,7 @@ const ENGINE_SIZE_LIMIT = /^(Invalid (string|array|typed array) length|Maximum B
 function builtinFailure(ev: Evaluator, e: unknown, call: CallTerm): undefined {
   if (e instanceof RegoError) throw e;
   if (e instanceof RangeError && ENGINE_SIZE_LIMIT.test(e.message)) {
-    throw new RegoEvalError('eval_limit_error', `${call.name}: result too large (${e.message})`, call.loc);
+    throw new BudgetExceeded('size', `${call.name}: result too large (${e.message})`, call.loc);
   }
   // Outside strict mode a failing built-in makes its expression undefined, as in OPA.
   if (!ev.strict) return undefined;

@@ -60,6 +60,23 @@ export class EvalState {
   }
 }
 
+/** Which limit an evaluation exceeded. */
+export type BudgetLimit = 'time' | 'steps' | 'work' | 'size' | 'sleep';
+
+/**
+ * An evaluation's budget exceeded: always fails the evaluation (never a built-in error that
+ * non-strict evaluation drops). `limit` says which, so a caller that evaluates under a small
+ * budget first can tell "needs more time" from "would fail anyway".
+ */
+export class BudgetExceeded extends RegoEvalError {
+  readonly limit: BudgetLimit;
+
+  constructor(limit: BudgetLimit, message: string, loc?: Location) {
+    super(limit === 'time' ? 'eval_cancel_error' : 'eval_limit_error', message, loc);
+    this.limit = limit;
+  }
+}
+
 /** Work units (characters or elements) between two looks at the clock: well under a millisecond of work. */
 const WORK_PER_CLOCK_CHECK = 64 * 1024;
 
@@ -92,7 +109,7 @@ export class Budget {
 
   step(loc: Location | undefined): void {
     this.steps++;
-    if (this.steps > this.maxSteps) throw new RegoEvalError('eval_limit_error', `evaluation exceeded the step limit (${this.maxSteps})`, loc);
+    if (this.steps > this.maxSteps) throw new BudgetExceeded('steps', `evaluation exceeded the step limit (${this.maxSteps})`, loc);
     if ((this.steps & 1023) === 0) this.checkClock(loc);
   }
 
@@ -100,7 +117,7 @@ export class Budget {
   charge(units: number): void {
     this.work += units;
     if (this.work < this.workAtNextCheck) return;
-    if (this.work > this.maxWork) throw new RegoEvalError('eval_limit_error', `evaluation exceeded the work limit (${this.maxWork} characters or elements)`);
+    if (this.work > this.maxWork) throw new BudgetExceeded('work', `evaluation exceeded the work limit (${this.maxWork} characters or elements)`);
     this.workAtNextCheck = this.work + WORK_PER_CLOCK_CHECK;
     this.checkClock(undefined);
   }
@@ -111,7 +128,7 @@ export class Budget {
    */
   reserve(cells: number, what: string): void {
     if (cells > this.maxValueCells) {
-      throw new RegoEvalError('eval_limit_error', `${what}: result too large (${cells} characters or elements; at most ${this.maxValueCells})`);
+      throw new BudgetExceeded('size', `${what}: result too large (${cells} characters or elements; at most ${this.maxValueCells})`);
     }
     this.charge(cells);
   }
@@ -124,13 +141,13 @@ export class Budget {
 
   /** test.sleep: pauses, unless the pause would end past the deadline (then it fails now). */
   sleep(ms: number): void {
-    if (!this.allowSleep) throw new RegoEvalError('eval_limit_error', 'test.sleep is not allowed in this evaluation');
-    if (Date.now() + ms > this.deadline) throw new RegoEvalError('eval_cancel_error', 'evaluation exceeded the time limit (test.sleep past the deadline)');
+    if (!this.allowSleep) throw new BudgetExceeded('sleep', 'test.sleep is not allowed in this evaluation');
+    if (Date.now() + ms > this.deadline) throw new BudgetExceeded('time', 'evaluation exceeded the time limit (test.sleep past the deadline)');
     if (ms > 0) Atomics.wait(SLEEP_CELL, 0, 0, ms); // a synchronous pause: evaluation is synchronous
   }
 
   private checkClock(loc: Location | undefined): void {
-    if (Date.now() > this.deadline) throw new RegoEvalError('eval_cancel_error', 'evaluation exceeded the time limit', loc);
+    if (Date.now() > this.deadline) throw new BudgetExceeded('time', 'evaluation exceeded the time limit', loc);
   }
 }
 

@@ -5,3 +5,5 @@ parentPort.on('message', () => {
   const kept = [];
   for (;;) kept.push(new Array(100_000).fill(kept.length));
 });
+
+parentPort.postMessage({ ready: true });
