@@ -6,8 +6,8 @@
  * Where policies run: each starts on the event loop with a small slice of budget (SLICE_MS, and
  * SLICE_WORK characters or elements of built-in work, no test.sleep). Nearly every policy ends
  * well within it, so the common decision costs no thread hop. One that does not is evaluated again
- * from the start on an evaluation thread (policy-threads.ts) under the full budget, and from then
- * on goes there directly; the event loop meanwhile serves other requests. So a runaway policy
+ * from the start on an evaluation thread (policy-threads.ts) under the full budget, and goes there
+ * directly until an evaluation there is quick again; the event loop meanwhile serves other requests. So a runaway policy
  * holds the event loop for one slice at most, and the time limit holds on the thread.
  */
 import { BudgetExceeded, fromJS, type EvalLimits, type Value } from '../rego/index.ts';
@@ -54,7 +54,7 @@ interface LoadedPolicy {
   readonly key: string;
   readonly program: PolicyProgram;
   readonly compiled: CompiledProgram;
-  /** Outgrew its event-loop slice once: later evaluations go to a thread directly. */
+  /** Outgrew its event-loop slice: later evaluations go to a thread directly, until one is quick there. */
   slow: boolean;
 }
 
@@ -152,8 +152,14 @@ function evaluatePolicies(policies: readonly LoadedPolicy[], input: unknown, set
 
 /** A policy on the event loop within its slice, or on a thread when it outgrows the slice (or did before). */
 function evaluatePolicy(policy: LoadedPolicy, input: unknown, value: () => Value, deadline: number, threads: PolicyThreads | undefined): Settled | Promise<Settled> {
-  const onThread = (): Promise<Settled> => threads!.run(policy.program, input, deadline, MAX_STEPS)
-    .then((outcome) => ({ outcome }), (error: unknown) => ({ error: (error as Error).message }));
+  const onThread = (): Promise<Settled> => {
+    const sent = performance.now();
+    return threads!.run(policy.program, input, deadline, MAX_STEPS).then((outcome) => {
+      // Quick this time (the slice may have been cut short by a pause, or the input was easy): it gets the slice again.
+      if (performance.now() - sent < SLICE_MS / 2) policy.slow = false;
+      return { outcome };
+    }, (error: unknown) => ({ error: (error as Error).message }));
+  };
   if (threads && policy.slow) return onThread();
   const limits: EvalLimits = threads
     ? { deadline: Math.min(deadline, Date.now() + SLICE_MS), maxSteps: MAX_STEPS, maxWork: SLICE_WORK, allowSleep: false }

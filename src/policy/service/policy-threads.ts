@@ -104,6 +104,10 @@ export class PolicyThreads {
         return; // a thread is starting or busy: it takes the next job when ready or done
       }
       const job = this.#queue.shift()!;
+      if (Date.now() >= job.request.deadline) {
+        this.#finish(job, new Error('evaluation exceeded the time limit (it waited for a thread until its deadline)'));
+        continue;
+      }
       idle.job = job;
       job.thread = idle;
       try {
