@@ -26,7 +26,7 @@ import { parseModule, parseQuery, parseTerm as parseTermAst, type ParseOptions }
 import { compileModules, compileQuery, type CompiledPolicy } from './compiler/index.ts';
 import { Evaluator } from './eval/evaluator.ts';
 import { Env } from './eval/env.ts';
-import { Budget, EvalState, type EvalLimits } from './eval/state.ts';
+import { Budget, BudgetExceeded, EvalState, type BudgetLimit, type EvalLimits } from './eval/state.ts';
 import { RegoError, RegoEvalError, type RegoErrorDetail } from './errors.ts';
 import { RObject, type Value } from './value.ts';
 import type { BuiltinContext } from './builtins/types.ts';
@@ -34,7 +34,8 @@ import { listTests, runTest, type TestResult } from './eval/testing.ts';
 import { readsRuleMetadata } from './eval/metadata.ts';
 
 export { RegoError, RegoEvalError, type RegoErrorDetail };
-export type { EvalLimits, TestResult };
+export type { BudgetLimit, EvalLimits, TestResult };
+export { BudgetExceeded };
 export { fromJS, toJS, toJSONText, type Value } from './value.ts';
 
 export interface SourceModule {
@@ -84,12 +85,14 @@ export interface QueryResult {
  */
 class QueryContext implements BuiltinContext {
   readonly strict: boolean;
+  readonly budget: Budget;
   private now: bigint | undefined;
   private map: Map<string, Value> | undefined;
 
-  constructor(now: bigint | undefined, strict: boolean) {
+  constructor(now: bigint | undefined, strict: boolean, budget: Budget) {
     this.now = now;
     this.strict = strict;
+    this.budget = budget;
   }
 
   get nowNs(): bigint {
@@ -157,7 +160,7 @@ export class PreparedQuery {
   eval(options: EvalOptions = {}): QueryResult[] {
     const data = options.data instanceof RObject ? options.data : new RObject();
     const budget = new Budget(options.limits);
-    const ctx = new QueryContext(options.now, options.strictBuiltinErrors ?? false);
+    const ctx = new QueryContext(options.now, options.strictBuiltinErrors ?? false, budget);
     const ev = new Evaluator({
       policy: this.policy, state: new EvalState(options.input, data), budget, builtinCtx: ctx, strict: ctx.strict, print: options.print,
       readsRuleMetadata: this.readsRuleMetadata,
@@ -247,9 +250,10 @@ export function compile(modules: SourceModule[], options: CompileOptions = {}): 
 export function parseTerm(text: string): Value {
   const term = parseTermAst(text, 'term');
   const policy = compileModules([]);
+  const budget = new Budget();
   const ev = new Evaluator({
-    policy, state: new EvalState(undefined, new RObject()), budget: new Budget(), strict: true,
-    builtinCtx: { nowNs: 0n, cache: new Map(), strict: true },
+    policy, state: new EvalState(undefined, new RObject()), budget, strict: true,
+    builtinCtx: { nowNs: 0n, cache: new Map(), strict: true, budget },
   });
   let out: Value | undefined;
   ev.evalTerm(term, new Env(), (v) => {

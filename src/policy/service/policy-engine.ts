@@ -2,16 +2,36 @@
  * Evaluates the stored policies that apply to a request. Policies are compiled once per version
  * and kept until the store's generation changes; each evaluation is bounded in time and steps, and
  * a policy that fails follows the failure mode: `closed` (default) counts the failure as a deny.
+ *
+ * Where policies run: each starts on the event loop with a small slice of budget (SLICE_MS, and
+ * SLICE_WORK characters or elements of built-in work, no test.sleep). Nearly every policy ends
+ * well within it, so the common decision costs no thread hop. One that does not is evaluated again
+ * from the start on an evaluation thread (policy-threads.ts) under the full budget, and goes there
+ * directly until an evaluation there is quick again; the event loop meanwhile serves other requests. So a runaway policy
+ * holds the event loop for one slice at most, and the time limit holds on the thread.
  */
-import { compile, fromJS, toJS, RegoError, type PreparedQuery, type Value } from '../rego/index.ts';
+import { BudgetExceeded, fromJS, type EvalLimits, type Value } from '../rego/index.ts';
 import { wildcardMatch } from '../../content/wildcard.ts';
 import type { EnforcementPoint, PolicyMode, PolicyStore, StoredPolicy, Violation } from './policy-store.ts';
+import { compileProgram, runProgram, type CompiledProgram, type PolicyOutcome, type PolicyProgram } from './policy-run.ts';
+import type { PolicyThreads } from './policy-threads.ts';
+
+/** Event-loop time a policy may take before it moves to a thread. */
+export const SLICE_MS = 10;
+/** Built-in work (characters or elements read and built) a policy may do on the event loop. */
+export const SLICE_WORK = 128 * 1024;
+/** Steps of one policy evaluation (both rules), wherever it runs. */
+export const MAX_STEPS = 5_000_000;
 
 export interface EngineSettings {
   readonly failureMode: 'closed' | 'open';
   readonly timeoutMs: number;
   /** How often, at most, the store is asked whether policies changed. */
   readonly refreshIntervalMs: number;
+  /** Where policies that outgrow their event-loop slice run; without, every policy runs on the event loop under its full budget. */
+  readonly threads?: PolicyThreads;
+  /** Event-loop time a policy may take before it moves to a thread (default SLICE_MS). */
+  readonly sliceMs?: number;
 }
 
 export interface Target {
@@ -34,10 +54,14 @@ export interface Evaluation {
 interface LoadedPolicy {
   readonly stored: StoredPolicy;
   readonly key: string;
-  readonly data: Value;
-  readonly deny: PreparedQuery;
-  readonly quarantine: PreparedQuery;
+  readonly program: PolicyProgram;
+  readonly compiled: CompiledProgram;
+  /** Outgrew its event-loop slice: later evaluations go to a thread directly, until one is quick there. */
+  slow: boolean;
 }
+
+/** One policy's result, or why it failed. */
+type Settled = { readonly outcome: PolicyOutcome; readonly error?: undefined } | { readonly outcome?: undefined; readonly error: string };
 
 export class PolicyEngine {
   readonly #store: PolicyStore;
@@ -79,6 +103,7 @@ export class PolicyEngine {
     this.#points = new Set(loaded.flatMap((policy) => policy.stored.binding.points));
     this.#generation = generation;
     this.#applicableCache.clear();
+    if (loaded.length > 0) this.#settings.threads?.prepare();
   }
 
   /** Whether any loaded policy is bound to the point at all (a cheap first test on hot paths). */
@@ -90,8 +115,8 @@ export class PolicyEngine {
     return this.#applicable(point, target).map((policy) => policy.stored);
   }
 
-  /** Evaluates every applicable policy against the input. */
-  evaluate(point: EnforcementPoint, input: unknown, target: Target): Evaluation {
+  /** Evaluates every applicable policy against the input; a promise only when a policy went to a thread. */
+  evaluate(point: EnforcementPoint, input: unknown, target: Target): Evaluation | Promise<Evaluation> {
     return evaluatePolicies(this.#applicable(point, target), input, this.#settings);
   }
 
@@ -108,34 +133,69 @@ export class PolicyEngine {
 }
 
 /** Evaluates policies that are not stored (a simulation) the same way. */
-export function evaluateDefinitions(policies: readonly StoredPolicy[], point: EnforcementPoint, input: unknown, target: Target, settings: EngineSettings): Evaluation {
+export function evaluateDefinitions(policies: readonly StoredPolicy[], point: EnforcementPoint, input: unknown, target: Target, settings: EngineSettings): Evaluation | Promise<Evaluation> {
   return evaluatePolicies(policies.filter((policy) => applies(policy, point, target)).map(load), input, settings);
 }
 
-function evaluatePolicies(policies: readonly LoadedPolicy[], input: unknown, settings: EngineSettings): Evaluation {
+function evaluatePolicies(policies: readonly LoadedPolicy[], input: unknown, settings: EngineSettings): Evaluation | Promise<Evaluation> {
   const started = performance.now();
-  const inputValue = fromJS(input);
-  const result: Evaluation = { allow: true, violations: [], quarantine: [], errors: [], policies: [], paths: [], durationMs: 0 };
+  let inputValue: Value | undefined;
+  const value = () => (inputValue ??= fromJS(input));
+  const settled: (Settled | Promise<Settled>)[] = [];
+  let onThreads = false;
   for (const policy of policies) {
+    const result = evaluatePolicy(policy, input, value, Date.now() + settings.timeoutMs, settings.threads, settings.sliceMs ?? SLICE_MS);
+    onThreads ||= result instanceof Promise;
+    settled.push(result);
+  }
+  if (!onThreads) return combine(policies, settled as Settled[], settings, started);
+  return Promise.all(settled).then((results) => combine(policies, results, settings, started));
+}
+
+/** A policy on the event loop within its slice, or on a thread when it outgrows the slice (or did before). */
+function evaluatePolicy(policy: LoadedPolicy, input: unknown, value: () => Value, deadline: number, threads: PolicyThreads | undefined, sliceMs: number): Settled | Promise<Settled> {
+  const onThread = (): Promise<Settled> => {
+    const sent = performance.now();
+    return threads!.run(policy.program, input, deadline, MAX_STEPS).then((outcome) => {
+      // Quick this time (the slice may have been cut short by a pause, or the input was easy): it gets the slice again.
+      if (performance.now() - sent < sliceMs / 2) policy.slow = false;
+      return { outcome };
+    }, (error: unknown) => ({ error: (error as Error).message }));
+  };
+  if (threads && policy.slow) return onThread();
+  const limits: EvalLimits = threads
+    ? { deadline: Math.min(deadline, Date.now() + sliceMs), maxSteps: MAX_STEPS, maxWork: SLICE_WORK, allowSleep: false }
+    : { deadline, maxSteps: MAX_STEPS };
+  try {
+    return { outcome: runProgram(policy.compiled, value(), limits) };
+  } catch (error) {
+    // Out of the slice's time or work, or sleeping: it needs more than the event loop gives. (Past
+    // the size cap or the step limit, it would fail on a thread just the same.)
+    if (threads && error instanceof BudgetExceeded && (error.limit === 'time' || error.limit === 'work' || error.limit === 'sleep')) {
+      policy.slow = true;
+      return onThread();
+    }
+    return { error: (error as Error).message };
+  }
+}
+
+function combine(policies: readonly LoadedPolicy[], settled: readonly Settled[], settings: EngineSettings, started: number): Evaluation {
+  const result: Evaluation = { allow: true, violations: [], quarantine: [], errors: [], policies: [], paths: [], durationMs: 0 };
+  policies.forEach((policy, index) => {
     result.policies.push(policy.key);
     const base = `data.${policy.stored.package}`;
     result.paths.push(`${base}.deny`, `${base}.quarantine`);
-    try {
-      const limits = { timeoutMs: settings.timeoutMs, maxSteps: 5_000_000 };
-      for (const violation of violationsOf(policy.deny.eval({ input: inputValue, data: policy.data, limits }))) {
-        result.violations.push({ ...violation, policy: policy.stored.name, mode: policy.stored.mode });
-      }
-      for (const violation of violationsOf(policy.quarantine.eval({ input: inputValue, data: policy.data, limits }))) {
-        if (policy.stored.mode === 'enforce') result.quarantine.push({ ...violation, policy: policy.stored.name });
-      }
-    } catch (error) {
-      const message = error instanceof RegoError ? error.message : (error as Error).message;
-      result.errors.push(`policy ${policy.stored.name}: ${message}`);
-      if (settings.failureMode === 'closed' && policy.stored.mode === 'enforce') {
-        result.violations.push({ policy: policy.stored.name, mode: 'enforce', code: 'POLICY_ERROR', msg: `policy ${policy.stored.name} failed, and failure mode is closed: ${message}` });
-      }
+    const { outcome, error } = settled[index]!;
+    if (outcome) {
+      for (const violation of outcome.violations) result.violations.push({ ...violation, policy: policy.stored.name, mode: policy.stored.mode });
+      if (policy.stored.mode === 'enforce') for (const violation of outcome.quarantine) result.quarantine.push({ ...violation, policy: policy.stored.name });
+      return;
     }
-  }
+    result.errors.push(`policy ${policy.stored.name}: ${error}`);
+    if (settings.failureMode === 'closed' && policy.stored.mode === 'enforce') {
+      result.violations.push({ policy: policy.stored.name, mode: 'enforce', code: 'POLICY_ERROR', msg: `policy ${policy.stored.name} failed, and failure mode is closed: ${error}` });
+    }
+  });
   return {
     ...result,
     allow: !result.violations.some((violation) => violation.mode === 'enforce'),
@@ -144,14 +204,9 @@ function evaluatePolicies(policies: readonly LoadedPolicy[], input: unknown, set
 }
 
 function load(stored: StoredPolicy): LoadedPolicy {
-  const compiled = compile([...stored.modules]);
-  return {
-    stored,
-    key: `${stored.name}@${stored.version}:${stored.revision.slice(0, 12)}`,
-    data: fromJS(stored.data),
-    deny: compiled.prepare(`x := data.${stored.package}.deny`),
-    quarantine: compiled.prepare(`x := data.${stored.package}.quarantine`),
-  };
+  const key = `${stored.name}@${stored.version}:${stored.revision.slice(0, 12)}`;
+  const program: PolicyProgram = { key, package: stored.package, modules: stored.modules, data: stored.data };
+  return { stored, key, program, compiled: compileProgram(program), slow: false };
 }
 
 function applies(policy: StoredPolicy, point: EnforcementPoint, target: Target): boolean {
@@ -165,26 +220,4 @@ function applies(policy: StoredPolicy, point: EnforcementPoint, target: Target):
 function matchesAny(patterns: readonly string[], value: string | undefined): boolean {
   if (patterns.length === 0) return true;
   return patterns.some((pattern) => pattern === '*' || (value !== undefined && wildcardMatch(pattern, value)));
-}
-
-/** The members of the `deny`/`quarantine` set, as violations; undefined rules give none. */
-function violationsOf(results: ReturnType<PreparedQuery['eval']>): Violation[] {
-  const value = results[0]?.bindings.x;
-  if (value === undefined) return [];
-  const members = toJS(value);
-  const list = Array.isArray(members) ? members : [members];
-  return list.map(toViolation);
-}
-
-function toViolation(member: unknown): Violation {
-  if (typeof member === 'string') return { msg: member };
-  if (typeof member === 'object' && member !== null && !Array.isArray(member)) {
-    const { msg, code, details } = member as Record<string, unknown>;
-    return {
-      msg: typeof msg === 'string' ? msg : JSON.stringify(member),
-      ...(typeof code === 'string' ? { code } : {}),
-      ...(details === undefined ? {} : { details }),
-    };
-  }
-  return { msg: JSON.stringify(member) };
 }

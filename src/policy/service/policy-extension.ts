@@ -10,6 +10,7 @@ import { POLICY_API_ROUTES, PolicyApi } from './policy-api.ts';
 import { PolicyEngine, type EngineSettings } from './policy-engine.ts';
 import { attachmentOf, type TrustSource } from './policy-input.ts';
 import { PolicyService } from './policy-service.ts';
+import { PolicyThreads } from './policy-threads.ts';
 import { simulatePolicy } from './simulation.ts';
 import { loadBundleFromRegistry } from './bundle-source.ts';
 import { ADMISSION_ROUTES, handleAdmission, type AdmissionDeps } from '../../admission/webhook.ts';
@@ -42,7 +43,9 @@ export const policyExtension = {
     const trust: TrustSource | undefined = supplyChain && {
       trustOf: (repository, digest) => supplyChain.service.trustFacts(repository, digest),
     };
-    const settings = engineSettings(config);
+    // Policies that outgrow their slice of the event loop run on a thread (see policy-engine.ts).
+    const threads = new PolicyThreads();
+    const settings: EngineSettings = { ...engineSettings(config), threads };
     const engine = new PolicyEngine(store, settings);
     const service = new PolicyService(store, engine, registry, trust, logger);
     await service.start();
@@ -79,6 +82,7 @@ export const policyExtension = {
       async close() {
         unsubscribe();
         await service.flushDecisions();
+        await threads.close();
         await store.close();
       },
     } satisfies RunningPolicy;

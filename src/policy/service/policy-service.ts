@@ -92,7 +92,7 @@ export class PolicyService {
   /** Evaluates the applicable policies and logs the decision. */
   async decide(point: EnforcementPoint, input: Record<string, unknown>, target: Target & { digest?: string }, requester: Requester): Promise<Decision> {
     await this.#refresh();
-    const evaluation = this.#engine.evaluate(point, input, target);
+    const evaluation = await this.#engine.evaluate(point, input, target);
     const decision: Decision = { ...evaluation, id: randomUUID() };
     // Every admission outcome is logged, judged by a policy or not: clusters ask why a workload got in.
     if (evaluation.policies.length > 0 || point === 'admission') await this.#log(point, input, target, requester, decision);

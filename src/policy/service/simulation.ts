@@ -57,7 +57,7 @@ export async function simulatePolicy(definition: PolicyDefinition, sources: Inpu
             repository, reference, digest, content: manifest.content, contentType: manifest.mediaType, pushedAt: manifest.pushedAt ?? new Date(),
           }, requester);
           const artifactType = ((input.artifact as { artifactType: string | null }).artifactType) ?? undefined;
-          const result = evaluateDefinitions([policy], point, input, { repository, namespace: namespaceOf(repository), artifactType }, settings);
+          const result = await evaluateDefinitions([policy], point, input, { repository, namespace: namespaceOf(repository), artifactType }, settings);
           report.evaluated++;
           report.errors.push(...result.errors.map((error) => `${point} ${repository}:${reference}: ${error}`));
           if (!result.allow) report.denied.push({ point, repository, reference, digest, violations: strip(result.violations) });

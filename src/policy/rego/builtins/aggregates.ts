@@ -2,6 +2,7 @@
 import { RNumber, RObject, RSet, compare, typeName, type Value } from '../value.ts';
 import { BuiltinTypeError, type BuiltinDecl } from './types.ts';
 import { int, typeError } from './operands.ts';
+import { BudgetExceeded } from '../eval/state.ts';
 
 /** Members of an array or set operand, checked to be numbers. */
 function numbersOf(args: Value[], i: number): RNumber[] {
@@ -45,6 +46,8 @@ function extreme(args: Value[], sign: 1 | -1): Value | undefined {
   for (const v of membersOf(args, 0)) if (best === undefined || compare(v, best) * sign > 0) best = v;
   return best;
 }
+
+const MAX_SHIFT = 1n << 19n;
 
 /** The shift amount of bits.lsh/rsh: a non-negative integer. */
 function shiftOf(args: Value[]): bigint {
@@ -126,7 +129,10 @@ export const builtins: BuiltinDecl[] = [
     result: 'number',
     fn: (args) => {
       const a = int(args, 0).toBigInt()!;
-      return RNumber.fromBigInt(a << shiftOf(args));
+      const shift = shiftOf(args);
+      // Past this the number would be refused anyway (see MAX_NUMBER_BITS in eval/calls.ts): it is not built.
+      if (shift > MAX_SHIFT) throw new BudgetExceeded('size', `bits.lsh: result too large (shift by ${shift} bits)`);
+      return RNumber.fromBigInt(a << shift);
     },
   },
   {

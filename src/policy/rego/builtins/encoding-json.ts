@@ -1,7 +1,7 @@
 /** json.marshal*, json.unmarshal, json.is_valid and yaml.* (via the `yaml` package). */
 import { parseDocument, stringify } from 'yaml';
 import { RNumber, RObject, RSet, fromJS, toJS, JSONNumber, type Value } from '../value.ts';
-import { BuiltinError, BuiltinTypeError, type BuiltinDecl } from './types.ts';
+import { BuiltinError, BuiltinTypeError, type BuiltinDecl, type WorkBudget } from './types.ts';
 import { obj, str } from './operands.ts';
 
 /** A JSON string as Go's encoding/json writes it (HTML-safe escapes included). */
@@ -14,7 +14,8 @@ function keyText(k: Value): string {
 }
 
 /** Serialises like Go's json.Marshal / MarshalIndent (object keys sorted, sets as arrays). */
-function marshal(v: Value, indent: string | undefined, prefix: string, depth: number): string {
+/** `budget`: with an indent or prefix, each line repeats them, so each level reserves its text first. */
+function marshal(v: Value, indent: string | undefined, prefix: string, depth: number, budget?: WorkBudget): string {
   if (v === null) return 'null';
   if (typeof v === 'boolean') return String(v);
   if (typeof v === 'string') return goJSONString(v);
@@ -24,16 +25,22 @@ function marshal(v: Value, indent: string | undefined, prefix: string, depth: nu
   let close: string;
   if (Array.isArray(v) || v instanceof RSet) {
     [open, close] = ['[', ']'];
-    for (const x of Array.isArray(v) ? v : v.sorted()) items.push(marshal(x, indent, prefix, depth + 1));
+    for (const x of Array.isArray(v) ? v : v.sorted()) items.push(marshal(x, indent, prefix, depth + 1, budget));
   } else {
     [open, close] = ['{', '}'];
     const entries = [...(v as RObject).entries()].map(([k, x]): [string, Value] => [keyText(k), x]);
     entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     const sep = indent === undefined ? ':' : ': ';
-    for (const [k, x] of entries) items.push(goJSONString(k) + sep + marshal(x, indent, prefix, depth + 1));
+    for (const [k, x] of entries) items.push(goJSONString(k) + sep + marshal(x, indent, prefix, depth + 1, budget));
   }
   if (items.length === 0) return open + close;
   if (indent === undefined) return open + items.join(',') + close;
+  if (budget) {
+    const lineStart = 1 + prefix.length + indent.length * (depth + 1);
+    let length = (lineStart + 1) * (items.length + 1);
+    for (const item of items) length += item.length;
+    budget.reserve(length, 'json.marshal_with_options');
+  }
   const inner = '\n' + prefix + indent.repeat(depth + 1);
   return open + inner + items.join(',' + inner) + '\n' + prefix + indent.repeat(depth) + close;
 }
@@ -114,9 +121,9 @@ export const builtins: BuiltinDecl[] = [
     name: 'json.marshal_with_options',
     args: ['any', 'object[string: any<boolean, string>]'],
     result: 'string',
-    fn: (args) => {
+    fn: (args, ctx) => {
       const { indent, prefix } = marshalOptions(obj(args, 1));
-      return prefix + marshal(args[0]!, indent, prefix, 0);
+      return prefix + marshal(args[0]!, indent, prefix, 0, ctx.budget);
     },
   },
   {

@@ -4,6 +4,7 @@
  * Verbs, flags, width, precision and the %!verb(type=value) error forms follow Go.
  */
 import { goQuote } from './rego-text.ts';
+import type { WorkBudget } from './types.ts';
 
 export type GoArg =
   | { kind: 'int'; v: bigint } // int64 range
@@ -83,8 +84,8 @@ function parseFormat(format: string): Piece[] {
       starWidth = true;
       i++;
     } else if (isDigit(format, i)) {
-      const end = digitsEnd(format, i);
-      spec.width = Number(format.slice(i, end));
+      const [width, end] = parseNumber(format, i);
+      spec.width = width;
       i = end;
     }
     let starPrec = false;
@@ -94,8 +95,8 @@ function parseFormat(format: string): Piece[] {
         starPrec = true;
         i++;
       } else {
-        const end = digitsEnd(format, i);
-        spec.prec = end > i ? Number(format.slice(i, end)) : 0;
+        const [prec, end] = parseNumber(format, i);
+        spec.prec = prec ?? 0;
         i = end;
       }
     }
@@ -110,7 +111,27 @@ function parseFormat(format: string): Piece[] {
   return pieces;
 }
 
-export function goSprintf(format: string, args: GoArg[]): string {
+/**
+ * Go's limit on a width or precision (fmt's tooLarge): a `*` argument past it is %!(BADWIDTH) or
+ * %!(BADPREC), and a literal number that grows past it before its last digit swallows the rest
+ * of the format (%!(NOVERB)). So one directive pads to about ten million characters at most.
+ */
+const TOO_LARGE = 1_000_000;
+
+/** Go's parsenum: the number at i and the index after it; past the limit, no number and the format's end. */
+function parseNumber(format: string, i: number): [number | undefined, number] {
+  let n = 0;
+  let present = false;
+  for (; isDigit(format, i); i++) {
+    if (n > TOO_LARGE) return [undefined, format.length];
+    n = n * 10 + format.charCodeAt(i) - 48;
+    present = true;
+  }
+  return [present ? n : undefined, i];
+}
+
+/** `budget`: each directive with a width or precision reserves the output it may reach first. */
+export function goSprintf(format: string, args: GoArg[], budget?: WorkBudget): string {
   let out = '';
   let argi = 0;
   for (const piece of parsedFormat(format)) {
@@ -123,7 +144,7 @@ export function goSprintf(format: string, args: GoArg[]): string {
       const resolved = { ...spec };
       if (piece.starWidth) {
         const a = args[argi++];
-        if (a && a.kind === 'int') {
+        if (a && a.kind === 'int' && a.v <= BigInt(TOO_LARGE) && a.v >= BigInt(-TOO_LARGE)) {
           resolved.width = Number(a.v);
           if (resolved.width < 0) {
             resolved.minus = true;
@@ -133,7 +154,7 @@ export function goSprintf(format: string, args: GoArg[]): string {
       }
       if (piece.starPrec) {
         const a = args[argi++];
-        if (a && a.kind === 'int' && a.v >= 0n) resolved.prec = Number(a.v);
+        if (a && a.kind === 'int' && a.v >= 0n && a.v <= BigInt(TOO_LARGE)) resolved.prec = Number(a.v);
         else out += '%!(BADPREC)';
       }
       spec = resolved;
@@ -152,6 +173,7 @@ export function goSprintf(format: string, args: GoArg[]): string {
       out += `%!${verb}(MISSING)`;
       continue;
     }
+    if (budget && (spec.width || spec.prec)) budget.reserve(out.length + (spec.width ?? 0) + (spec.prec ?? 0), 'sprintf');
     out += formatArg(arg, verb, spec);
   }
   if (argi < args.length) {
@@ -163,12 +185,6 @@ export function goSprintf(format: string, args: GoArg[]): string {
 function isDigit(s: string, i: number): boolean {
   const c = s.charCodeAt(i);
   return c >= 48 && c <= 57;
-}
-
-/** Index just past the run of ASCII digits starting at i. */
-function digitsEnd(s: string, i: number): number {
-  while (isDigit(s, i)) i++;
-  return i;
 }
 
 /** The %v rendering, used inside error forms. */

@@ -7,6 +7,7 @@
 import { RNumber, RObject, RSet, compare, equal, type Value } from '../value.ts';
 import { goSprintf } from './go-fmt.ts';
 import { toGoArg } from './strings-format.ts';
+import type { WorkBudget } from './types.ts';
 
 /** A missing map key renders like this in OPA's output. */
 const MISSING = '<undefined>';
@@ -283,7 +284,7 @@ const FUNCS: Record<string, (args: TValue[]) => TValue> = {
   ge: ([a, b]) => compare(a ?? null, b ?? null) >= 0,
   print: (a) => a.map(goPrint).join(''),
   println: (a) => a.map(goPrint).join(' ') + '\n',
-  printf: ([f, ...rest]) => goSprintf(typeof f === 'string' ? f : '', rest.map((x) => toGoArg(x ?? null))),
+  printf: ([f, ...rest]) => goSprintf(typeof f === 'string' ? f : '', rest.map((x) => toGoArg(x ?? null)), rendering?.budget),
 };
 
 function evalOperand(op: Operand, dot: TValue, scope: Scope): TValue {
@@ -330,15 +331,29 @@ function evalPipe(pipe: Pipe, dot: TValue, scope: Scope): TValue {
   return prev;
 }
 
+/**
+ * The budget of the rendering under way (rendering is synchronous), and the output's length:
+ * nested ranges can write far more than the template and its values hold.
+ */
+let rendering: { budget: WorkBudget | undefined; length: number } | undefined;
+
+function write(out: string[], text: string): void {
+  out.push(text);
+  if (rendering) {
+    rendering.length += text.length;
+    rendering.budget?.grew(text.length + 1, rendering.length, 'strings.render_template');
+  }
+}
+
 function run(nodes: Node[], dot: TValue, scope: Scope, out: string[]): void {
   for (const node of nodes) {
     switch (node.kind) {
       case 'text':
-        out.push(node.text);
+        write(out, node.text);
         break;
       case 'print': {
         const v = evalPipe(node.pipe, dot, scope);
-        if (!node.pipe.decl) out.push(goPrint(v));
+        if (!node.pipe.decl) write(out, goPrint(v));
         break;
       }
       case 'if':
@@ -370,9 +385,15 @@ function run(nodes: Node[], dot: TValue, scope: Scope, out: string[]): void {
   }
 }
 
-export function renderTemplate(template: string, vars: RObject): string {
+export function renderTemplate(template: string, vars: RObject, budget?: WorkBudget): string {
   const nodes = new Parser(split(template)).parse();
   const out: string[] = [];
-  run(nodes, vars, new Map<string, TValue>([['$', vars]]), out);
+  const outer = rendering;
+  rendering = { budget, length: 0 };
+  try {
+    run(nodes, vars, new Map<string, TValue>([['$', vars]]), out);
+  } finally {
+    rendering = outer;
+  }
   return out.join('');
 }

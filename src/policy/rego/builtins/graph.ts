@@ -1,6 +1,6 @@
 /** graph.reachable and graph.reachable_paths over adjacency objects {node: set|array of nodes}. */
 import { RObject, RSet, type Value } from '../value.ts';
-import { BuiltinTypeError, type BuiltinDecl } from './types.ts';
+import { BuiltinTypeError, type BuiltinDecl, type WorkBudget } from './types.ts';
 import { obj, typeError } from './operands.ts';
 
 function neighbours(graph: RObject, node: Value): Value[] {
@@ -31,9 +31,11 @@ function reachable(graph: RObject, initial: Value[]): RSet {
 }
 
 /** Every maximal path from each initial node, ending at a leaf or where it would loop back. */
-function reachablePaths(graph: RObject, initial: Value[]): RSet {
+function reachablePaths(graph: RObject, initial: Value[], budget: WorkBudget | undefined): RSet {
   const paths = new RSet();
   const walk = (node: Value, path: Value[], onPath: RSet): void => {
+    // Paths can be exponentially many in the size of the graph: each one counts.
+    budget?.grew(path.length + onPath.size + 1, paths.size, 'graph.reachable_paths');
     const nextPath = [...path, node];
     // Edges to nodes the graph does not define end the path before them.
     const nexts = neighbours(graph, node).filter((n) => graph.has(n));
@@ -63,6 +65,6 @@ export const builtins: BuiltinDecl[] = [
     name: 'graph.reachable_paths',
     args: ['object[any: any<array[any], set[any]>]', 'any<array[any], set[any]>'],
     result: 'set[array[any]]',
-    fn: (args) => reachablePaths(obj(args, 0), initialNodes(args)),
+    fn: (args, ctx) => reachablePaths(obj(args, 0), initialNodes(args), ctx.budget),
   },
 ];

@@ -297,11 +297,13 @@ export const builtins: BuiltinDecl[] = [
     name: 'json.patch',
     args: ['any', 'array[object[string: any]]'],
     result: 'any',
-    fn: (args) => {
+    fn: (args, ctx) => {
       let doc: Value = args[0]!;
       try {
         for (const op of arr(args, 1)) {
           if (!(op instanceof RObject)) return undefined;
+          // Each operation copies the containers along its path, the document's top level at least.
+          ctx.budget?.charge(1 + (Array.isArray(doc) ? doc.length : doc instanceof RObject || doc instanceof RSet ? doc.size : 0));
           doc = applyOperation(doc, op);
         }
       } catch (e) {

@@ -157,7 +157,7 @@ export const builtins: BuiltinDecl[] = [
     name: 'regex.replace',
     args: ['string', 'string', 'string'],
     result: 'string',
-    fn: (args) => {
+    fn: (args, ctx) => {
       const s = str(args, 0);
       const re = compileRegex(str(args, 1));
       const repl = str(args, 2);
@@ -165,7 +165,10 @@ export const builtins: BuiltinDecl[] = [
       let out = '';
       let last = 0;
       for (const m of findAll(re, s, -1)) {
-        out += s.slice(last, m[0]) + expand(repl, s, m, names);
+        const piece = s.slice(last, m[0]) + expand(repl, s, m, names);
+        out += piece;
+        // A pattern that matches everywhere repeats the replacement at every position.
+        ctx.budget?.grew(piece.length, out.length, 'regex.replace');
         last = m[1]!;
       }
       return out + s.slice(last);

@@ -1,9 +1,9 @@
-/** test.sleep: OPA's test helper that pauses evaluation (capped so a policy cannot stall us). */
+/** test.sleep: OPA's test helper that pauses evaluation, within the evaluation's deadline. */
 import { BuiltinError, type BuiltinDecl } from './types.ts';
 import { str } from './operands.ts';
 import { DurationError, parseDuration } from './time-duration.ts';
 
-/** Longest pause honoured, in milliseconds. */
+/** Longest pause honoured without a budget (a built-in called on its own), in milliseconds. */
 const MAX_SLEEP_MS = 1000;
 const waitCell = new Int32Array(new SharedArrayBuffer(4));
 
@@ -13,7 +13,7 @@ export const builtins: BuiltinDecl[] = [
     args: ['string'],
     result: 'null',
     nondeterministic: true,
-    fn: (args) => {
+    fn: (args, ctx) => {
       let ns: bigint;
       try {
         ns = parseDuration(str(args, 0));
@@ -21,8 +21,10 @@ export const builtins: BuiltinDecl[] = [
         if (e instanceof DurationError) throw new BuiltinError(e.message);
         throw e;
       }
-      const ms = Math.min(MAX_SLEEP_MS, Math.max(0, Number(ns / 1_000_000n)));
-      if (ms > 0) Atomics.wait(waitCell, 0, 0, ms); // a synchronous pause: evaluation is synchronous
+      const ms = Math.max(0, Number(ns / 1_000_000n));
+      // The budget fails a pause that would end past the deadline: a sleep cannot outlast it.
+      if (ctx.budget) ctx.budget.sleep(ms);
+      else if (ms > 0) Atomics.wait(waitCell, 0, 0, Math.min(MAX_SLEEP_MS, ms)); // a synchronous pause: evaluation is synchronous
       return null;
     },
   },

@@ -1,6 +1,7 @@
 /** sprintf (Go's fmt) and strings.render_template (Go's text/template). */
 import { RNumber, RObject, type Value } from '../value.ts';
 import { BuiltinError, binaryBuiltin, type BuiltinDecl } from './types.ts';
+import { RegoError } from '../errors.ts';
 import { arrayOperand, obj, str, stringOperand } from './operands.ts';
 import { goSprintf, type GoArg } from './go-fmt.ts';
 import { regoText } from './rego-text.ts';
@@ -25,18 +26,19 @@ export function toGoArg(v: Value): GoArg {
 }
 
 export const builtins: BuiltinDecl[] = [
-  binaryBuiltin({ name: 'sprintf', args: ['string', 'array[any]'], result: 'string' }, (format, values) =>
-    goSprintf(stringOperand(format, 1), arrayOperand(values, 2).map(toGoArg))),
+  binaryBuiltin({ name: 'sprintf', args: ['string', 'array[any]'], result: 'string' }, (format, values, ctx) =>
+    goSprintf(stringOperand(format, 1), arrayOperand(values, 2).map(toGoArg), ctx.budget)),
   {
     name: 'strings.render_template',
     args: ['string', 'object[string: any]'],
     result: 'string',
-    fn: (args) => {
+    fn: (args, ctx) => {
       const template = str(args, 0);
       const vars: RObject = obj(args, 1);
       try {
-        return renderTemplate(template, vars);
+        return renderTemplate(template, vars, ctx.budget);
       } catch (e) {
+        if (e instanceof RegoError) throw e; // the budget's: it fails the evaluation
         throw new BuiltinError(e instanceof Error ? e.message : String(e));
       }
     },

@@ -1,6 +1,6 @@
 /** String built-ins with Go's semantics (code points, not UTF-16 units, wherever Go uses runes). */
 import { RNumber, RSet, typeName, type Value } from '../value.ts';
-import { BuiltinError, BuiltinTypeError, binaryBuiltin, type BuiltinDecl } from './types.ts';
+import { BuiltinError, BuiltinTypeError, binaryBuiltin, type BuiltinDecl, type WorkBudget } from './types.ts';
 import { int, num, obj, str, stringOperand, typeError } from './operands.ts';
 
 /** Strings in an array or set operand; bad elements get OPA's element message. */
@@ -67,20 +67,25 @@ function runeIndex(s: string, unitOffset: number): number {
 }
 
 /** Go's strings.ReplaceAll, including the empty-pattern case (insert around every rune). */
-function replaceAll(s: string, old: string, repl: string): string {
-  if (old !== '') return s.split(old).join(repl);
-  return repl + codePoints(s).join(repl) + (s === '' ? '' : repl);
+/** The output can be far longer than `s` (a long `repl`): its length is reserved before it is built. */
+function replaceAll(s: string, old: string, repl: string, budget: WorkBudget | undefined): string {
+  const pieces = old !== '' ? s.split(old) : ['', ...codePoints(s), ''];
+  budget?.reserve(s.length - (old.length * (pieces.length - 1)) + repl.length * (pieces.length - 1), 'replace');
+  return pieces.join(repl);
 }
 
 /** Go's strings.NewReplacer: at each position the first matching pair (in argument order) wins. */
-function replaceMany(s: string, pairs: [string, string][]): string {
+function replaceMany(s: string, pairs: [string, string][], budget: WorkBudget | undefined): string {
   const candidates = pairs.filter(([old]) => old !== '');
   let out = '';
   let i = 0;
   while (i < s.length) {
+    // Each position tries every pattern: that is the work, and replacements can grow the output.
+    budget?.charge(candidates.length);
     const hit = candidates.find(([old]) => s.startsWith(old, i));
     if (hit) {
       out += hit[1];
+      budget?.grew(hit[1].length, out.length, 'strings.replace_n');
       i += hit[0].length;
     } else {
       out += s[i];
@@ -101,10 +106,16 @@ function countNonOverlapping(s: string, sub: string): number {
 }
 
 export const builtins: BuiltinDecl[] = [
-  binaryBuiltin({ name: 'concat', args: ['string', 'any<array[string], set[string]>'], result: 'string' }, (separator, parts) => {
+  binaryBuiltin({ name: 'concat', args: ['string', 'any<array[string], set[string]>'], result: 'string' }, (separator, parts, ctx) => {
     // An array of strings (the usual operand) is joined as it is, without a checked copy.
     const strings = Array.isArray(parts) && parts.every((p) => typeof p === 'string') ? parts : stringMembersOf(parts, 2, 'one of {array, set}');
-    return strings.join(stringOperand(separator, 1));
+    const glue = stringOperand(separator, 1);
+    if (ctx.budget) {
+      let length = glue.length * Math.max(0, strings.length - 1);
+      for (const part of strings) length += (part as string).length;
+      ctx.budget.reserve(length, 'concat');
+    }
+    return strings.join(glue);
   }),
   stringTest('contains', (s, sub) => s.includes(sub)),
   stringTest('startswith', (s, prefix) => s.startsWith(prefix)),
@@ -153,13 +164,13 @@ export const builtins: BuiltinDecl[] = [
     name: 'replace',
     args: ['string', 'string', 'string'],
     result: 'string',
-    fn: (a) => replaceAll(str(a, 0), str(a, 1), str(a, 2)),
+    fn: (a, ctx) => replaceAll(str(a, 0), str(a, 1), str(a, 2), ctx.budget),
   },
   {
     name: 'strings.replace_n',
     args: ['object[string: string]', 'string'],
     result: 'string',
-    fn: (args) => {
+    fn: (args, ctx) => {
       const patterns = obj(args, 0);
       const s = str(args, 1);
       const pairs: [string, string][] = [];
@@ -168,7 +179,7 @@ export const builtins: BuiltinDecl[] = [
         if (typeof v !== 'string') throw new BuiltinTypeError('operand 1 non-string value found in pattern object');
         pairs.push([k, v]);
       }
-      return replaceMany(s, pairs);
+      return replaceMany(s, pairs, ctx.budget);
     },
   },
   {
@@ -239,20 +250,21 @@ export const builtins: BuiltinDecl[] = [
     name: 'strings.any_prefix_match',
     args: ['any<string, array[string], set[string]>', 'any<string, array[string], set[string]>'],
     result: 'boolean',
-    fn: (args) => {
+    fn: (args, ctx) => {
       const search = stringOrMembers(args, 0);
       const base = stringOrMembers(args, 1);
-      return search.some((s) => base.some((b) => s.startsWith(b)));
+      // Every pair is a comparison: the work is the product of the two sizes.
+      return search.some((s) => (ctx.budget?.charge(base.length), base.some((b) => s.startsWith(b))));
     },
   },
   {
     name: 'strings.any_suffix_match',
     args: ['any<string, array[string], set[string]>', 'any<string, array[string], set[string]>'],
     result: 'boolean',
-    fn: (args) => {
+    fn: (args, ctx) => {
       const search = stringOrMembers(args, 0);
       const base = stringOrMembers(args, 1);
-      return search.some((s) => base.some((b) => s.endsWith(b)));
+      return search.some((s) => (ctx.budget?.charge(base.length), base.some((b) => s.endsWith(b))));
     },
   },
   {

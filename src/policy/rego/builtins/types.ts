@@ -15,6 +15,26 @@ export interface BuiltinContext {
   readonly cache: Map<string, Value>;
   /** Strict built-in errors. */
   readonly strict: boolean;
+  /**
+   * The evaluation's budget (absent when a built-in is called on its own, as in unit tests).
+   * Built-ins whose work can grow far beyond their operands report it here, before building
+   * and as they go; its errors are budget errors, which always fail the evaluation.
+   */
+  readonly budget?: WorkBudget;
+}
+
+/** What a built-in sees of the evaluation's budget (see Budget in eval/state.ts). */
+export interface WorkBudget {
+  /** The size cap: most characters or elements one built-in may build. */
+  readonly maxValueCells: number;
+  /** Counts `units` characters or elements of work; throws past the deadline or the work limit. */
+  charge(units: number): void;
+  /** Before building a value of `cells` characters or elements: throws past the size cap, else counts it as work. */
+  reserve(cells: number, what: string): void;
+  /** Output grown by `added` characters to `length`: counts the work, throws past the size cap. */
+  grew(added: number, length: number, what: string): void;
+  /** Pauses `ms` milliseconds; throws instead when that would pass the deadline. */
+  sleep(ms: number): void;
 }
 
 /** Returns the result, or undefined when the call is undefined. Throws BuiltinError/BuiltinTypeError. */

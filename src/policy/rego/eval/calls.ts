@@ -10,6 +10,7 @@ import { arityFor } from '../compiler/index.ts';
 import { RegoError, RegoEvalError } from '../errors.ts';
 import { RNumber, RObject, RSet, type Value } from '../value.ts';
 import { callFunction } from './functions.ts';
+import { BudgetExceeded } from './state.ts';
 import type { Evaluator, VK } from './evaluator.ts';
 import { Env } from './env.ts';
 import { formatPrintValue } from './format.ts';
@@ -122,10 +123,20 @@ function callBuiltin(ev: Evaluator, decl: BuiltinDecl, args: Value[], call: Call
   return result === undefined ? false : finish(result);
 }
 
-/** Calls a built-in; undefined when it is undefined or fails outside strict mode. */
+/**
+ * Calls a built-in; undefined when it is undefined or fails outside strict mode. The characters
+ * and elements of its operands and of its result count as work against the budget, so a call on
+ * large values counts for what it costs (built-ins that can build far more than they read also
+ * reserve the size first, see WorkBudget).
+ */
 export function callBuiltinValue(ev: Evaluator, decl: BuiltinDecl, args: Value[], call: CallTerm): Value | undefined {
   try {
-    return decl.fn(args, ev.builtinCtx);
+    let cells = 0;
+    for (let i = 0; i < args.length; i++) cells += cellsOf(args[i]!);
+    if (cells > 0) ev.budget.charge(cells);
+    const result = decl.fn(args, ev.builtinCtx);
+    if (result !== undefined) chargeResult(ev, result, call);
+    return result;
   } catch (e) {
     return builtinFailure(ev, e, call);
   }
@@ -134,14 +145,62 @@ export function callBuiltinValue(ev: Evaluator, decl: BuiltinDecl, args: Value[]
 /** The same for a built-in with a `binary` form, given its two operands. */
 export function callBinaryBuiltinValue(ev: Evaluator, decl: BuiltinDecl, a: Value, b: Value, call: CallTerm): Value | undefined {
   try {
-    return decl.binary!(a, b, ev.builtinCtx);
+    const cells = cellsOf(a) + cellsOf(b);
+    if (cells > 0) ev.budget.charge(cells);
+    const result = decl.binary!(a, b, ev.builtinCtx);
+    if (result !== undefined) chargeResult(ev, result, call);
+    return result;
   } catch (e) {
     return builtinFailure(ev, e, call);
   }
 }
 
+/**
+ * Characters of a string, elements of a collection (the top level only), bits of a big number
+ * (arithmetic and formatting cost grows with them), 0 for other scalars.
+ */
+function cellsOf(v: Value): number {
+  if (typeof v === 'string') return v.length;
+  if (typeof v !== 'object' || v === null) return 0;
+  if (Array.isArray(v)) return v.length;
+  if (v instanceof RNumber) return v.isSmall() || (v.mant < CHEAP_NUMBER && v.mant > -CHEAP_NUMBER) ? 0 : bitsOf(v);
+  return (v as RObject | RSet).size;
+}
+
+/**
+ * Numbers with more bits than this fail the evaluation (about 1e157826; literals stop at 1e100000):
+ * arithmetic on them takes milliseconds, and each step could double their size.
+ */
+const MAX_NUMBER_BITS = 1 << 19;
+
+/** Numbers below 1024 bits cost next to nothing: not counted. */
+const CHEAP_NUMBER = 1n << 1024n;
+
+function bitsOf(n: RNumber): number {
+  return 4 * n.mant.toString(16).length;
+}
+
+/** A result past the size cap fails the evaluation even when it was built (by a built-in that does not reserve). */
+function chargeResult(ev: Evaluator, result: Value, call: CallTerm): void {
+  const cells = cellsOf(result);
+  if (cells === 0) return;
+  if (result instanceof RNumber && cells > MAX_NUMBER_BITS) {
+    throw new BudgetExceeded('size', `${call.name}: result too large (a number of ${cells} bits; at most ${MAX_NUMBER_BITS})`, call.loc);
+  }
+  ev.budget.reserve(cells, call.name);
+}
+
+/**
+ * JavaScript's own size limits, hit while building a value: a budget error like the size cap,
+ * never a built-in error that non-strict evaluation would drop.
+ */
+const ENGINE_SIZE_LIMIT = /^(Invalid (string|array|typed array) length|Maximum BigInt size exceeded|Array buffer allocation failed)/;
+
 function builtinFailure(ev: Evaluator, e: unknown, call: CallTerm): undefined {
   if (e instanceof RegoError) throw e;
+  if (e instanceof RangeError && ENGINE_SIZE_LIMIT.test(e.message)) {
+    throw new BudgetExceeded('size', `${call.name}: result too large (${e.message})`, call.loc);
+  }
   // Outside strict mode a failing built-in makes its expression undefined, as in OPA.
   if (!ev.strict) return undefined;
   const code = e instanceof BuiltinTypeError ? 'eval_type_error' : 'eval_builtin_error';
