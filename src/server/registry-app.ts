@@ -14,6 +14,8 @@ import { HashThread } from '../distribution/hash-thread.ts';
 import { UploadService } from '../distribution/upload-service.ts';
 import { FilesystemBlobStore } from '../storage/blobs/filesystem-blob-store.ts';
 import { SqliteMetadataStore } from '../storage/metadata/sqlite-metadata-store.ts';
+import { StorageFullError, asStorageError } from '../storage/storage-errors.ts';
+import { StorageHealth } from '../storage/storage-health.ts';
 import { registryError } from '../distribution/errors.ts';
 import type { RequestContext } from '../distribution/http.ts';
 import { writeError } from './error-response.ts';
@@ -40,6 +42,7 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
   const hashThread = new HashThread(blobs.directBuffers?.memory);
   hashThread.prepare();
   const uploads = new UploadService(blobs, metadata, { hashThread });
+  const storage: StorageWatch = { health: new StorageHealth(), dataPath: config.data };
   const events = new RegistryEvents((error, event) => logger.error({ err: error, event: event.kind }, 'event listener failed'));
   const deps: RegistryDeps = {
     blobs, metadata, uploads, events, manifestCache: new ManifestCache(), limits: config.limits,
@@ -64,7 +67,7 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
 
   return {
     deps,
-    handle: (req, res) => void route(req, res, deps, running, guard, logger),
+    handle: (req, res) => void route(req, res, deps, running, guard, logger, storage),
     async close() {
       clearInterval(purgeTimer);
       for (const extension of running.reverse()) await extension.close?.();
@@ -74,9 +77,16 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
   };
 }
 
+/** Storage conditions seen by requests, which /readyz reports. */
+interface StorageWatch {
+  readonly health: StorageHealth;
+  /** Where a lack of space that names no store's path is reported (an extension's database). */
+  readonly dataPath: string;
+}
+
 async function route(
   req: IncomingMessage, res: ServerResponse, deps: RegistryDeps,
-  extensions: readonly RunningExtension[], guard: RunningExtension | undefined, logger: Logger,
+  extensions: readonly RunningExtension[], guard: RunningExtension | undefined, logger: Logger, storage: StorageWatch,
 ): Promise<void> {
   const started = performance.now();
   const url = req.url ?? '/';
@@ -90,21 +100,36 @@ async function route(
     } else if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/readyz') {
-      await Promise.all([deps.blobs.check(), deps.metadata.check()])
-        .then(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('ready\n'))
-        .catch((error: unknown) => {
-          logger.warn({ err: error }, 'not ready');
-          res.writeHead(503, { 'content-type': 'text/plain' }).end('storage unavailable\n');
-        });
+      await readiness(res, deps, storage, logger);
     } else {
       await handleExtensionRequest(ctx, extensions, guard);
     }
-  } catch (error) {
+  } catch (thrown) {
+    const error = asStorageError(thrown, storage.dataPath);
+    if (error instanceof StorageFullError) {
+      // Reported once the failed write gave its space back (the stores clean up before throwing).
+      await storage.health.reportFull(error.path).catch(() => undefined);
+      logger.error({ err: error, method, path, storage: error.path }, error.message);
+    }
     const { internal } = writeError(res, error);
     if (internal) logger.error({ err: error, method, path }, 'request failed');
   } finally {
     logger.info({ method, path, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10 }, 'request');
   }
+}
+
+/** 200 "ready", or 503 with one line per problem: storage that cannot be opened, or is full. */
+async function readiness(res: ServerResponse, deps: RegistryDeps, storage: StorageWatch, logger: Logger): Promise<void> {
+  const problems = await storage.health.problems();
+  await Promise.all([deps.blobs.check(), deps.metadata.check()]).catch((error: unknown) => {
+    logger.warn({ err: error }, 'not ready');
+    problems.push(`storage unavailable: ${(error as Error)?.message ?? String(error)}`);
+  });
+  if (problems.length > 0) {
+    res.writeHead(503, { 'content-type': 'text/plain' }).end(`not ready\n${problems.join('\n')}\n`);
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'text/plain' }).end('ready\n');
 }
 
 function onlyOne<T>(candidates: T[], role: string): T | undefined {

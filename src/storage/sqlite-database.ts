@@ -4,12 +4,15 @@
  * statements, and transactions that never span an await (node:sqlite is synchronous).
  */
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { asStorageError } from './storage-errors.ts';
 
 export class SqliteDatabase {
+  readonly path: string;
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
 
   constructor(path: string) {
+    this.path = path;
     this.#db = new DatabaseSync(path, { timeout: 5000 });
     this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
   }
@@ -35,15 +38,28 @@ export class SqliteDatabase {
     return statement;
   }
 
+  /**
+   * Runs `work` in one transaction. A failure is thrown as it is, never masked by the rollback:
+   * SQLite rolls back by itself on some errors (SQLITE_FULL at COMMIT), and a ROLLBACK then
+   * fails with "no transaction is active". A lack of space becomes a StorageFullError.
+   */
   transaction<T>(work: () => T): T {
-    this.#db.exec('BEGIN IMMEDIATE');
     try {
-      const result = work();
-      this.#db.exec('COMMIT');
-      return result;
+      this.#db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = work();
+        this.#db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        try {
+          if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+        } catch {
+          // The first failure is the one worth reporting.
+        }
+        throw error;
+      }
     } catch (error) {
-      this.#db.exec('ROLLBACK');
-      throw error;
+      throw asStorageError(error, this.path);
     }
   }
 

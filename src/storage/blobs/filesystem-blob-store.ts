@@ -17,6 +17,7 @@ import { mkdir, open, readdir, rename, rm, stat, truncate } from 'node:fs/promis
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
+import { asStorageError } from '../storage-errors.ts';
 import { OffsetMismatchError, type BlobStore, type BodyObserver, type ByteRange, type StagedUpload } from './blob-store.ts';
 import { BackgroundFlush, syncPath } from './background-flush.ts';
 import { CacheAdmission } from './cache-admission.ts';
@@ -104,9 +105,10 @@ export class FilesystemBlobStore implements BlobStore {
       if (!buffers) return await appendThroughPageCache(path, offset, body, observe, this.#flush);
       return await appendDirect(path, offset, body, observe, buffers, this.#directBuffers!);
     } catch (error) {
-      // Roll back to where the call started, so a broken body never leaves half a chunk behind.
+      // Roll back to where the call started, so a broken body never leaves half a chunk behind
+      // (and a body that met a full disk gives back the space it took).
       await truncate(path, offset).catch(() => undefined);
-      throw error;
+      throw asStorageError(error, this.root);
     }
   }
 
@@ -125,6 +127,14 @@ export class FilesystemBlobStore implements BlobStore {
   }
 
   async commit(uploadId: string, digest: string): Promise<void> {
+    try {
+      await this.#commit(uploadId, digest);
+    } catch (error) {
+      throw asStorageError(error, this.root);
+    }
+  }
+
+  async #commit(uploadId: string, digest: string): Promise<void> {
     const staged = this.#stagedPath(uploadId);
     await this.#flush.settle(staged);
     const handle = await open(staged, 'r+').catch(async (error: unknown) => {
@@ -220,23 +230,33 @@ async function appendThroughPageCache(
   path: string, offset: number, body: AsyncIterable<Uint8Array>, observe: BodyObserver | undefined, flush: BackgroundFlush,
 ): Promise<number> {
   const out = createWriteStream(path, { flags: 'a', highWaterMark: 2 * 1024 * 1024 });
+  // A write error (ENOSPC) can come while nothing waits on the stream, and the stream closes
+  // itself right after it: every wait below races this one, so none can miss it, and none waits
+  // for an event that already happened.
+  const failed = new Promise<never>((_, reject) => out.once('error', reject));
+  failed.catch(() => undefined);
+  const until = (event: string) => Promise.race([once(out, event), failed]);
   let written = offset;
   try {
-    await once(out, 'open');
+    await until('open');
     for await (const chunk of body) {
+      if (out.errored) throw out.errored;
       const observing = observe?.(chunk);
       if (observing) await observing;
       written += chunk.byteLength;
-      if (!out.write(chunk)) await once(out, 'drain');
+      if (!out.write(chunk)) await until('drain');
       flush.written(path, chunk.byteLength);
     }
     out.end();
-    await once(out, 'finish');
+    await until('finish');
     return written;
   } catch (error) {
-    out.destroy();
-    await once(out, 'close').catch(() => undefined);
-    throw error;
+    if (!out.closed) {
+      const closed = once(out, 'close').catch(() => undefined);
+      out.destroy();
+      await closed;
+    }
+    throw out.errored ?? error;
   }
 }
 
