@@ -2,7 +2,6 @@
  * Assembly, top to bottom: storage → services → HTTP routes → error mapping. Owns nothing but the
  * wiring; each piece is in its own room.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WharfConfig } from '../config/config.ts';
@@ -16,6 +15,7 @@ import { FilesystemBlobStore } from '../storage/blobs/filesystem-blob-store.ts';
 import { SqliteMetadataStore } from '../storage/metadata/sqlite-metadata-store.ts';
 import { StorageFullError, asStorageError } from '../storage/storage-errors.ts';
 import { StorageHealth } from '../storage/storage-health.ts';
+import { openDataFolder, type DataFolder } from '../storage/data-folder.ts';
 import { registryError } from '../distribution/errors.ts';
 import type { RequestContext } from '../distribution/http.ts';
 import { writeError } from './error-response.ts';
@@ -32,7 +32,17 @@ export interface RegistryApp {
 }
 
 export async function createRegistryApp(config: WharfConfig, logger: Logger, extensions: readonly Extension[] = []): Promise<RegistryApp> {
-  await mkdir(config.data, { recursive: true });
+  // One server per data folder: refused here, naming the folder and the PID that holds it.
+  const folder = await openDataFolder(config.data);
+  try {
+    return await assemble(config, logger, extensions, folder);
+  } catch (error) {
+    await folder.release();
+    throw error;
+  }
+}
+
+async function assemble(config: WharfConfig, logger: Logger, extensions: readonly Extension[], folder: DataFolder): Promise<RegistryApp> {
   const blobs = new FilesystemBlobStore(join(config.data, 'blobs'), { directIO: config.storage.directIO });
   await blobs.init();
   const metadata = new SqliteMetadataStore(join(config.data, 'metadata.db'));
@@ -73,6 +83,7 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
       for (const extension of running.reverse()) await extension.close?.();
       await hashThread.close();
       await metadata.close();
+      await folder.release();
     },
   };
 }

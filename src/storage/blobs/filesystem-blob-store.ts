@@ -17,6 +17,7 @@ import { mkdir, open, readdir, rename, rm, stat, truncate } from 'node:fs/promis
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
+import { createFolder } from '../data-folder.ts';
 import { asStorageError } from '../storage-errors.ts';
 import { OffsetMismatchError, type BlobStore, type BodyObserver, type ByteRange, type StagedUpload } from './blob-store.ts';
 import { BackgroundFlush, syncPath } from './background-flush.ts';
@@ -58,7 +59,7 @@ export class FilesystemBlobStore implements BlobStore {
   }
 
   async init(): Promise<void> {
-    await mkdir(join(this.root, UPLOADS), { recursive: true });
+    await createFolder(join(this.root, UPLOADS), 'blob folder');
     if (this.#wantDirectIO && !this.#directBuffers) {
       const pool = new AlignedBufferPool(DIRECT_BUFFER_BYTES, DIRECT_BUFFERS);
       const probe = join(this.root, UPLOADS, '.direct-io-probe');
@@ -256,7 +257,7 @@ async function appendThroughPageCache(
       out.destroy();
       await closed;
     }
-    throw out.errored ?? error;
+    throw error;
   }
 }
 
