@@ -55,7 +55,7 @@ async function assemble(config: WharfConfig, logger: Logger, extensions: readonl
   const storage: StorageWatch = { health: new StorageHealth(), dataPath: config.data };
   const events = new RegistryEvents((error, event) => logger.error({ err: error, event: event.kind }, 'event listener failed'));
   const deps: RegistryDeps = {
-    blobs, metadata, uploads, events, manifestCache: new ManifestCache(), limits: config.limits,
+    blobs, metadata, uploads, events, manifestCache: new ManifestCache(), limits: config.limits, hashThread,
   };
   const sessionMaxAgeMs = config.uploads.abandonAfterSeconds * 1000;
   // At start-up no request is running, so staged data without a session is a crash's leftover.
@@ -129,18 +129,27 @@ async function route(
   }
 }
 
-/** 200 "ready", or 503 with one line per problem: storage that cannot be opened, or is full. */
+/** Corrupt blobs listed on /readyz at most (the rest are counted). */
+const CORRUPT_BLOBS_LISTED = 20;
+
+/**
+ * 200 "ready", or 503 with one line per problem: storage that cannot be opened, or is full. Blobs
+ * set aside as corrupt are listed either way: one bad blob is no reason to stop serving the rest.
+ */
 async function readiness(res: ServerResponse, deps: RegistryDeps, storage: StorageWatch, logger: Logger): Promise<void> {
+  const corrupt = (await deps.blobs.quarantined?.().catch(() => undefined)) ?? [];
+  const notes = corrupt.slice(0, CORRUPT_BLOBS_LISTED).map((blob) => `blob ${blob.digest} failed digest verification; set aside at ${blob.path}`);
+  if (corrupt.length > CORRUPT_BLOBS_LISTED) notes.push(`and ${corrupt.length - CORRUPT_BLOBS_LISTED} more blobs set aside as corrupt`);
   const problems = await storage.health.problems();
   await Promise.all([deps.blobs.check(), deps.metadata.check()]).catch((error: unknown) => {
     logger.warn({ err: error }, 'not ready');
     problems.push(`storage unavailable: ${(error as Error)?.message ?? String(error)}`);
   });
   if (problems.length > 0) {
-    res.writeHead(503, { 'content-type': 'text/plain' }).end(`not ready\n${problems.join('\n')}\n`);
+    res.writeHead(503, { 'content-type': 'text/plain' }).end(['not ready', ...problems, ...notes, ''].join('\n'));
     return;
   }
-  res.writeHead(200, { 'content-type': 'text/plain' }).end('ready\n');
+  res.writeHead(200, { 'content-type': 'text/plain' }).end(['ready', ...notes, ''].join('\n'));
 }
 
 function onlyOne<T>(candidates: T[], role: string): T | undefined {

@@ -5,6 +5,7 @@
  *     sha256/ab/abcdef…      committed blobs, named by digest, sharded by the first two hex digits
  *     sha512/…
  *     _uploads/<upload-id>   staged upload data, appended to in place
+ *     _corrupt/<alg>-<hex>   blobs whose bytes failed their digest when read, set aside for inspection
  *
  * Commit = fsync the staged file, rename it to its content address (atomic on one filesystem),
  * fsync the directory. A crash before the rename leaves only staged data, which stays resumable.
@@ -26,6 +27,7 @@ import { DirectAppender } from './direct-appender.ts';
 import { AlignedBufferPool, supportsDirectIO } from './direct-io.ts';
 
 const UPLOADS = '_uploads';
+const CORRUPT = '_corrupt';
 const SAFE_UPLOAD_ID = /^[A-Za-z0-9_-]{1,128}$/;
 /**
  * Direct writes go 2 MiB at a time from a ring of four buffers per upload (three can be on their
@@ -167,6 +169,28 @@ export class FilesystemBlobStore implements BlobStore {
 
   async delete(digest: string): Promise<void> {
     await rm(this.#blobPath(digest), { force: true });
+  }
+
+  async quarantine(digest: string, onlyIf?: { readonly ino: number }): Promise<string | undefined> {
+    const path = this.#blobPath(digest);
+    const current = await stat(path).catch(() => undefined);
+    if (!current || (onlyIf && current.ino !== onlyIf.ino)) return undefined;
+    const folder = join(this.root, CORRUPT);
+    await mkdir(folder, { recursive: true });
+    const target = join(folder, digest.replace(':', '-'));
+    try {
+      await rename(path, target);
+    } catch (error) {
+      if (isNotFound(error)) return undefined; // another reader set it aside first
+      throw error;
+    }
+    return target;
+  }
+
+  async quarantined(): Promise<{ digest: string; path: string }[]> {
+    const folder = join(this.root, CORRUPT);
+    const names = await readdir(folder).catch(() => [] as string[]);
+    return names.sort().map((name) => ({ digest: name.replace('-', ':'), path: join(folder, name) }));
   }
 
   async listStaged(): Promise<StagedUpload[]> {
