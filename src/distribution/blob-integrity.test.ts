@@ -47,6 +47,9 @@ for (const directIO of [false, true]) {
         const repository = `integrity/${directIO ? 'direct' : 'cached'}`;
         const bytes = randomBytes(size);
         const { digest } = await pushBlob(url, repository, bytes);
+        // Pulled whole and verified once: the file's change must still be noticed on the next pull.
+        const intact = await fetch(`${url}/v2/${repository}/blobs/${digest}`);
+        assert.ok(Buffer.from(await intact.arrayBuffer()).equals(bytes));
         await flipBit(blobFile(registry, digest), where(size));
 
         // Cut off before the end: the body (or, when nothing was sent yet, the response) fails.

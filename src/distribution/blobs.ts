@@ -8,10 +8,13 @@ import { pipeline } from 'node:stream/promises';
 import type { ParsedDigest } from '../content/digest.ts';
 import { InlineHash, type RunningHash } from './running-hash.ts';
 import { sendFile, type FileCorruptError, type Verification } from './send-file.ts';
+import { VerifiedFiles } from './verified-files.ts';
 
 const IMMUTABLE = 'max-age=31536000';
 /** A blob at least this large is hashed on the hashing thread while it is sent; smaller ones inline, which costs less than the round trip. */
 const THREAD_HASH_MIN_BYTES = 2 * 1024 * 1024;
+/** Blob files of this process verified lately (keyed by path, so registries sharing the process never mix). */
+const verifiedFiles = new VerifiedFiles();
 
 export async function getBlob(ctx: RequestContext, deps: RegistryDeps, name: string, reference: string): Promise<void> {
   requireRepositoryName(name);
@@ -44,7 +47,7 @@ export async function getBlob(ctx: RequestContext, deps: RegistryDeps, name: str
     const path = deps.blobs.localPath(digest);
     const whole = !range || (range.start === 0 && range.end === size - 1);
     const verify: Verification | undefined = whole
-      ? { hash: downloadHash(deps, parsed, size), expected: parsed.encoded, onMismatch: (corrupt) => setAside(deps, digest, corrupt) }
+      ? { start: () => downloadHash(deps, parsed, size), expected: parsed.encoded, recent: verifiedFiles, onMismatch: (corrupt) => setAside(deps, digest, corrupt) }
       : undefined;
     ctx.res.writeHead(status, headers);
     await sendFile(ctx.res, path, range ?? { start: 0, end: size - 1 }, deps.blobs.directReadBuffers?.(digest, size), verify);

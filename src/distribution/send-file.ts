@@ -11,7 +11,8 @@
  * A whole file can be verified on the way: each buffer is hashed while the socket takes it (on
  * the hashing thread for large files, in place for direct-I/O buffers), and the last buffer is
  * held back until the digest is known. A mismatch throws `FileCorruptError` before those last
- * bytes go out, so the client sees a transfer cut short, never a clean end of wrong bytes.
+ * bytes go out, so the client sees a transfer cut short, never a clean end of wrong bytes. A file
+ * verified lately and unchanged since is sent without hashing (verified-files.ts).
  */
 import { constants } from 'node:fs';
 import { fstat } from 'node:fs';
@@ -20,6 +21,7 @@ import { promisify } from 'node:util';
 import type { ByteRange } from '../storage/blobs/blob-store.ts';
 import { DIRECT_IO_ALIGNMENT, closeFile, openDirect, openFd, readAt, type AlignedBufferPool } from '../storage/blobs/direct-io.ts';
 import type { RunningHash } from './running-hash.ts';
+import { identityOf, type FileIdentity, type VerifiedFiles } from './verified-files.ts';
 
 const fstatFd = promisify(fstat);
 
@@ -37,10 +39,12 @@ interface Source {
 
 /** What a whole-file send checks its bytes against. */
 export interface Verification {
-  /** Fed every byte sent, in order; used up by the send. */
-  readonly hash: RunningHash;
+  /** A hash to feed every byte sent, in order (asked for only when the file is to be verified). */
+  readonly start: () => RunningHash;
   /** The hex digest the file must have. */
   readonly expected: string;
+  /** Files verified lately: one of them, unchanged, is sent without hashing, and a file that passes is added. */
+  readonly recent?: VerifiedFiles;
   /**
    * Deals with a file found corrupt before the response is cut off (so that a client retrying at
    * once already finds it dealt with); resolves to the error to throw.
@@ -64,19 +68,25 @@ export class FileCorruptError extends Error {
   }
 }
 
+/** A verification under way: its hash, and the file it reads. */
+interface Check {
+  readonly hash: RunningHash;
+  readonly file: FileIdentity;
+  readonly verify: Verification;
+}
+
 export async function sendFile(res: ServerResponse, path: string, range: ByteRange, directBuffers?: AlignedBufferPool, verify?: Verification): Promise<void> {
-  let source: Source;
-  try {
-    source = await openSource(path, range, directBuffers);
-  } catch (error) {
-    verify?.hash.discard();
-    throw error;
-  }
+  const source = await openSource(path, range, directBuffers);
   const reads = new Set<Promise<unknown>>();
+  let check: Check | undefined;
   try {
-    await stream(res, path, source, range, reads, verify);
+    if (verify) {
+      const file = identityOf(await fstatFd(source.fd));
+      if (!verify.recent?.isFresh(path, file)) check = { hash: verify.start(), file, verify };
+    }
+    await stream(res, path, source, range, reads, check);
   } catch (error) {
-    verify?.hash.discard();
+    check?.hash.discard();
     // Pooled buffers may still sit in the socket's queue: drop the queue before another download reuses them.
     res.destroy(error as Error);
     throw error;
@@ -92,11 +102,14 @@ export async function sendFile(res: ServerResponse, path: string, range: ByteRan
  * Throws FileCorruptError when the hash of what was read differs from the expected digest. A hash
  * that could not be finished (its thread stopped) proves nothing either way: the bytes go out.
  */
-async function verifyDigest(fd: number, path: string, verify: Verification): Promise<void> {
-  const actual = await verify.hash.digest().catch(() => undefined);
-  if (actual === undefined || actual === verify.expected) return;
-  const { ino } = await fstatFd(fd);
-  const corrupt = new FileCorruptError(path, verify.expected, actual, ino);
+async function verifyDigest(path: string, { hash, file, verify }: Check): Promise<void> {
+  const actual = await hash.digest().catch(() => undefined);
+  if (actual === undefined) return;
+  if (actual === verify.expected) {
+    verify.recent?.record(path, file);
+    return;
+  }
+  const corrupt = new FileCorruptError(path, verify.expected, actual, file.ino);
   throw verify.onMismatch ? await verify.onMismatch(corrupt) : corrupt;
 }
 
@@ -122,7 +135,7 @@ async function openSource(path: string, range: ByteRange, pool: AlignedBufferPoo
  * and come back when the socket has taken their bytes.
  */
 async function stream(
-  res: ServerResponse, path: string, source: Source, range: ByteRange, running: Set<Promise<unknown>>, verify: Verification | undefined,
+  res: ServerResponse, path: string, source: Source, range: ByteRange, running: Set<Promise<unknown>>, check: Check | undefined,
 ): Promise<void> {
   const free = [...source.buffers];
   const reads: Promise<{ buffer: Buffer; position: number; bytesRead: number }>[] = [];
@@ -143,7 +156,7 @@ async function stream(
   readAhead();
   while (reads.length > 0) {
     if (res.destroyed) {
-      verify?.hash.discard();
+      check?.hash.discard();
       return;
     }
     const { buffer, position, bytesRead } = await reads.shift()!;
@@ -155,11 +168,11 @@ async function stream(
       free.push(buffer);
       bufferReturned?.();
     };
-    const hashing = verify?.hash.update(bytes);
-    if (verify && position + wanted > range.end) {
+    const hashing = check?.hash.update(bytes);
+    if (check && position + wanted > range.end) {
       // The last bytes wait for the verdict.
       await hashing;
-      await verifyDigest(source.fd, path, verify);
+      await verifyDigest(path, check);
     }
     if (hashing) {
       // The buffer is reused once the socket took it and the hash read it (in place, on the thread).
