@@ -14,8 +14,7 @@
  * bytes go out, so the client sees a transfer cut short, never a clean end of wrong bytes. A file
  * verified lately and unchanged since is sent without hashing (verified-files.ts).
  */
-import { constants } from 'node:fs';
-import { fstat } from 'node:fs';
+import { constants, fstat } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import type { ByteRange } from '../storage/blobs/blob-store.ts';
