@@ -1,11 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mountSmallFilesystem, mountUnavailable } from '../../test/support/small-filesystem.ts';
-import { LOCK_FILE, openDataFolder } from './data-folder.ts';
+import { FOREIGN_LOCK_STALE_MS, LOCK_FILE, openDataFolder } from './data-folder.ts';
 import { DataFolderError } from './storage-errors.ts';
 
 async function freshFolder(t: { after(fn: () => Promise<void>): void }): Promise<string> {
@@ -48,6 +48,20 @@ describe('data folder lock', () => {
     if (mine.started === undefined) return t.skip('process start times need Linux /proc');
     await writeFile(join(path, LOCK_FILE), JSON.stringify({ ...mine, started: mine.started - 1 }));
     const folder = await openDataFolder(path);
+    await folder.release();
+  });
+
+  it('holds a lock of a server on another host (or container) while it is refreshed, and takes it over once it is not', async (t) => {
+    const path = await freshFolder(t);
+    await (await openDataFolder(path)).release();
+    const lockPath = join(path, LOCK_FILE);
+    // The PID of another host says nothing here: only the refresh of the file counts.
+    await writeFile(lockPath, JSON.stringify({ pid: process.pid, host: 'elsewhere', boot: 'another-boot', started: 1 }));
+    await assert.rejects(openDataFolder(path), (error: Error) => /PID \d+ on host elsewhere/.test(error.message) && error.message.includes(lockPath));
+    const quiet = new Date(Date.now() - FOREIGN_LOCK_STALE_MS - 5000);
+    await utimes(lockPath, quiet, quiet);
+    const folder = await openDataFolder(path);
+    assert.equal(JSON.parse(await readFile(lockPath, 'utf8')).pid, process.pid);
     await folder.release();
   });
 

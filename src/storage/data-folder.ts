@@ -3,19 +3,27 @@
  * message that names the path and the reason, and locked so that a second server on the same
  * folder refuses to start (two would each cache tags and answer from stale state).
  *
- * The lock is a file, `<data>/wharf.lock`, created exclusively and holding the owner's PID, the
- * boot it started in and its start time. A lock whose owner is gone (kill -9, a crash, a reboot)
- * is stale and taken over; comparing the start time catches a PID that was reused meanwhile.
+ * The lock is a file, `<data>/wharf.lock`, created exclusively and holding the owner's PID, host
+ * name, the boot it started in and its start time. A lock whose owner is gone (kill -9, a crash, a
+ * reboot) is stale and taken over at once; comparing the start time catches a PID that was reused
+ * meanwhile. The PID of a server on another host, or in another container (its own PID and UTS
+ * namespaces), cannot be checked from here: the owner refreshes the file's modification time
+ * every few seconds, and such a lock counts as held until it has gone unrefreshed for a while.
  */
-import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, stat, unlink, utimes } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DataFolderError } from './storage-errors.ts';
 
 export const LOCK_FILE = 'wharf.lock';
+/** How often the owner refreshes its lock, and how long a lock of another host may go unrefreshed before it is stale. */
+const HEARTBEAT_MS = 5_000;
+export const FOREIGN_LOCK_STALE_MS = 30_000;
 
 interface LockOwner {
   readonly pid: number;
+  readonly host?: string;
   /** Linux boot id: a lock from an earlier boot is stale whatever its PID. */
   readonly boot?: string;
   /** Start time of the process in clock ticks since boot (Linux), to tell a reused PID apart. */
@@ -40,13 +48,32 @@ export async function openDataFolder(path: string): Promise<DataFolder> {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw unusable(path, error, 'cannot create its lock file');
     });
-    if (created) return { path, release: onceOnly(() => releaseLock(lockPath, me)) };
+    if (created) {
+      const heartbeat = setInterval(() => {
+        const now = new Date();
+        utimes(lockPath, now, now).catch(() => undefined);
+      }, HEARTBEAT_MS).unref();
+      return {
+        path,
+        release: onceOnly(async () => {
+          clearInterval(heartbeat);
+          await releaseLock(lockPath, me);
+        }),
+      };
+    }
     const text = await readFile(lockPath, 'utf8').catch(() => undefined);
-    if (text === undefined) continue; // released meanwhile: try again
+    const refreshed = await stat(lockPath).then((lock) => lock.mtimeMs, () => undefined);
+    if (text === undefined || refreshed === undefined) continue; // released meanwhile: try again
     const owner = parseOwner(text);
-    if (owner && isAlive(owner)) {
+    if (owner && isLocal(owner, me) && isAlive(owner)) {
       throw new DataFolderError(`data folder ${path} is in use by another wharf server (PID ${owner.pid}, lock file ${lockPath}); `
         + 'stop that server first, or remove the lock file if no such process runs');
+    }
+    const quietFor = Date.now() - refreshed;
+    if (owner && !isLocal(owner, me) && quietFor < FOREIGN_LOCK_STALE_MS) {
+      throw new DataFolderError(`data folder ${path} is in use by another wharf server (PID ${owner.pid} on host ${owner.host ?? 'unknown'}, `
+        + `lock file ${lockPath}, refreshed ${Math.round(quietFor / 1000)} s ago); stop that server first, or wait: `
+        + `a lock left unrefreshed for ${FOREIGN_LOCK_STALE_MS / 1000} s is taken over`);
     }
     // Stale (its owner is gone, or it is unreadable after a crash mid-write): take it over,
     // unless another starting server did so since it was read.
@@ -116,9 +143,12 @@ function parseOwner(text: string): LockOwner | undefined {
   }
 }
 
+/** Whether the owner's PID can be checked from here: same host and boot (and so, same PID namespace as far as can be told). */
+function isLocal(owner: LockOwner, me: LockOwner): boolean {
+  return (owner.host === undefined || owner.host === me.host) && (owner.boot === undefined || owner.boot === me.boot);
+}
+
 function isAlive(owner: LockOwner): boolean {
-  const me = currentProcess();
-  if (owner.boot !== undefined && me.boot !== undefined && owner.boot !== me.boot) return false;
   try {
     process.kill(owner.pid, 0);
   } catch (error) {
@@ -130,7 +160,7 @@ function isAlive(owner: LockOwner): boolean {
 }
 
 function currentProcess(): LockOwner {
-  return { pid: process.pid, boot: bootId(), started: processStart(process.pid) };
+  return { pid: process.pid, host: hostname(), boot: bootId(), started: processStart(process.pid) };
 }
 
 function bootId(): string | undefined {
