@@ -26,3 +26,12 @@ describe('SqliteDatabase transactions', () => {
     assert.equal((db.sql('SELECT count(*) AS n FROM things').get() as { n: number }).n, 1);
   });
 });
+
+describe('SqliteDatabase opening', () => {
+  it('names the file it cannot open', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'wharf-sqlite-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const path = join(dir, 'missing-folder', 'metadata.db');
+    assert.throws(() => new SqliteDatabase(path), (error: Error) => error.message.startsWith(`cannot open database ${path}: `));
+  });
+});

@@ -13,8 +13,14 @@ export class SqliteDatabase {
 
   constructor(path: string) {
     this.path = path;
-    this.#db = new DatabaseSync(path, { timeout: 5000 });
-    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
+    try {
+      this.#db = new DatabaseSync(path, { timeout: 5000 });
+      this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
+    } catch (error) {
+      // SQLite's own words ("unable to open database file") name no file: say which one.
+      const named = asStorageError(error, path);
+      throw named === error ? new Error(`cannot open database ${path}: ${(error as Error).message}`, { cause: error }) : named;
+    }
   }
 
   /** Applies the migrations not applied yet, each in its own transaction. A released migration is never edited. */
