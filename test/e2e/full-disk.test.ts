@@ -37,6 +37,7 @@ for (const { kind, directIO } of setups) {
     let app: RegistryApp;
     let server: RunningServer;
     let url: string;
+    let idleBuffers: number | undefined;
     const logs: string[] = [];
     const blobsDir = () => join(fs.dir, 'data', 'blobs');
 
@@ -51,6 +52,7 @@ for (const { kind, directIO } of setups) {
       const directBuffers = (app.deps.blobs as FilesystemBlobStore).directBuffers;
       if (!directIO) assert.equal(directBuffers, undefined);
       if (directIO && kind === 'ext4') assert.ok(directBuffers, 'direct I/O is in use on ext4');
+      idleBuffers = directBuffers?.available;
     });
     after(async () => {
       await server?.stop(1000);
@@ -89,6 +91,9 @@ for (const { kind, directIO } of setups) {
       assert.ok((await fs.freeBytes()) >= freeBefore - 256 * 1024, 'the failed uploads freed what they wrote');
       const status = await fetch(`${url}${location}`);
       assert.equal(status.status, 204, 'the chunked session survives and can be resumed');
+      const pool = (app.deps.blobs as FilesystemBlobStore).directBuffers;
+      for (let waited = 0; pool && pool.available !== idleBuffers && waited < 100; waited++) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(pool?.available, idleBuffers, 'the failed direct writes gave their aligned buffers back');
 
       const notReady = await readyz();
       assert.equal(notReady.status, 503);
