@@ -5,13 +5,21 @@ import { sendEmpty, type RequestContext } from './http.ts';
 import type { RegistryDeps } from './registry-deps.ts';
 import { requireDigest, requireRepositoryName } from './validate.ts';
 import { pipeline } from 'node:stream/promises';
-import { sendFile } from './send-file.ts';
+import type { ParsedDigest } from '../content/digest.ts';
+import { InlineHash, type RunningHash } from './running-hash.ts';
+import { sendFile, type FileCorruptError, type Verification } from './send-file.ts';
+import { VerifiedFiles } from './verified-files.ts';
 
 const IMMUTABLE = 'max-age=31536000';
+/** A blob at least this large is hashed on the hashing thread while it is sent; smaller ones inline, which costs less than the round trip. */
+const THREAD_HASH_MIN_BYTES = 2 * 1024 * 1024;
+/** Blob files of this process verified lately (keyed by path, so registries sharing the process never mix). */
+const verifiedFiles = new VerifiedFiles();
 
 export async function getBlob(ctx: RequestContext, deps: RegistryDeps, name: string, reference: string): Promise<void> {
   requireRepositoryName(name);
-  const digest = requireDigest(reference).text;
+  const parsed = requireDigest(reference);
+  const digest = parsed.text;
   const size = await deps.metadata.linkedBlobSize(name, digest);
   if (size === undefined) return serveManifestAsBlob(ctx, deps, name, digest);
   const range = parseRange(ctx.req.headers.range, size);
@@ -28,22 +36,48 @@ export async function getBlob(ctx: RequestContext, deps: RegistryDeps, name: str
   const status = range ? 206 : 200;
   if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${size}`;
   headers['content-length'] = range ? range.end - range.start + 1 : size;
+  // Linked in metadata but gone from storage (deleted, or set aside as corrupt): unknown, to HEAD
+  // as to GET, so that a client pushes it again.
+  if (deps.blobs.localPath && (await deps.blobs.stat(digest)) === undefined) throw registryError('BLOB_UNKNOWN', { detail: { digest } });
   if (ctx.method === 'HEAD' || size === 0) {
     ctx.res.writeHead(status, headers).end();
     return;
   }
   if (deps.blobs.localPath) {
     const path = deps.blobs.localPath(digest);
-    // Linked in metadata but gone from storage: report it as unknown rather than fail the request.
-    if ((await deps.blobs.stat(digest)) === undefined) throw registryError('BLOB_UNKNOWN', { detail: { digest } });
+    const whole = !range || (range.start === 0 && range.end === size - 1);
+    const verify: Verification | undefined = whole
+      ? { start: () => downloadHash(deps, parsed, size), expected: parsed.encoded, recent: verifiedFiles, onMismatch: (corrupt) => setAside(deps, digest, corrupt) }
+      : undefined;
     ctx.res.writeHead(status, headers);
-    await sendFile(ctx.res, path, range ?? { start: 0, end: size - 1 }, deps.blobs.directReadBuffers?.(digest, size));
+    await sendFile(ctx.res, path, range ?? { start: 0, end: size - 1 }, deps.blobs.directReadBuffers?.(digest, size), verify);
     return;
   }
   const stream = await deps.blobs.open(digest, range);
   if (!stream) throw registryError('BLOB_UNKNOWN', { detail: { digest } });
   ctx.res.writeHead(status, headers);
   await pipeline(stream, ctx.res);
+}
+
+function downloadHash(deps: RegistryDeps, digest: ParsedDigest, size: number): RunningHash {
+  if (deps.hashThread && size >= THREAD_HASH_MIN_BYTES) return deps.hashThread.start(digest.algorithm);
+  return new InlineHash(digest.algorithm);
+}
+
+/**
+ * A blob whose bytes no longer match its digest (a failing disk, a stray write) is set aside: it
+ * then reads as unknown, so clients push it again, which stores a good copy. /readyz lists it.
+ */
+async function setAside(deps: RegistryDeps, digest: string, corrupt: FileCorruptError): Promise<Error> {
+  let outcome: string;
+  try {
+    const kept = await deps.blobs.quarantine?.(digest, { ino: corrupt.ino });
+    outcome = kept ? `set aside at ${kept}` : 'already set aside or replaced';
+  } catch (error) {
+    outcome = `could not be set aside: ${(error as Error).message}`;
+  }
+  const algorithm = digest.slice(0, digest.indexOf(':'));
+  return new Error(`blob ${digest} failed digest verification (read ${algorithm}:${corrupt.actual} from ${corrupt.path}); ${outcome}`, { cause: corrupt });
 }
 
 /** Manifests are content too: clients may fetch one through the blob endpoint by its digest. */

@@ -6,6 +6,7 @@ import type { ManifestCache } from './manifest-cache.ts';
 import type { StoredManifest } from '../storage/metadata/metadata-store.ts';
 import type { RouteMatch } from './paths.ts';
 import type { UploadService } from './upload-service.ts';
+import type { HashThread } from './hash-thread.ts';
 
 /** What the registry handlers need; assembled once by the server. */
 export interface RegistryDeps {
@@ -15,6 +16,8 @@ export interface RegistryDeps {
   readonly manifestCache: ManifestCache;
   readonly events: RegistryEvents;
   readonly limits: { readonly maxManifestBytes: number };
+  /** Hashes large blobs off the event loop while they are downloaded (to verify them); inline without it. */
+  readonly hashThread?: HashThread;
   /**
    * Checks the caller may do what the route needs (throwing UNAUTHORIZED/DENIED otherwise) and
    * returns what else it may do. Absent in open mode.

@@ -7,11 +7,22 @@
  * Large ranges are read with direct I/O into aligned buffers when the blob store offers them for
  * this pull: a large blob is written past the page cache (storage/blobs/direct-io.ts) and read
  * past it until it proves popular (storage/blobs/cache-admission.ts).
+ *
+ * A whole file can be verified on the way: each buffer is hashed while the socket takes it (on
+ * the hashing thread for large files, in place for direct-I/O buffers), and the last buffer is
+ * held back until the digest is known. A mismatch throws `FileCorruptError` before those last
+ * bytes go out, so the client sees a transfer cut short, never a clean end of wrong bytes. A file
+ * verified lately and unchanged since is sent without hashing (verified-files.ts).
  */
-import { constants } from 'node:fs';
+import { constants, fstat } from 'node:fs';
 import type { ServerResponse } from 'node:http';
+import { promisify } from 'node:util';
 import type { ByteRange } from '../storage/blobs/blob-store.ts';
 import { DIRECT_IO_ALIGNMENT, closeFile, openDirect, openFd, readAt, type AlignedBufferPool } from '../storage/blobs/direct-io.ts';
+import type { RunningHash } from './running-hash.ts';
+import { identityOf, type FileIdentity, type VerifiedFiles } from './verified-files.ts';
+
+const fstatFd = promisify(fstat);
 
 const PLAIN_BUFFER_BYTES = 1024 * 1024;
 const BUFFERS = 4;
@@ -25,12 +36,56 @@ interface Source {
   release(): void;
 }
 
-export async function sendFile(res: ServerResponse, path: string, range: ByteRange, directBuffers?: AlignedBufferPool): Promise<void> {
+/** What a whole-file send checks its bytes against. */
+export interface Verification {
+  /** A hash to feed every byte sent, in order (asked for only when the file is to be verified). */
+  readonly start: () => RunningHash;
+  /** The hex digest the file must have. */
+  readonly expected: string;
+  /** Files verified lately: one of them, unchanged, is sent without hashing, and a file that passes is added. */
+  readonly recent?: VerifiedFiles;
+  /**
+   * Deals with a file found corrupt before the response is cut off (so that a client retrying at
+   * once already finds it dealt with); resolves to the error to throw.
+   */
+  readonly onMismatch?: (corrupt: FileCorruptError) => Promise<Error>;
+}
+
+/** The file's bytes do not match their digest; nothing after the mismatch was sent. */
+export class FileCorruptError extends Error {
+  readonly path: string;
+  readonly actual: string;
+  /** The file that was read (a good copy renamed into its place since is another inode). */
+  readonly ino: number;
+
+  constructor(path: string, expected: string, actual: string, ino: number) {
+    super(`${path} failed digest verification: expected ${expected}, read ${actual}`);
+    this.name = 'FileCorruptError';
+    this.path = path;
+    this.actual = actual;
+    this.ino = ino;
+  }
+}
+
+/** A verification under way: its hash, and the file it reads. */
+interface Check {
+  readonly hash: RunningHash;
+  readonly file: FileIdentity;
+  readonly verify: Verification;
+}
+
+export async function sendFile(res: ServerResponse, path: string, range: ByteRange, directBuffers?: AlignedBufferPool, verify?: Verification): Promise<void> {
   const source = await openSource(path, range, directBuffers);
   const reads = new Set<Promise<unknown>>();
+  let check: Check | undefined;
   try {
-    await stream(res, path, source, range, reads);
+    if (verify) {
+      const file = identityOf(await fstatFd(source.fd));
+      if (!verify.recent?.isFresh(path, file)) check = { hash: verify.start(), file, verify };
+    }
+    await stream(res, path, source, range, reads, check);
   } catch (error) {
+    check?.hash.discard();
     // Pooled buffers may still sit in the socket's queue: drop the queue before another download reuses them.
     res.destroy(error as Error);
     throw error;
@@ -40,6 +95,21 @@ export async function sendFile(res: ServerResponse, path: string, range: ByteRan
     await closeFile(source.fd);
     source.release();
   }
+}
+
+/**
+ * Throws FileCorruptError when the hash of what was read differs from the expected digest. A hash
+ * that could not be finished (its thread stopped) proves nothing either way: the bytes go out.
+ */
+async function verifyDigest(path: string, { hash, file, verify }: Check): Promise<void> {
+  const actual = await hash.digest().catch(() => undefined);
+  if (actual === undefined) return;
+  if (actual === verify.expected) {
+    verify.recent?.record(path, file);
+    return;
+  }
+  const corrupt = new FileCorruptError(path, verify.expected, actual, file.ino);
+  throw verify.onMismatch ? await verify.onMismatch(corrupt) : corrupt;
 }
 
 async function openSource(path: string, range: ByteRange, pool: AlignedBufferPool | undefined): Promise<Source> {
@@ -63,7 +133,9 @@ async function openSource(path: string, range: ByteRange, pool: AlignedBufferPoo
  * so with direct I/O several requests are at the disk together. Buffers are sent in file order
  * and come back when the socket has taken their bytes.
  */
-async function stream(res: ServerResponse, path: string, source: Source, range: ByteRange, running: Set<Promise<unknown>>): Promise<void> {
+async function stream(
+  res: ServerResponse, path: string, source: Source, range: ByteRange, running: Set<Promise<unknown>>, check: Check | undefined,
+): Promise<void> {
   const free = [...source.buffers];
   const reads: Promise<{ buffer: Buffer; position: number; bytesRead: number }>[] = [];
   let nextRead = source.firstRead;
@@ -82,15 +154,36 @@ async function stream(res: ServerResponse, path: string, source: Source, range: 
   };
   readAhead();
   while (reads.length > 0) {
-    if (res.destroyed) return;
+    if (res.destroyed) {
+      check?.hash.discard();
+      return;
+    }
     const { buffer, position, bytesRead } = await reads.shift()!;
     const wanted = Math.min(buffer.byteLength, range.end - position + 1);
     if (bytesRead < wanted) throw new Error(`${path} ended before byte ${position + bytesRead}`);
     const from = Math.max(range.start - position, 0);
-    res.write(buffer.subarray(from, wanted), () => {
+    const bytes = buffer.subarray(from, wanted);
+    const giveBack = () => {
       free.push(buffer);
       bufferReturned?.();
-    });
+    };
+    const hashing = check?.hash.update(bytes);
+    if (check && position + wanted > range.end) {
+      // The last bytes wait for the verdict.
+      await hashing;
+      await verifyDigest(path, check);
+    }
+    if (hashing) {
+      // The buffer is reused once the socket took it and the hash read it (in place, on the thread).
+      let pending = 2;
+      const settled = () => {
+        if (--pending === 0) giveBack();
+      };
+      hashing.then(settled, settled);
+      res.write(bytes, settled);
+    } else {
+      res.write(bytes, giveBack);
+    }
     readAhead();
     if (reads.length === 0 && nextRead <= range.end) {
       // Every buffer is in the socket's queue: wait until it gives one back (or the client leaves).

@@ -4,7 +4,8 @@
  * I/O failure, logged with its stack and answered without leaking internals.
  */
 import type { ServerResponse } from 'node:http';
-import { RegistryError } from '../distribution/errors.ts';
+import { RegistryError, registryError } from '../distribution/errors.ts';
+import { StorageFullError } from '../storage/storage-errors.ts';
 
 /** A client that went away mid-request: nothing to answer, nothing to log as a failure. */
 export function isClientAbort(error: unknown): boolean {
@@ -13,8 +14,20 @@ export function isClientAbort(error: unknown): boolean {
     || (error as Error)?.message === 'aborted';
 }
 
+/**
+ * A full disk is the operator's to fix, not the client's fault nor a bug: 507 Insufficient
+ * Storage, which clients treat as a server error worth retrying later. The path stays in the log.
+ */
+function insufficientStorage(): RegistryError {
+  return registryError('UNAVAILABLE', {
+    status: 507,
+    message: 'insufficient storage: the registry\'s storage is full (no space left)',
+    detail: { reason: 'no space left on the registry\'s storage; retry once space was freed' },
+  });
+}
+
 export function writeError(res: ServerResponse, error: unknown): { status: number; internal: boolean } {
-  const registry = error instanceof RegistryError ? error : undefined;
+  const registry = error instanceof RegistryError ? error : error instanceof StorageFullError ? insufficientStorage() : undefined;
   const status = registry?.status ?? (isClientAbort(error) ? 400 : 500);
   const internal = !registry && !isClientAbort(error);
   if (res.headersSent || res.destroyed) {
@@ -27,6 +40,8 @@ export function writeError(res: ServerResponse, error: unknown): { status: numbe
   const bytes = Buffer.from(JSON.stringify(body));
   res.writeHead(status, {
     ...registry?.headers,
+    // A body left unread (an upload refused half-way) must not be taken for the next request.
+    ...(res.req?.complete === false ? { connection: 'close' } : {}),
     'content-type': 'application/json',
     'content-length': bytes.byteLength,
   });

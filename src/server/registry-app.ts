@@ -2,7 +2,6 @@
  * Assembly, top to bottom: storage → services → HTTP routes → error mapping. Owns nothing but the
  * wiring; each piece is in its own room.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WharfConfig } from '../config/config.ts';
@@ -14,6 +13,9 @@ import { HashThread } from '../distribution/hash-thread.ts';
 import { UploadService } from '../distribution/upload-service.ts';
 import { FilesystemBlobStore } from '../storage/blobs/filesystem-blob-store.ts';
 import { SqliteMetadataStore } from '../storage/metadata/sqlite-metadata-store.ts';
+import { StorageFullError, asStorageError } from '../storage/storage-errors.ts';
+import { StorageHealth } from '../storage/storage-health.ts';
+import { openDataFolder, type DataFolder } from '../storage/data-folder.ts';
 import { registryError } from '../distribution/errors.ts';
 import type { RequestContext } from '../distribution/http.ts';
 import { writeError } from './error-response.ts';
@@ -33,7 +35,17 @@ export interface RegistryApp {
 }
 
 export async function createRegistryApp(config: WharfConfig, logger: Logger, extensions: readonly Extension[] = []): Promise<RegistryApp> {
-  await mkdir(config.data, { recursive: true });
+  // One server per data folder: refused here, naming the folder and the PID that holds it.
+  const folder = await openDataFolder(config.data);
+  try {
+    return await assemble(config, logger, extensions, folder);
+  } catch (error) {
+    await folder.release();
+    throw error;
+  }
+}
+
+async function assemble(config: WharfConfig, logger: Logger, extensions: readonly Extension[], folder: DataFolder): Promise<RegistryApp> {
   const blobs = new FilesystemBlobStore(join(config.data, 'blobs'), { directIO: config.storage.directIO });
   await blobs.init();
   const metadata = new SqliteMetadataStore(join(config.data, 'metadata.db'));
@@ -44,9 +56,10 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
   hashThread.prepare();
   const { abandonAfterSeconds: _, ...uploadLimits } = config.uploads;
   const uploads = new UploadService(blobs, metadata, { hashThread, limits: uploadLimits });
+  const storage: StorageWatch = { health: new StorageHealth(), dataPath: config.data };
   const events = new RegistryEvents((error, event) => logger.error({ err: error, event: event.kind }, 'event listener failed'));
   const deps: RegistryDeps = {
-    blobs, metadata, uploads, events, manifestCache: new ManifestCache(), limits: config.limits,
+    blobs, metadata, uploads, events, manifestCache: new ManifestCache(), limits: config.limits, hashThread,
   };
   // A start-up step that fails must not leave the hashing thread, the database or a timer open:
   // they would keep the process alive after `wharf serve` reported the error.
@@ -86,19 +99,27 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
   return {
     deps,
     apiRoutes,
-    handle: (req, res) => void route(req, res, deps, running, apiRoutes, guard, logger),
+    handle: (req, res) => void route(req, res, deps, running, apiRoutes, guard, logger, storage),
     async close() {
       clearInterval(purgeTimer);
       for (const extension of running.reverse()) await extension.close?.();
       await hashThread.close();
       await metadata.close();
+      await folder.release();
     },
   };
 }
 
+/** Storage conditions seen by requests, which /readyz reports. */
+interface StorageWatch {
+  readonly health: StorageHealth;
+  /** Where a lack of space that names no store's path is reported (an extension's database). */
+  readonly dataPath: string;
+}
+
 async function route(
   req: IncomingMessage, res: ServerResponse, deps: RegistryDeps,
-  extensions: readonly RunningExtension[], apiRoutes: readonly ApiRoute[], guard: RunningExtension | undefined, logger: Logger,
+  extensions: readonly RunningExtension[], apiRoutes: readonly ApiRoute[], guard: RunningExtension | undefined, logger: Logger, storage: StorageWatch,
 ): Promise<void> {
   const started = performance.now();
   const url = req.url ?? '/';
@@ -112,21 +133,45 @@ async function route(
     } else if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/readyz') {
-      await Promise.all([deps.blobs.check(), deps.metadata.check()])
-        .then(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('ready\n'))
-        .catch((error: unknown) => {
-          logger.warn({ err: error }, 'not ready');
-          res.writeHead(503, { 'content-type': 'text/plain' }).end('storage unavailable\n');
-        });
+      await readiness(res, deps, storage, logger);
     } else {
       await handleExtensionRequest(ctx, extensions, apiRoutes, guard);
     }
-  } catch (error) {
+  } catch (thrown) {
+    const error = asStorageError(thrown, storage.dataPath);
+    if (error instanceof StorageFullError) {
+      // Reported once the failed write gave its space back (the stores clean up before throwing).
+      await storage.health.reportFull(error.path).catch(() => undefined);
+      logger.error({ err: error, method, path, storage: error.path }, error.message);
+    }
     const { internal } = writeError(res, error);
     if (internal) logger.error({ err: error, method, path }, 'request failed');
   } finally {
     logger.info({ method, path, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10 }, 'request');
   }
+}
+
+/** Corrupt blobs listed on /readyz at most (the rest are counted). */
+const CORRUPT_BLOBS_LISTED = 20;
+
+/**
+ * 200 "ready", or 503 with one line per problem: storage that cannot be opened, or is full. Blobs
+ * set aside as corrupt are listed either way: one bad blob is no reason to stop serving the rest.
+ */
+async function readiness(res: ServerResponse, deps: RegistryDeps, storage: StorageWatch, logger: Logger): Promise<void> {
+  const corrupt = (await deps.blobs.quarantined?.().catch(() => undefined)) ?? [];
+  const notes = corrupt.slice(0, CORRUPT_BLOBS_LISTED).map((blob) => `blob ${blob.digest} failed digest verification; set aside at ${blob.path}`);
+  if (corrupt.length > CORRUPT_BLOBS_LISTED) notes.push(`and ${corrupt.length - CORRUPT_BLOBS_LISTED} more blobs set aside as corrupt`);
+  const problems = await storage.health.problems();
+  await Promise.all([deps.blobs.check(), deps.metadata.check()]).catch((error: unknown) => {
+    logger.warn({ err: error }, 'not ready');
+    problems.push(`storage unavailable: ${(error as Error)?.message ?? String(error)}`);
+  });
+  if (problems.length > 0) {
+    res.writeHead(503, { 'content-type': 'text/plain' }).end(['not ready', ...problems, ...notes, ''].join('\n'));
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'text/plain' }).end(['ready', ...notes, ''].join('\n'));
 }
 
 function onlyOne<T>(candidates: T[], role: string): T | undefined {

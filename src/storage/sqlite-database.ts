@@ -4,14 +4,23 @@
  * statements, and transactions that never span an await (node:sqlite is synchronous).
  */
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { asStorageError } from './storage-errors.ts';
 
 export class SqliteDatabase {
+  readonly path: string;
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
 
   constructor(path: string) {
-    this.#db = new DatabaseSync(path, { timeout: 5000 });
-    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
+    this.path = path;
+    try {
+      this.#db = new DatabaseSync(path, { timeout: 5000 });
+      this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
+    } catch (error) {
+      // SQLite's own words ("unable to open database file") name no file: say which one.
+      const named = asStorageError(error, path);
+      throw named === error ? new Error(`cannot open database ${path}: ${(error as Error).message}`, { cause: error }) : named;
+    }
   }
 
   /** Applies the migrations not applied yet, each in its own transaction. A released migration is never edited. */
@@ -35,15 +44,28 @@ export class SqliteDatabase {
     return statement;
   }
 
+  /**
+   * Runs `work` in one transaction. A failure is thrown as it is, never masked by the rollback:
+   * SQLite rolls back by itself on some errors (SQLITE_FULL at COMMIT), and a ROLLBACK then
+   * fails with "no transaction is active". A lack of space becomes a StorageFullError.
+   */
   transaction<T>(work: () => T): T {
-    this.#db.exec('BEGIN IMMEDIATE');
     try {
-      const result = work();
-      this.#db.exec('COMMIT');
-      return result;
+      this.#db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = work();
+        this.#db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        try {
+          if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+        } catch {
+          // The first failure is the one worth reporting.
+        }
+        throw error;
+      }
     } catch (error) {
-      this.#db.exec('ROLLBACK');
-      throw error;
+      throw asStorageError(error, this.path);
     }
   }
 

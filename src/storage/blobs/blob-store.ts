@@ -64,6 +64,15 @@ export interface BlobStore {
    * the blob is small, or it is pulled often enough to be worth caching. Each call counts as a pull.
    */
   directReadBuffers?(digest: string, size: number): AlignedBufferPool | undefined;
+  /**
+   * Sets aside a committed blob whose bytes no longer match its digest, so that it reads as
+   * absent (and a push of the right bytes stores it again), keeping the bad copy for inspection.
+   * With `onlyIf`, only while the blob is still that file (not a good copy committed since).
+   * Resolves to where the copy went, or undefined when there was nothing to set aside.
+   */
+  quarantine?(digest: string, onlyIf?: { readonly ino: number }): Promise<string | undefined>;
+  /** Blobs set aside by `quarantine` and still kept, with where they are. */
+  quarantined?(): Promise<{ digest: string; path: string }[]>;
 }
 
 export class OffsetMismatchError extends Error {

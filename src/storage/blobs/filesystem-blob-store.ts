@@ -5,6 +5,7 @@
  *     sha256/ab/abcdef…      committed blobs, named by digest, sharded by the first two hex digits
  *     sha512/…
  *     _uploads/<upload-id>   staged upload data, appended to in place
+ *     _corrupt/<alg>-<hex>   blobs whose bytes failed their digest when read, set aside for inspection
  *
  * Commit = fsync the staged file, rename it to its content address (atomic on one filesystem),
  * fsync the directory. A crash before the rename leaves only staged data, which stays resumable.
@@ -17,6 +18,8 @@ import { mkdir, open, readdir, rename, rm, stat, truncate } from 'node:fs/promis
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
+import { createFolder } from '../data-folder.ts';
+import { asStorageError } from '../storage-errors.ts';
 import { OffsetMismatchError, type BlobStore, type BodyObserver, type ByteRange, type StagedUpload } from './blob-store.ts';
 import { BackgroundFlush, syncPath } from './background-flush.ts';
 import { CacheAdmission } from './cache-admission.ts';
@@ -24,6 +27,7 @@ import { DirectAppender } from './direct-appender.ts';
 import { AlignedBufferPool, supportsDirectIO } from './direct-io.ts';
 
 const UPLOADS = '_uploads';
+const CORRUPT = '_corrupt';
 const SAFE_UPLOAD_ID = /^[A-Za-z0-9_-]{1,128}$/;
 /**
  * Direct writes go 2 MiB at a time from a ring of four buffers per upload (three can be on their
@@ -57,7 +61,7 @@ export class FilesystemBlobStore implements BlobStore {
   }
 
   async init(): Promise<void> {
-    await mkdir(join(this.root, UPLOADS), { recursive: true });
+    await createFolder(join(this.root, UPLOADS), 'blob folder');
     if (this.#wantDirectIO && !this.#directBuffers) {
       const pool = new AlignedBufferPool(DIRECT_BUFFER_BYTES, DIRECT_BUFFERS);
       const probe = join(this.root, UPLOADS, '.direct-io-probe');
@@ -104,9 +108,10 @@ export class FilesystemBlobStore implements BlobStore {
       if (!buffers) return await appendThroughPageCache(path, offset, body, observe, this.#flush);
       return await appendDirect(path, offset, body, observe, buffers, this.#directBuffers!);
     } catch (error) {
-      // Roll back to where the call started, so a broken body never leaves half a chunk behind.
+      // Roll back to where the call started, so a broken body never leaves half a chunk behind
+      // (and a body that met a full disk gives back the space it took).
       await truncate(path, offset).catch(() => undefined);
-      throw error;
+      throw asStorageError(error, this.root);
     }
   }
 
@@ -125,6 +130,14 @@ export class FilesystemBlobStore implements BlobStore {
   }
 
   async commit(uploadId: string, digest: string): Promise<void> {
+    try {
+      await this.#commit(uploadId, digest);
+    } catch (error) {
+      throw asStorageError(error, this.root);
+    }
+  }
+
+  async #commit(uploadId: string, digest: string): Promise<void> {
     const staged = this.#stagedPath(uploadId);
     await this.#flush.settle(staged);
     const handle = await open(staged, 'r+').catch(async (error: unknown) => {
@@ -156,6 +169,28 @@ export class FilesystemBlobStore implements BlobStore {
 
   async delete(digest: string): Promise<void> {
     await rm(this.#blobPath(digest), { force: true });
+  }
+
+  async quarantine(digest: string, onlyIf?: { readonly ino: number }): Promise<string | undefined> {
+    const path = this.#blobPath(digest);
+    const current = await stat(path).catch(() => undefined);
+    if (!current || (onlyIf && current.ino !== onlyIf.ino)) return undefined;
+    const folder = join(this.root, CORRUPT);
+    await mkdir(folder, { recursive: true });
+    const target = join(folder, digest.replace(':', '-'));
+    try {
+      await rename(path, target);
+    } catch (error) {
+      if (isNotFound(error)) return undefined; // another reader set it aside first
+      throw error;
+    }
+    return target;
+  }
+
+  async quarantined(): Promise<{ digest: string; path: string }[]> {
+    const folder = join(this.root, CORRUPT);
+    const names = await readdir(folder).catch(() => [] as string[]);
+    return names.sort().map((name) => ({ digest: name.replace('-', ':'), path: join(folder, name) }));
   }
 
   async listStaged(): Promise<StagedUpload[]> {
@@ -220,22 +255,32 @@ async function appendThroughPageCache(
   path: string, offset: number, body: AsyncIterable<Uint8Array>, observe: BodyObserver | undefined, flush: BackgroundFlush,
 ): Promise<number> {
   const out = createWriteStream(path, { flags: 'a', highWaterMark: 2 * 1024 * 1024 });
+  // A write error (ENOSPC) can come while nothing waits on the stream, and the stream closes
+  // itself right after it: every wait below races this one, so none can miss it, and none waits
+  // for an event that already happened.
+  const failed = new Promise<never>((_, reject) => out.once('error', reject));
+  failed.catch(() => undefined);
+  const until = (event: string) => Promise.race([once(out, event), failed]);
   let written = offset;
   try {
-    await once(out, 'open');
+    await until('open');
     for await (const chunk of body) {
+      if (out.errored) throw out.errored;
       const observing = observe?.(chunk);
       if (observing) await observing;
       written += chunk.byteLength;
-      if (!out.write(chunk)) await once(out, 'drain');
+      if (!out.write(chunk)) await until('drain');
       flush.written(path, chunk.byteLength);
     }
     out.end();
-    await once(out, 'finish');
+    await until('finish');
     return written;
   } catch (error) {
-    out.destroy();
-    await once(out, 'close').catch(() => undefined);
+    if (!out.closed) {
+      const closed = once(out, 'close').catch(() => undefined);
+      out.destroy();
+      await closed;
+    }
     throw error;
   }
 }
