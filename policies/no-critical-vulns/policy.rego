@@ -53,6 +53,8 @@ unscanned if vulnerabilities == null
 
 unscanned if vulnerabilities.databaseRecords == 0
 
+id_of(finding) := object.get(finding, "id", "(without an id)")
+
 package_of(finding) := object.get(finding, "package", object.get(finding, "purl", "?"))
 
 # Days since publication; a finding without a readable date is treated as long known (fail closed).
@@ -65,9 +67,13 @@ parseable_date(finding) if is_number(time.parse_rfc3339_ns(finding.published))
 overdue contains finding if {
 	some finding in findings
 	lower(finding.severity) in blocked_severities
-	not finding.id in ignored
+	not excepted(finding)
 	age_days(finding) > grace_days
 }
+
+# Only a finding whose id is listed is excepted: one without an id stays counted (fail closed;
+# under OPA's rules a negation over an undefined `finding.id` would be undefined and drop it).
+excepted(finding) if finding.id in ignored
 
 # A signature, attestation or SBOM is judged with its subject, never on its own: it is the evidence
 # this policy reads about the subject (and is not itself signed, built or scanned), so it stays
@@ -94,14 +100,14 @@ deny contains violation if {
 		"msg": sprintf("%s: %s vulnerability %s in %s was published %s and is unfixed after the %v-day grace period", [
 			object.get(input.artifact, "repository", "?"),
 			lower(finding.severity),
-			finding.id,
+			id_of(finding),
 			package_of(finding),
 			object.get(finding, "published", "at an unknown date"),
 			grace_days,
 		]),
 		"code": "VULNERABILITY_OVERDUE",
 		"details": {
-			"id": finding.id,
+			"id": id_of(finding),
 			"severity": lower(finding.severity),
 			"package": package_of(finding),
 			"published": object.get(finding, "published", null),

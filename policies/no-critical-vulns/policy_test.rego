@@ -120,3 +120,10 @@ test_null_trust_is_unscanned if {
 	count(no_critical_vulns.deny) == 0 with input as inp
 	count(no_critical_vulns.deny) == 1 with input as inp with data.wharf.params.no_critical_vulns as {"requireScan": true}
 }
+
+test_finding_without_id_is_counted if {
+	# An exception lists ids: a finding without one cannot be excepted, so it stays counted.
+	inp := scan([object.remove(finding("CVE-1", "critical", "2020-01-01T00:00:00Z"), ["id"])])
+	violations := no_critical_vulns.deny with input as inp with data.wharf.params.no_critical_vulns as {"ignore": ["CVE-2"]}
+	[v.details.id | some v in violations] == ["(without an id)"]
+}
