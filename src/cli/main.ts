@@ -15,6 +15,7 @@ Commands:
   attach    attach an SBOM (wharf attach sbom REF FILE)
   sbom      list the components of an image's SBOMs
   vulns     show an image's vulnerabilities; vulns import loads OSV records
+  model     push|pull|inspect AI models as OCI artifacts (CNCF ModelPack)
   user      add|passwd|admin|rm|list users
   team      create|rm|list|add|remove teams and their members
   member    set|rm|list roles of users and teams in namespaces
@@ -42,6 +43,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   attach: async () => (await import('./supplychain.ts')).attachCommand,
   sbom: async () => (await import('./supplychain.ts')).sbomCommand,
   vulns: async () => (await import('./supplychain.ts')).vulnsCommand,
+  model: async () => (await import('./model.ts')).modelCommand,
   ...Object.fromEntries(['user', 'team', 'member', 'robot', 'issuer', 'token'].map((group) => [
     group, async () => { const { identityCommand } = await import('./identity.ts'); return (argv: string[]) => identityCommand(group, argv); },
   ])),

@@ -151,7 +151,8 @@ export async function inspectModel(manifest: unknown, read: BlobRangeRead, limit
     architecture: declared.architecture ?? firstHeader(files, 'architecture') ?? null,
     format: declared.format ?? dominant,
     formats,
-    parameters: declared.parameters ?? headerParameters(files) ?? null,
+    // The headers count exactly; a config's figure ("8.03B") is rounded and may be stale.
+    parameters: headerParameters(files) ?? declared.parameters ?? null,
     precision: declared.precision ?? precisionFromHeaders(files) ?? null,
     quantization: declared.quantization ?? firstHeader(files, 'quantization') ?? null,
     licenses: [...licenses].filter((license) => license.length > 0),
