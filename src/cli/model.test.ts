@@ -196,3 +196,28 @@ describe('wharf model push / inspect / pull against Wharf with the model-governa
     assert.equal(safeRelativePath('weights/model.safetensors'), 'weights/model.safetensors');
   });
 });
+
+describe('wharf model inspect against a registry without Wharf\'s trust API', () => {
+  it('reads the headers itself through Range requests', async () => {
+    const registry = await startTestRegistry({ WHARF_SUPPLYCHAIN_ENABLED: 'false' });
+    const folder = await mkdtemp(join(tmpdir(), 'wharf-model-plain-'));
+    try {
+      await writeFile(join(folder, 'model.safetensors'), safetensorsFile({ w: { dtype: 'F16', shape: [128, 128] } }));
+      await writeFile(join(folder, 'weights.pt'), pytorchZip(dangerousPickle()));
+      await writeFile(join(folder, 'LICENSE'), 'MIT License\n\nPermission is hereby granted, free of charge, to any person');
+      const host = new URL(registry.url).host;
+      await pushModel(new RegistryClient(host), 'plain/model', 'v1', folder);
+      const inspected = await run(['inspect', '--json', `${host}/plain/model:v1`]);
+      assert.equal(inspected.code, 0, inspected.error?.stack ?? inspected.out);
+      const body = JSON.parse(inspected.out);
+      assert.equal(body.source, 'client');
+      assert.equal(body.model.parameters, 128 * 128);
+      assert.equal(body.model.precision, 'f16');
+      assert.deepEqual(body.model.licenses, ['MIT']);
+      assert.deepEqual(body.model.findings.map((finding: any) => [finding.path, finding.imports]), [['weights.pt', ['os.system']]]);
+    } finally {
+      await registry.close();
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+});
