@@ -7,7 +7,7 @@ import { after, before, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -189,6 +189,18 @@ describe('wharf model push / inspect / pull against Wharf with the model-governa
     await writeFile(join(target, 'big.safetensors.bin.partial.json'), JSON.stringify({ digest: file!.digest, size: weights.length, partSize: 65_536, done: [0] }));
     await assert.rejects(pullModel(client, 'lab/resume', 'v1', target, { partSize: 65_536 }), /downloaded bytes have digest/);
     assert.ok(!existsSync(join(target, 'big.safetensors.bin.partial')));
+  });
+
+  it('push packs files behind symlinks (Hugging Face snapshots) and skips dot files and nested dot folders', async () => {
+    const dir = join(folder, 'snapshot');
+    await mkdir(join(dir, '.cache'), { recursive: true });
+    await mkdir(join(dir, 'sub'));
+    await writeFile(join(folder, 'blob-1'), files['model.safetensors']!);
+    await symlink(join(folder, 'blob-1'), join(dir, 'sub', 'model.safetensors'));
+    await writeFile(join(dir, '.cache', 'x'), 'ignored');
+    await writeFile(join(dir, '.gitattributes'), 'ignored');
+    const scanned = await scanModelDirectory(dir);
+    assert.deepEqual(scanned.map((file) => [file.path, file.digest]), [['sub/model.safetensors', sha256(files['model.safetensors']!)]]);
   });
 
   it('file paths that would leave the target directory are refused', () => {

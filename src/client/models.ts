@@ -52,8 +52,10 @@ async function walk(dir: string, root: string, out: string[]): Promise<void> {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     if (entry.name.startsWith('.')) continue; // .git, editor files, our own state
     const absolute = join(dir, entry.name);
-    if (entry.isDirectory()) await walk(absolute, root, out);
-    else if (entry.isFile()) out.push(absolute);
+    // Hugging Face snapshots are symlinks into a blob cache: follow links to files (not to directories, which could loop).
+    const kind = entry.isSymbolicLink() ? await stat(absolute).then((info) => (info.isFile() ? 'file' : 'other'), () => 'other') : entry.isDirectory() ? 'directory' : entry.isFile() ? 'file' : 'other';
+    if (kind === 'directory') await walk(absolute, root, out);
+    else if (kind === 'file') out.push(absolute);
   }
 }
 
