@@ -246,6 +246,36 @@ export const COMMAND_TABLE: Readonly<Record<string, CommandSpec>> = {
       },
     },
   },
+  model: {
+    summary: 'push|pull|inspect AI models as OCI artifacts (CNCF ModelPack)',
+    subcommands: {
+      push: {
+        args: 'DIR REF', target: 'registry',
+        summary: 'Packs DIR as a ModelPack artifact (one layer per file, config from the files\' headers, README.md as model card) and pushes it; blobs the registry has are skipped, an interrupted push resumes.',
+        flags: {
+          concurrency: { type: 'string', value: 'N', help: 'files uploaded at once (default 4)' },
+          'chunk-size': { type: 'string', value: 'BYTES', help: 'upload chunk size (default: sized to each file)' },
+          state: { type: 'string', value: 'FILE', help: 'where the resume state is kept (default: in DIR)' },
+          ...registryCommon,
+        },
+      },
+      pull: {
+        args: 'REF DIR', target: 'registry',
+        summary: 'Fetches the model\'s files into DIR, each in parallel Range streams, digests verified, partial files resumed.',
+        flags: {
+          include: { type: 'string', multiple: true, value: 'GLOB', help: 'only files whose path matches (repeatable)' },
+          streams: { type: 'string', value: 'N', help: 'Range streams per file (default 4)' },
+          concurrency: { type: 'string', value: 'N', help: 'files fetched at once (default 2)' },
+          ...registryCommon,
+        },
+      },
+      inspect: {
+        args: 'REF', target: 'registry',
+        summary: 'Prints files, parameters, formats, licences and code findings, without downloading weights.',
+        flags: { ...registryCommon },
+      },
+    },
+  },
   user: {
     summary: 'add|passwd|admin|rm|list users',
     subcommands: {

@@ -94,6 +94,9 @@ export class RegistryClient {
     this.#credentials = options.credentials ?? findCredentials(registry, options.env);
   }
 
+  /** The registry's base URL (scheme and API host), against which relative Locations resolve. */
+  get baseUrl(): string { return this.#base; }
+
   static for(reference: ImageReference, options: ClientOptions = {}): RegistryClient {
     return new RegistryClient(reference.registry, options);
   }

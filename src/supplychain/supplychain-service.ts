@@ -17,6 +17,9 @@ import { VulnDatabase } from './vulns/vuln-database.ts';
 import type { OsvRecord } from './vulns/osv-record.ts';
 import { attachmentKey, buildTrustDocument } from './api/trust-document.ts';
 import type { SbomComponent } from './sbom/sbom-model.ts';
+import { parseJson } from './shared/json.ts';
+import { inspectModel, modelFamilyOf } from '../content/models/inspect-model.ts';
+import { blobStoreRangeRead } from '../content/models/blob-range.ts';
 
 const MAX_CACHED_DOCUMENTS = 10_000;
 
@@ -84,6 +87,7 @@ export class SupplyChainService {
     const waiting = this.index.attachmentsOf(pushed.repository, pushed.digest);
     for (const attachment of waiting) await this.#verifyAndStore(attachment);
     if (waiting.length > 0) this.#invalidate(pushed.repository, pushed.digest);
+    await this.#indexModel(pushed);
     const limit = this.#settings.attachments.maxBlobBytes;
     const recognised = await recogniseManifest(pushed, {
       sbomLimits: this.#settings.sbom,
@@ -100,6 +104,18 @@ export class SupplyChainService {
       this.#storeFindings({ repository: pushed.repository, manifestDigest: pushed.digest, item, subject }, components);
     }
     for (const subject of new Set(recognised.attachments.map((attachment) => attachment.subject))) this.#invalidate(pushed.repository, subject);
+  }
+
+  /** A model artifact's facts, read through ranged reads of its config and file headers. */
+  async #indexModel(pushed: PushedManifest): Promise<void> {
+    const parsed = parseJson(pushed.content);
+    if (!parsed.ok || modelFamilyOf(parsed.value) === undefined) return;
+    const read = blobStoreRangeRead(this.#blobs, (digest) => this.#metadata.linkedBlobSize(pushed.repository, digest), `repository ${pushed.repository}`);
+    const facts = await inspectModel(parsed.value, read);
+    if (!facts) return;
+    this.index.putModelFacts(pushed.repository, pushed.digest, facts);
+    this.#invalidate(pushed.repository, pushed.digest);
+    if (facts.findings.length > 0) this.#logger.warn({ repository: pushed.repository, digest: pushed.digest, findings: facts.findings.length }, 'model files run code when loaded');
   }
 
   removeManifest(repository: string, digest: string): void {
@@ -232,7 +248,7 @@ export class SupplyChainService {
     }
     const document = buildTrustDocument({
       repository, digest, present, trustVersion: version, attachments, verdicts, sbomComponents,
-      findings: this.index.findingsOf(repository, digest), worstFindings: this.#settings.vulns.worstFindings, vulnDatabaseRecords: this.#vulns.size,
+      findings: this.index.findingsOf(repository, digest), model: this.index.modelFactsOf(repository, digest), worstFindings: this.#settings.vulns.worstFindings, vulnDatabaseRecords: this.#vulns.size,
     });
     const entry: TrustEntry = { facts: document, bytes: Buffer.from(JSON.stringify(withoutFindingList(document))) };
     if (this.#trust.version === version) {

@@ -7,6 +7,8 @@ import { namespaceOf } from '../../auth/access.ts';
 import type { Requester } from '../../distribution/http.ts';
 import type { RegistryDeps } from '../../distribution/registry-deps.ts';
 import type { EnforcementPoint, PolicyStore } from './policy-store.ts';
+import { inspectModel, modelFamilyOf, type ModelFacts } from '../../content/models/inspect-model.ts';
+import { blobStoreRangeRead } from '../../content/models/blob-range.ts';
 
 /** The supply-chain answer for a digest (signatures, attestations, SBOM, vulnerabilities). */
 export interface TrustSource {
@@ -55,7 +57,30 @@ export async function artifactFacts(registry: RegistryDeps, facts: ManifestFacts
     platform: image?.platform ?? null,
     created: image?.created ?? null,
     pushedAt: facts.pushedAt.toISOString(),
+    model: manifest.manifests.length === 0 ? await modelFactsOf(registry, facts) : null,
   };
+}
+
+/** Model facts by repository and manifest digest: both content-addressed, so never stale. */
+const modelFacts = new Map<string, Promise<ModelFacts | undefined>>();
+const MAX_CACHED_MODELS = 2000;
+
+/** What a model artifact is (docs/policy-input.md, artifact.model), read from its config and file headers; null otherwise. */
+async function modelFactsOf(registry: RegistryDeps, facts: ManifestFacts): Promise<ModelFacts | null> {
+  let manifest: unknown;
+  try { manifest = JSON.parse(Buffer.from(facts.content).toString('utf8')); } catch { return null; }
+  if (modelFamilyOf(manifest) === undefined) return null;
+  const key = `${facts.repository}\u0000${facts.digest}`;
+  let pending = modelFacts.get(key);
+  if (!pending) {
+    if (modelFacts.size >= MAX_CACHED_MODELS) modelFacts.clear();
+    const read = blobStoreRangeRead(registry.blobs, (digest) => registry.metadata.linkedBlobSize(facts.repository, digest), `repository ${facts.repository}`);
+    pending = inspectModel(manifest, read);
+    modelFacts.set(key, pending);
+    // Blobs may be missing now and pushed later: only complete readings are remembered.
+    pending.then((read) => { if (!read || read.problems.length > 0) modelFacts.delete(key); }, () => modelFacts.delete(key));
+  }
+  return (await pending) ?? null;
 }
 
 export async function namespaceFacts(registry: RegistryDeps, store: PolicyStore, namespace: string): Promise<Record<string, unknown>> {

@@ -3,6 +3,7 @@
  * predicates, built by whom from which source), SBOM summary, vulnerability counts with the worst
  * findings. Built from stored records only: serving it never verifies anything.
  */
+import type { ModelFacts } from '../../content/models/inspect-model.ts';
 import type { Attachment, StoredFinding, StoredVerdict } from '../index/records.ts';
 import { licenseSummary, type SbomComponent } from '../sbom/sbom-model.ts';
 import { SEVERITY_ORDER, type SeverityLevel } from '../vulns/severity.ts';
@@ -19,6 +20,8 @@ export interface TrustDocumentInput {
   readonly findings: readonly StoredFinding[];
   readonly worstFindings: number;
   readonly vulnDatabaseRecords: number;
+  /** What Wharf read from a model artifact (config, headers, pickle imports); absent for other artifacts. */
+  readonly model?: ModelFacts | undefined;
 }
 
 export function attachmentKey(attachment: Pick<Attachment, 'manifestDigest' | 'item'>): string {
@@ -78,6 +81,7 @@ export function buildTrustDocument(input: TrustDocumentInput): Record<string, un
       documents: sboms,
     },
     vulnerabilities: vulnerabilitySummary(input.findings, input.worstFindings, input.vulnDatabaseRecords),
+    model: input.model ?? null,
   };
 }
 

@@ -10,6 +10,7 @@ import { componentKey } from '../vulns/vuln-database.ts';
 import { deserializeOsvRecord, serializeOsvRecord, type OsvRecord } from '../vulns/osv-record.ts';
 import type { Verdict } from '../shared/verdict.ts';
 import type { Attachment, SbomRef, StoredFinding, StoredVerdict } from './records.ts';
+import type { ModelFacts } from '../../content/models/inspect-model.ts';
 import type { StoredTrust, SupplyChainIndex } from './supplychain-index.ts';
 import { SUPPLY_CHAIN_MIGRATIONS } from './sqlite-migrations.ts';
 
@@ -57,6 +58,7 @@ export class SqliteSupplyChainIndex implements SupplyChainIndex {
       const carried = this.#db.sql('SELECT DISTINCT subject_digest FROM attachments WHERE repository = ? AND manifest_digest = ?').all(repository, digest) as Row[];
       const attached = this.#db.sql('SELECT DISTINCT manifest_digest FROM attachments WHERE repository = ? AND subject_digest = ?').all(repository, digest) as Row[];
       this.#deleteManifestRows(repository, digest);
+      this.#db.sql('DELETE FROM model_facts WHERE repository = ? AND manifest_digest = ?').run(repository, digest);
       for (const row of attached) this.#deleteManifestRows(repository, String(row.manifest_digest));
       return [...new Set([...carried.map((row) => String(row.subject_digest)), ...(attached.length > 0 ? [digest] : [])])];
     });
@@ -110,6 +112,15 @@ export class SqliteSupplyChainIndex implements SupplyChainIndex {
   getSetting(name: string): string | undefined {
     const row = this.#db.sql('SELECT value FROM settings WHERE name = ?').get(name) as Row | undefined;
     return row ? String(row.value) : undefined;
+  }
+
+  putModelFacts(repository: string, manifestDigest: string, facts: ModelFacts): void {
+    this.#db.sql('INSERT OR REPLACE INTO model_facts (repository, manifest_digest, facts, created_at) VALUES (?, ?, ?, ?)').run(repository, manifestDigest, JSON.stringify(facts), Date.now());
+  }
+
+  modelFactsOf(repository: string, manifestDigest: string): ModelFacts | undefined {
+    const row = this.#db.sql('SELECT facts FROM model_facts WHERE repository = ? AND manifest_digest = ?').get(repository, manifestDigest) as Row | undefined;
+    return row ? JSON.parse(String(row.facts)) as ModelFacts : undefined;
   }
 
   putSetting(name: string, value: string): void {

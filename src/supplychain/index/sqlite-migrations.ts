@@ -7,6 +7,7 @@
  *     ├─ sbom_components (… , position): purl, package_key (OSV ecosystem + name)
  *     └─ findings (…): the SBOM's vulnerability matches
  *   osv_records (id): the vulnerability database;  trust (one row);  settings (name → value)
+ *   model_facts (repository, manifest_digest): what a model artifact's config and file headers say
  */
 export const SUPPLY_CHAIN_MIGRATIONS: readonly string[] = [
   `
@@ -82,6 +83,15 @@ export const SUPPLY_CHAIN_MIGRATIONS: readonly string[] = [
   CREATE TABLE settings (
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
+  `
+  CREATE TABLE model_facts (
+    repository TEXT NOT NULL,
+    manifest_digest TEXT NOT NULL,
+    facts TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (repository, manifest_digest)
   ) WITHOUT ROWID;
   `,
 ];

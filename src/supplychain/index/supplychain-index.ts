@@ -6,6 +6,7 @@
 import type { OsvRecord } from '../vulns/osv-record.ts';
 import type { SbomComponent } from '../sbom/sbom-model.ts';
 import type { Verdict } from '../shared/verdict.ts';
+import type { ModelFacts } from '../../content/models/inspect-model.ts';
 import type { Attachment, SbomRef, StoredFinding, StoredVerdict } from './records.ts';
 
 export interface StoredTrust {
@@ -49,4 +50,8 @@ export interface SupplyChainIndex {
   allSboms(): SbomRef[];
   putFindings(ref: SbomRef, findings: readonly StoredFinding[]): void;
   findingsOf(repository: string, subject: string): StoredFinding[];
+
+  /** What a model artifact's config and headers said (JSON of ModelFacts); removed with the manifest. */
+  putModelFacts(repository: string, manifestDigest: string, facts: ModelFacts): void;
+  modelFactsOf(repository: string, manifestDigest: string): ModelFacts | undefined;
 }
