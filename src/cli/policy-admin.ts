@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, loadConfig, type WharfConfig } from '../config/config.ts';
-import { FilesystemBlobStore } from '../storage/blobs/filesystem-blob-store.ts';
+import { openBlobStore } from '../storage/blobs/open-blob-store.ts';
 import { SqliteMetadataStore } from '../storage/metadata/sqlite-metadata-store.ts';
 import type { RegistryDeps } from '../distribution/registry-deps.ts';
 import { BundleError } from '../policy/service/opa-bundle.ts';
@@ -190,11 +190,11 @@ function parseBytes(text: string): number {
 
 /** The stores of a data folder, for reading stored content without a server. */
 async function offlineRegistry(config: WharfConfig): Promise<RegistryDeps & { close(): Promise<void> }> {
-  const blobs = new FilesystemBlobStore(join(config.data, 'blobs'), { directIO: config.storage.directIO });
-  await blobs.init();
+  const opened = await openBlobStore(config);
+  const { blobs } = opened;
   const metadata = new SqliteMetadataStore(join(config.data, 'metadata.db'));
   await metadata.migrate();
-  return { blobs, metadata, close: () => metadata.close() } as unknown as RegistryDeps & { close(): Promise<void> };
+  return { blobs, metadata, close: async () => { await metadata.close(); opened.close(); } } as unknown as RegistryDeps & { close(): Promise<void> };
 }
 
 function print(values: Values, rows: Record<string, unknown>[]): void {

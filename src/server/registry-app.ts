@@ -12,7 +12,7 @@ import type { RegistryDeps } from '../distribution/registry-deps.ts';
 import { handleRegistryRequest } from '../distribution/router.ts';
 import { HashThread } from '../distribution/hash-thread.ts';
 import { UploadService } from '../distribution/upload-service.ts';
-import { FilesystemBlobStore } from '../storage/blobs/filesystem-blob-store.ts';
+import { openBlobStore } from '../storage/blobs/open-blob-store.ts';
 import { SqliteMetadataStore } from '../storage/metadata/sqlite-metadata-store.ts';
 import { registryError } from '../distribution/errors.ts';
 import type { RequestContext } from '../distribution/http.ts';
@@ -34,13 +34,13 @@ export interface RegistryApp {
 
 export async function createRegistryApp(config: WharfConfig, logger: Logger, extensions: readonly Extension[] = []): Promise<RegistryApp> {
   await mkdir(config.data, { recursive: true });
-  const blobs = new FilesystemBlobStore(join(config.data, 'blobs'), { directIO: config.storage.directIO });
-  await blobs.init();
+  const blobStore = await openBlobStore(config);
+  const { blobs } = blobStore;
   const metadata = new SqliteMetadataStore(join(config.data, 'metadata.db'));
   await metadata.migrate();
   // Large upload bodies are hashed on a thread of their own; with direct I/O it reads them in place
   // from the store's shared aligned buffers.
-  const hashThread = new HashThread(blobs.directBuffers?.memory);
+  const hashThread = new HashThread(blobStore.hashableMemory);
   hashThread.prepare();
   const { abandonAfterSeconds: _, ...uploadLimits } = config.uploads;
   const uploads = new UploadService(blobs, metadata, { hashThread, limits: uploadLimits });
@@ -49,8 +49,9 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
     blobs, metadata, uploads, events, manifestCache: new ManifestCache(), limits: config.limits,
   };
   const sessionMaxAgeMs = config.uploads.abandonAfterSeconds * 1000;
-  // At start-up no request is running, so staged data without a session is a crash's leftover.
-  const purged = await uploads.purgeAbandoned(sessionMaxAgeMs, 0);
+  // At start-up no request of this process is running, so staged data without a session is a
+  // crash's leftover; unless other replicas share the store, whose requests may be writing it.
+  const purged = await uploads.purgeAbandoned(sessionMaxAgeMs, blobStore.shared ? ORPHAN_MAX_AGE_MS : 0);
   if (purged > 0) logger.info({ purged }, 'purged abandoned uploads');
   // Sessions of the previous run still count against the upload limits.
   await uploads.load();
@@ -78,6 +79,7 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
       for (const extension of running.reverse()) await extension.close?.();
       await hashThread.close();
       await metadata.close();
+      blobStore.close();
     },
   };
 }

@@ -64,6 +64,11 @@ export interface BlobStore {
   /** Throws when the store cannot be used (readiness probe). */
   check(): Promise<void>;
   /**
+   * Capability of object stores configured for redirects: a URL from which clients fetch the
+   * committed blob themselves (Range requests included), or undefined to stream it as usual.
+   */
+  presignedUrl?(digest: string): Promise<string | undefined>;
+  /**
    * Capability of stores on the local filesystem: the path of a committed blob, so the server can
    * send it with its fast file sender. Absent on remote stores, which are read through `open`.
    */
