@@ -3,6 +3,12 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { skipReason, startCephS3, stopCephS3, type CephS3Start } from '../../../test/support/ceph-s3.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseDigest } from '../../content/digest.ts';
+import { UploadService } from '../../distribution/upload-service.ts';
+import { SqliteMetadataStore } from '../metadata/sqlite-metadata-store.ts';
 import { describeBlobStore } from './blob-store.contract.ts';
 import { partSizeAt, S3BlobStore, type S3BlobStoreOptions } from './s3-blob-store.ts';
 
@@ -79,6 +85,36 @@ describe('S3BlobStore on Ceph RGW', { skip }, () => {
     assert.deepEqual(await readBytes(await first.open(sha256(bytes))), bytes);
     // Range across the first part boundary.
     assert.deepEqual(await readBytes(await first.open(sha256(bytes), { start: 5 * MiB - 10, end: 5 * MiB + 9 })), bytes.subarray(5 * MiB - 10, 5 * MiB + 10));
+  });
+
+  it('lets an upload service on another replica finish a chunked upload without reading the staged parts back', async () => {
+    const prefix = `t-${randomUUID()}`;
+    const [storeA, storeB] = [await makeStore({}, prefix), await makeStore({}, prefix)];
+    // Two replicas: their own upload services and metadata connections, one database and bucket.
+    const dir = await mkdtemp(join(tmpdir(), 'wharf-s3-replicas-'));
+    const [metadataA, metadataB] = [new SqliteMetadataStore(join(dir, 'metadata.db')), new SqliteMetadataStore(join(dir, 'metadata.db'))];
+    await metadataA.migrate();
+    await metadataB.migrate();
+    after(async () => {
+      storeA.close();
+      storeB.close();
+      await metadataA.close();
+      await metadataB.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const [replicaA, replicaB] = [new UploadService(storeA, metadataA), new UploadService(storeB, metadataB)];
+    const bytes = randomBytes(11 * MiB + 17);
+    const id = await replicaA.start('team/app');
+    assert.equal(await replicaA.append(id, pieces(bytes.subarray(0, 6 * MiB), 65_536), 0, 6 * MiB), 6 * MiB);
+    // The first part (5 MiB) is in the multipart upload now, where S3 cannot read it back.
+    await assert.rejects(storeB.readStaged(id), /cannot be read back/);
+    assert.equal(await replicaB.append(id, pieces(bytes.subarray(6 * MiB), 65_536), 6 * MiB, bytes.length - 6 * MiB), bytes.length);
+    assert.equal(await replicaB.complete('team/app', id, parseDigest(sha256(bytes))!), bytes.length);
+    assert.deepEqual(await readBytes(await storeA.open(sha256(bytes))), bytes);
+    // A wrong digest is still refused after a move.
+    const other = await replicaA.start('team/app');
+    await replicaA.append(other, pieces(bytes.subarray(0, 6 * MiB), 65_536), 0, 6 * MiB);
+    await assert.rejects(replicaB.complete('team/app', other, parseDigest(sha256(Buffer.from('not it')))!), /DIGEST_INVALID|digest/i);
   });
 
   it('writes a large blob in place with CompleteMultipartUpload and points the content key at it, copying nothing', async () => {
