@@ -8,7 +8,8 @@
  * do not fill a block yet.
  */
 
-const K = new Uint32Array([
+// Int32Array, not Uint32Array: words stay 32-bit integers in V8 instead of becoming doubles.
+const K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
   0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
   0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -30,8 +31,8 @@ export interface Sha256State {
 }
 
 export class ResumableSha256 {
-  readonly #h = new Uint32Array(INITIAL);
-  readonly #w = new Uint32Array(64);
+  readonly #h = new Int32Array(INITIAL);
+  readonly #w = new Int32Array(64);
   readonly #block = new Uint8Array(64);
   #blockUsed = 0;
   #length = 0;
@@ -74,7 +75,7 @@ export class ResumableSha256 {
   }
 
   save(): Sha256State {
-    return { words: [...this.#h], length: this.#length, pending: Buffer.from(this.#block.subarray(0, this.#blockUsed)).toString('base64') };
+    return { words: [...this.#h].map((word) => word >>> 0), length: this.#length, pending: Buffer.from(this.#block.subarray(0, this.#blockUsed)).toString('base64') };
   }
 
   /** The hex digest; the hash itself is left as it was, so it can be fed further. */
@@ -88,7 +89,7 @@ export class ResumableSha256 {
     view.setUint32(padding.length - 4, bits >>> 0);
     copy.update(padding);
     const out = Buffer.alloc(32);
-    for (let i = 0; i < 8; i++) out.writeUInt32BE(copy.#h[i]!, i * 4);
+    for (let i = 0; i < 8; i++) out.writeInt32BE(copy.#h[i]!, i * 4);
     return out.toString('hex');
   }
 
