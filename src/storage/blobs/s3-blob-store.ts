@@ -30,6 +30,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { OffsetMismatchError, type BlobStore, type BodyObserver, type ByteRange, type StagedUpload } from './blob-store.ts';
 import { ResumableSha256, type Sha256State } from './resumable-sha256.ts';
+import { Sha256Thread, type Sha256Session } from './sha256-thread.ts';
 
 const SAFE_UPLOAD_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const MiB = 1024 * 1024;
@@ -97,6 +98,8 @@ export class S3BlobStore implements BlobStore {
   readonly client: S3Client;
   readonly #options: S3BlobStoreOptions;
   readonly #prefix: string;
+  /** Keeps the resumable digest of every upload, off the event loop. */
+  readonly #sha256Thread = new Sha256Thread();
 
   constructor(options: S3BlobStoreOptions) {
     this.#options = options;
@@ -126,6 +129,7 @@ export class S3BlobStore implements BlobStore {
 
   close(): void {
     this.client.destroy();
+    void this.#sha256Thread.close();
   }
 
   async stat(digest: string): Promise<number | undefined> {
@@ -163,7 +167,7 @@ export class S3BlobStore implements BlobStore {
   async append(uploadId: string, offset: number, body: AsyncIterable<Uint8Array>, observe?: BodyObserver): Promise<number> {
     const state = (await this.#loadState(uploadId)) ?? EMPTY_STATE;
     if (state.size !== offset) throw new OffsetMismatchError(offset, state.size);
-    const writer = new AppendWriter(this, uploadId, state);
+    const writer = new AppendWriter(this, uploadId, state, this.#sha256Thread.start(state.sha256));
     const observing: Promise<void>[] = [];
     try {
       for await (const chunk of body) {
@@ -438,7 +442,8 @@ export class S3BlobStore implements BlobStore {
 class AppendWriter {
   readonly #store: S3BlobStore;
   readonly #uploadId: string;
-  readonly #hash: ResumableSha256;
+  /** The digest of the staged bytes: fed each byte once, as it leaves for a part or a piece. */
+  readonly #hash: Sha256Session;
   #multipart: { key: string; uploadId: string } | undefined;
   #createdMultipart = false;
   readonly #parts: SentPart[];
@@ -452,10 +457,10 @@ class AppendWriter {
   #sendFailure: unknown;
   #newPiece: Piece | undefined;
 
-  constructor(store: S3BlobStore, uploadId: string, before: UploadState) {
+  constructor(store: S3BlobStore, uploadId: string, before: UploadState, hash: Sha256Session) {
     this.#store = store;
     this.#uploadId = uploadId;
-    this.#hash = ResumableSha256.restore(before.sha256);
+    this.#hash = hash;
     this.#multipart = before.multipart;
     this.#parts = [...before.parts];
     this.#pieces = [...before.pieces];
@@ -464,7 +469,6 @@ class AppendWriter {
 
   async write(chunk: Uint8Array): Promise<void> {
     if (this.#sendFailure) throw this.#sendFailure;
-    this.#hash.update(chunk);
     // A copy: the caller may reuse the chunk's memory once its observer settled.
     this.#buffer.push(Buffer.from(chunk));
     this.#buffered += chunk.byteLength;
@@ -478,13 +482,16 @@ class AppendWriter {
     await this.#drain();
     if (this.#buffered > 0) {
       const bytes = Buffer.concat(this.#buffer);
+      this.#hash.update(bytes);
       this.#newPiece = await this.#store.putPiece(this.#uploadId, this.#size - bytes.length, bytes);
       this.#pieces.push(this.#newPiece);
       this.#buffer = [];
       this.#buffered = 0;
     }
+    const sha256 = await this.#hash.save();
+    this.#hash.end();
     return {
-      size: this.#size, parts: this.#parts, pieces: this.#pieces, sha256: this.#hash.save(),
+      size: this.#size, parts: this.#parts, pieces: this.#pieces, sha256,
       ...(this.#multipart ? { multipart: this.#multipart } : {}),
     };
   }
@@ -492,6 +499,7 @@ class AppendWriter {
   /** Undoes what this append stored: a multipart upload it began, a piece it wrote. Parts sent to an older multipart upload are not named by its state and are overwritten or dropped later. */
   async rollBack(): Promise<void> {
     await Promise.allSettled(this.#sending);
+    this.#hash.end();
     if (this.#createdMultipart && this.#multipart) await this.#store.abortMultipart(this.#multipart).catch(() => undefined);
     if (this.#newPiece) await this.#store.deleteKeysQuietly([this.#newPiece.key]);
   }
@@ -509,6 +517,7 @@ class AppendWriter {
     const joined = Buffer.concat(this.#buffer);
     const head = joined.subarray(0, fromBuffer);
     const rest = joined.subarray(fromBuffer);
+    this.#hash.update(head);
     this.#buffer = rest.length > 0 ? [rest] : [];
     this.#buffered = rest.length;
     this.#pieces = [];
