@@ -30,6 +30,7 @@ export interface CephS3 {
   readonly secretKey: string;
   readonly region: string;
   readonly dir: string;
+  readonly script: string;
 }
 
 /** The running gateway, or the reason it is not there (only when tests may skip). */
@@ -39,32 +40,33 @@ export function requireS3(): boolean {
   return process.env.CI === 'true' || process.env.WHARF_REQUIRE_SHARED === '1';
 }
 
-export async function startCephS3(): Promise<CephS3Start> {
+/** `script`: another start script, for testing this harness itself. */
+export async function startCephS3(script = SCRIPT): Promise<CephS3Start> {
   const unavailable = (reason: string): CephS3Start => {
     if (requireS3()) throw new Error(`the Ceph S3 gateway is required (CI=true or WHARF_REQUIRE_SHARED=1) but unavailable: ${reason}`);
     return { unavailable: `${reason} (set WHARF_REQUIRE_SHARED=1 to make this a failure)` };
   };
-  if (!existsSync(SCRIPT)) return unavailable(`${SCRIPT} is absent`);
+  if (!existsSync(script)) return unavailable(`${script} is absent`);
   const dir = await mkdtemp(join(tmpdir(), 'wharf-ceph-'));
   let lastError = '';
   // A port found free may be taken before radosgw binds it: try a few.
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePortPair();
     try {
-      const { stdout } = await promisify(execFile)(SCRIPT, ['start', dir, String(port)], {
+      const { stdout } = await promisify(execFile)(script, ['start', dir, String(port)], {
         encoding: 'utf8',
         // The machine may be busy: give the cluster longer than the script's default 60 s.
         env: { ...process.env, CEPH_START_TIMEOUT: process.env.CEPH_START_TIMEOUT ?? '180' },
         timeout: 600_000,
       });
       const env = Object.fromEntries(stdout.trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]));
-      const started: CephS3 = { endpoint: env.S3_ENDPOINT!, accessKey: env.S3_ACCESS_KEY!, secretKey: env.S3_SECRET_KEY!, region: env.S3_REGION!, dir };
+      const started: CephS3 = { endpoint: env.S3_ENDPOINT!, accessKey: env.S3_ACCESS_KEY!, secretKey: env.S3_SECRET_KEY!, region: env.S3_REGION!, dir, script };
       // A test process that dies without its after hooks must not leave the daemons behind.
-      process.once('exit', () => stopSync(dir));
+      process.once('exit', () => stopSync(script, dir));
       return started;
     } catch (error) {
       lastError = (error as { stderr?: string }).stderr?.trim().split('\n').slice(-5).join('\n') || String(error);
-      stopSync(dir);
+      stopSync(script, dir);
     }
   }
   await rm(dir, { recursive: true, force: true });
@@ -73,7 +75,7 @@ export async function startCephS3(): Promise<CephS3Start> {
 
 export async function stopCephS3(s3: CephS3Start): Promise<void> {
   if ('unavailable' in s3) return;
-  await promisify(execFile)(SCRIPT, ['stop', s3.dir], { timeout: 60_000 }).catch(() => undefined);
+  await promisify(execFile)(s3.script, ['stop', s3.dir], { timeout: 60_000 }).catch(() => undefined);
   await rm(s3.dir, { recursive: true, force: true });
 }
 
@@ -82,9 +84,9 @@ export function skipReason(s3: CephS3Start): string | false {
   return 'unavailable' in s3 ? s3.unavailable : false;
 }
 
-function stopSync(dir: string): void {
+function stopSync(script: string, dir: string): void {
   try {
-    execFileSync(SCRIPT, ['stop', dir], { stdio: 'ignore', timeout: 60_000 });
+    execFileSync(script, ['stop', dir], { stdio: 'ignore', timeout: 60_000 });
   } catch {
     // Already stopped, or never started.
   }
