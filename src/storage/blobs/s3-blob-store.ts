@@ -169,6 +169,7 @@ export class S3BlobStore implements BlobStore {
     if (state.size !== offset) throw new OffsetMismatchError(offset, state.size);
     const writer = new AppendWriter(this, uploadId, state, this.#sha256Thread.start(state.sha256));
     const observing: Promise<void>[] = [];
+    let next: UploadState;
     try {
       for await (const chunk of body) {
         if (chunk.byteLength === 0) continue;
@@ -176,17 +177,18 @@ export class S3BlobStore implements BlobStore {
         if (seen) observing.push(seen);
         await writer.write(chunk);
       }
-      const next = await writer.finish();
+      next = await writer.finish();
       await Promise.all(observing);
       await this.#saveState(uploadId, next);
-      // The pieces that went into parts are no longer named by the state.
-      await this.#deleteKeys(state.pieces.filter((piece) => !next.pieces.some((kept) => kept.key === piece.key)).map((piece) => piece.key));
-      return next.size;
     } catch (error) {
       await Promise.allSettled(observing);
       await writer.rollBack();
       throw error;
     }
+    // The append stands once its state is saved. The pieces that went into parts are no longer
+    // named by it; any left over (a failed delete) go with the upload's prefix at commit or discard.
+    await this.deleteKeysQuietly(state.pieces.filter((piece) => !next.pieces.some((kept) => kept.key === piece.key)).map((piece) => piece.key));
+    return next.size;
   }
 
   async stagedSize(uploadId: string): Promise<number | undefined> {
