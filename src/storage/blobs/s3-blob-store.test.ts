@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseDigest } from '../../content/digest.ts';
 import { UploadService } from '../../distribution/upload-service.ts';
 import { SqliteMetadataStore } from '../metadata/sqlite-metadata-store.ts';
+import { OffsetMismatchError } from './blob-store.ts';
 import { describeBlobStore } from './blob-store.contract.ts';
 import { partSizeAt, S3BlobStore, type S3BlobStoreOptions } from './s3-blob-store.ts';
 
@@ -115,6 +116,31 @@ describe('S3BlobStore on Ceph RGW', { skip }, () => {
     const other = await replicaA.start('team/app');
     await replicaA.append(other, pieces(bytes.subarray(0, 6 * MiB), 65_536), 0, 6 * MiB);
     await assert.rejects(replicaB.complete('team/app', other, parseDigest(sha256(Buffer.from('not it')))!), /DIGEST_INVALID|digest/i);
+  });
+
+  it('lets one of two replicas appending at the same offset win, and refuses the other', async () => {
+    const prefix = `t-${randomUUID()}`;
+    const [first, second] = [await makeStore({}, prefix), await makeStore({}, prefix)];
+    after(() => { first.close(); second.close(); });
+    for (const offset of [0, 3]) {
+      const id = `race${offset}`;
+      if (offset > 0) await first.append(id, 0, pieces(Buffer.from('abc'), 3));
+      // Both read the upload's state before either body arrives.
+      async function* late(text: string): AsyncIterable<Uint8Array> {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        yield Buffer.from(text);
+      }
+      const outcomes = await Promise.allSettled([first.append(id, offset, late('from-first')), second.append(id, offset, late('from-second!'))]);
+      const won = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+      assert.equal(won.length, 1, `exactly one append stands at offset ${offset}`);
+      const lost = outcomes.find((outcome) => outcome.status === 'rejected') as PromiseRejectedResult;
+      assert.ok(lost.reason instanceof OffsetMismatchError, String(lost.reason));
+      const winner = outcomes[0]!.status === 'fulfilled' ? 'from-first' : 'from-second!';
+      const staged = Buffer.from(`${offset > 0 ? 'abc' : ''}${winner}`);
+      assert.equal(await first.stagedSize(id), staged.length);
+      assert.equal((await first.readStaged(id).then(readBytes)).toString(), staged.toString());
+      assert.equal(`sha256:${(await second.resumeSha256(id))!.digest()}`, sha256(staged));
+    }
   });
 
   it('writes a large blob in place with CompleteMultipartUpload and points the content key at it, copying nothing', async () => {

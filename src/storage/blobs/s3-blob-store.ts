@@ -165,7 +165,8 @@ export class S3BlobStore implements BlobStore {
   }
 
   async append(uploadId: string, offset: number, body: AsyncIterable<Uint8Array>, observe?: BodyObserver): Promise<number> {
-    const state = (await this.#loadState(uploadId)) ?? EMPTY_STATE;
+    const loaded = await this.#loadVersionedState(uploadId);
+    const state = loaded?.state ?? EMPTY_STATE;
     if (state.size !== offset) throw new OffsetMismatchError(offset, state.size);
     const writer = new AppendWriter(this, uploadId, state, this.#sha256Thread.start(state.sha256));
     const observing: Promise<void>[] = [];
@@ -179,7 +180,10 @@ export class S3BlobStore implements BlobStore {
       }
       next = await writer.finish();
       await Promise.all(observing);
-      await this.#saveState(uploadId, next);
+      if (!(await this.#saveState(uploadId, next, loaded?.etag))) {
+        // Another replica appended to this upload meanwhile, and its append stands.
+        throw new OffsetMismatchError(offset, (await this.#loadState(uploadId))?.size ?? 0);
+      }
     } catch (error) {
       await Promise.allSettled(observing);
       await writer.rollBack();
@@ -390,26 +394,45 @@ export class S3BlobStore implements BlobStore {
       }));
       return true;
     } catch (error) {
-      if (error instanceof S3ServiceException && (error.$metadata.httpStatusCode === 412 || error.name === 'PreconditionFailed')) return false;
+      if (isPreconditionFailed(error)) return false;
       throw error;
     }
   }
 
   async #loadState(uploadId: string): Promise<UploadState | undefined> {
+    return (await this.#loadVersionedState(uploadId))?.state;
+  }
+
+  /** The state with the ETag of the object it was read from, for a conditional save. */
+  async #loadVersionedState(uploadId: string): Promise<{ state: UploadState; etag: string } | undefined> {
     const key = `${this.#uploadPrefix(uploadId)}state`;
     try {
-      return JSON.parse((await this.readKey(key)).toString('utf8')) as UploadState;
+      const reply = await this.client.send(new GetObjectCommand({ Bucket: this.#options.bucket, Key: key }));
+      const text = await reply.Body!.transformToString('utf8');
+      return { state: JSON.parse(text) as UploadState, etag: reply.ETag ?? '' };
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
     }
   }
 
-  async #saveState(uploadId: string, state: UploadState): Promise<void> {
+  /**
+   * Saves the state of an append only if no other append (on another replica) saved one since
+   * `etag` was read, or since there was none: false when one did. Ceph RGW 16 compares If-Match
+   * against the ETag without its quotes, AWS with them; a refusal of the quoted form is asked
+   * again unquoted, and a real conflict is refused both times.
+   */
+  async #saveState(uploadId: string, state: UploadState, etag: string | undefined): Promise<boolean> {
     const body = Buffer.from(JSON.stringify(state));
-    await this.client.send(new PutObjectCommand({
-      Bucket: this.#options.bucket, Key: `${this.#uploadPrefix(uploadId)}state`, Body: body, ContentLength: body.byteLength, ContentType: 'application/json',
-    }));
+    const put = (condition: { IfMatch: string } | { IfNoneMatch: string }) => this.client.send(new PutObjectCommand({
+      Bucket: this.#options.bucket, Key: `${this.#uploadPrefix(uploadId)}state`, Body: body, ContentLength: body.byteLength,
+      ContentType: 'application/json', ...condition,
+    })).then(() => true, (error: unknown) => {
+      if (isPreconditionFailed(error)) return false;
+      throw error;
+    });
+    if (etag === undefined) return put({ IfNoneMatch: '*' });
+    return (await put({ IfMatch: etag })) || (etag.startsWith('"') && put({ IfMatch: etag.replace(/^"|"$/g, '') }));
   }
 
   async #listKeys(prefix: string): Promise<string[]> {
@@ -555,6 +578,10 @@ async function mapLimited<T>(items: readonly T[], limit: number, work: (item: T)
 
 function isNotFound(error: unknown): boolean {
   return error instanceof S3ServiceException && (error.$metadata.httpStatusCode === 404 || error.name === 'NoSuchKey' || error.name === 'NotFound');
+}
+
+function isPreconditionFailed(error: unknown): boolean {
+  return error instanceof S3ServiceException && (error.$metadata.httpStatusCode === 412 || error.name === 'PreconditionFailed');
 }
 
 function isNoSuchUpload(error: unknown): boolean {
