@@ -143,6 +143,38 @@ describe('S3BlobStore on Ceph RGW', { skip }, () => {
     }
   });
 
+  it('cleans up or finishes a commit that stopped between completing the data and writing its pointer', async () => {
+    const prefix = `t-${randomUUID()}`;
+    const crashing = await makeStore({}, prefix);
+    const survivor = await makeStore({}, prefix);
+    after(() => { crashing.close(); survivor.close(); });
+    // The process "dies" when it writes the pointer (the only conditional PutObject of a commit).
+    crashing.client.middlewareStack.add((next, context) => async (args) => {
+      const input = args.input as { IfNoneMatch?: string; Key?: string };
+      if (context.commandName === 'PutObjectCommand' && input.IfNoneMatch === '*' && input.Key?.includes('/blobs/')) throw new Error('killed');
+      return next(args);
+    }, { step: 'initialize' });
+    for (const [id, finish] of [['abandoned', 'discard'], ['retried', 'commit']] as const) {
+      const bytes = randomBytes(6 * MiB + 5);
+      await crashing.append(id, 0, pieces(bytes, MiB));
+      await assert.rejects(crashing.commit(id, sha256(bytes)), /killed/);
+      assert.equal((await keysUnder(survivor, `${prefix}/data/`)).length, 1, 'the completed data object');
+      if (finish === 'discard') {
+        // Purging the abandoned upload removes the data object no pointer names.
+        await survivor.discard(id);
+        assert.deepEqual(await keysUnder(survivor, `${prefix}/data/`), []);
+        assert.equal(await survivor.stat(sha256(bytes)), undefined);
+      } else {
+        await survivor.commit(id, sha256(bytes));
+        assert.deepEqual(await readBytes(await survivor.open(sha256(bytes))), bytes);
+        // A later purge of what is left of the upload keeps the blob.
+        await survivor.discard(id);
+        assert.equal(await survivor.stat(sha256(bytes)), bytes.length);
+      }
+      assert.deepEqual(await keysUnder(survivor, `${prefix}/uploads/`), []);
+    }
+  });
+
   it('writes a large blob in place with CompleteMultipartUpload and points the content key at it, copying nothing', async () => {
     const store = await makeStore();
     after(() => store.close());

@@ -80,6 +80,11 @@ interface UploadState {
   readonly parts: readonly SentPart[];
   readonly pieces: readonly Piece[];
   readonly sha256: Sha256State;
+  /**
+   * Set by commit before it completes the multipart upload: the digest whose pointer will name
+   * the completed object, so that a discard after a crash in between can tell an orphan from a blob.
+   */
+  readonly committing?: string;
 }
 
 const EMPTY_STATE: UploadState = { size: 0, parts: [], pieces: [], sha256: new ResumableSha256().save() };
@@ -222,7 +227,8 @@ export class S3BlobStore implements BlobStore {
 
   async commit(uploadId: string, digest: string): Promise<void> {
     const contentKey = this.#contentKey(digest);
-    const state = (await this.#loadState(uploadId)) ?? EMPTY_STATE;
+    const loaded = await this.#loadVersionedState(uploadId);
+    const state = loaded?.state ?? EMPTY_STATE;
     if ((await this.#locate(digest)) !== undefined) {
       await this.discard(uploadId);
       return;
@@ -234,20 +240,22 @@ export class S3BlobStore implements BlobStore {
       await this.discard(uploadId);
       return;
     }
-    const parts = [...state.parts];
-    if (state.pieces.length > 0) {
-      // The rest becomes the last part, which S3 lets be smaller than 5 MiB.
-      const bytes = Buffer.concat(await Promise.all(state.pieces.map((piece) => this.readKey(piece.key))));
-      parts.push(await this.uploadPart(state.multipart, parts.length + 1, bytes));
-    }
-    try {
+    // A commit retried after one that completed the upload and then stopped goes on from there.
+    const completedBefore = state.committing === digest && (await this.#sizeOf(state.multipart.key)) === state.size;
+    if (!completedBefore) {
+      const parts = [...state.parts];
+      if (state.pieces.length > 0) {
+        // The rest becomes the last part, which S3 lets be smaller than 5 MiB.
+        const bytes = Buffer.concat(await Promise.all(state.pieces.map((piece) => this.readKey(piece.key))));
+        parts.push(await this.uploadPart(state.multipart, parts.length + 1, bytes));
+      }
+      if (state.committing !== digest && !(await this.#saveState(uploadId, { ...state, committing: digest }, loaded?.etag))) {
+        throw new Error(`upload ${uploadId} changed while it was being committed`);
+      }
       await this.client.send(new CompleteMultipartUploadCommand({
         Bucket: this.#options.bucket, Key: state.multipart.key, UploadId: state.multipart.uploadId,
         MultipartUpload: { Parts: parts.map((part): CompletedPart => ({ PartNumber: part.number, ETag: part.etag })) },
       }));
-    } catch (error) {
-      // A commit retried after a crash finds its upload completed already.
-      if (!(isNoSuchUpload(error) && (await this.#sizeOf(state.multipart.key)) === state.size)) throw error;
     }
     const linked = await this.#putIfAbsent(contentKey, Buffer.alloc(0), { 'wharf-data': state.multipart.key, 'wharf-size': String(state.size) });
     // Another replica committed the same digest first: its copy stays, ours goes.
@@ -258,8 +266,16 @@ export class S3BlobStore implements BlobStore {
   async discard(uploadId: string): Promise<void> {
     const state = await this.#loadState(uploadId);
     if (state?.multipart) {
-      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.#options.bucket, Key: state.multipart.key, UploadId: state.multipart.uploadId }))
-        .catch((error: unknown) => { if (!isNoSuchUpload(error)) throw error; });
+      const completed = await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.#options.bucket, Key: state.multipart.key, UploadId: state.multipart.uploadId }))
+        .then(() => false, (error: unknown) => {
+          if (!isNoSuchUpload(error)) throw error;
+          return true;
+        });
+      // A commit that completed the upload and then stopped: its object is a blob only if the
+      // pointer names it.
+      if (completed && (state.committing === undefined || (await this.#locate(state.committing))?.key !== state.multipart.key)) {
+        await this.#deleteKeys([state.multipart.key]);
+      }
     }
     await this.#deleteKeys(await this.#listKeys(this.#uploadPrefix(uploadId)));
   }
