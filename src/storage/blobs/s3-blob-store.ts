@@ -142,6 +142,19 @@ export class S3BlobStore implements BlobStore {
   }
 
   async open(digest: string, range?: ByteRange): Promise<Readable | undefined> {
+    // A whole blob is asked for at its content key at once: one request for a blob stored there,
+    // and for a pointer (an empty body) a second one to where it points.
+    if (!range) {
+      try {
+        const reply = await this.client.send(new GetObjectCommand({ Bucket: this.#options.bucket, Key: this.#contentKey(digest) }));
+        const body = reply.Body as Readable;
+        if (reply.Metadata?.['wharf-data'] === undefined) return body;
+        body.destroy();
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    }
     const found = await this.#locate(digest);
     if (!found) return undefined;
     if (found.size === 0) return Readable.from([]);
