@@ -505,7 +505,7 @@ class AppendWriter {
   #pieces: Piece[];
   /** Where the bytes in `#buffer` (after the pieces) start. */
   #size: number;
-  #buffer: Buffer[] = [];
+  #buffer: Uint8Array[] = [];
   #buffered = 0;
   readonly #sending = new Set<Promise<void>>();
   #sendFailure: unknown;
@@ -523,8 +523,9 @@ class AppendWriter {
 
   async write(chunk: Uint8Array): Promise<void> {
     if (this.#sendFailure) throw this.#sendFailure;
-    // A copy: the caller may reuse the chunk's memory once its observer settled.
-    this.#buffer.push(Buffer.from(chunk));
+    // Kept, not copied: a request body's chunks are fresh buffers nobody writes to again, and the
+    // part is assembled from them by one copy.
+    this.#buffer.push(chunk);
     this.#buffered += chunk.byteLength;
     this.#size += chunk.byteLength;
     const partStart = this.#size - this.#buffered - this.#piecesBytes();
