@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, type WharfConfig } from '../config/config.ts';
-import { FilesystemBlobStore } from '../storage/blobs/filesystem-blob-store.ts';
+import { openBlobStore } from '../storage/blobs/open-blob-store.ts';
 import { SqliteMetadataStore } from '../storage/metadata/sqlite-metadata-store.ts';
 import type { RegistryDeps } from '../distribution/registry-deps.ts';
 import { BundleError } from '../policy/service/opa-bundle.ts';
@@ -248,11 +248,11 @@ async function offlineTrust(config: WharfConfig, registry: RegistryDeps): Promis
 
 /** The stores of a data folder, for reading stored content without a server. */
 async function offlineRegistry(config: WharfConfig): Promise<RegistryDeps & { close(): Promise<void> }> {
-  const blobs = new FilesystemBlobStore(join(config.data, 'blobs'), { directIO: config.storage.directIO });
-  await blobs.init();
+  const opened = await openBlobStore(config);
+  const { blobs } = opened;
   const metadata = new SqliteMetadataStore(join(config.data, 'metadata.db'));
   await metadata.migrate();
-  return { blobs, metadata, close: () => metadata.close() } as unknown as RegistryDeps & { close(): Promise<void> };
+  return { blobs, metadata, close: async () => { await metadata.close(); opened.close(); } } as unknown as RegistryDeps & { close(): Promise<void> };
 }
 
 /** `Deployment prod/web web=nginx:1.25 (uid)`: enough to find the workload and the review. */

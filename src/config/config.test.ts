@@ -60,4 +60,25 @@ describe('configuration', () => {
     await withFile('limits:\n  maxManifestBytes: lots\n', (file) => assert.throws(() => loadConfig({ file }), /config key limits\.maxManifestBytes \(from .*wharf\.yaml\)/));
     await withFile('- a\n- b\n', (file) => assert.throws(() => loadConfig({ file }), /top level must be a mapping/));
   });
+  it('keeps blobs on the filesystem by default and reads the S3 settings from a file and the environment', async () => {
+    assert.equal(loadConfig().storage.backend, 'filesystem');
+    await withFile('storage:\n  backend: s3\n  s3:\n    endpoint: http://127.0.0.1:9000\n    bucket: blobs\n    forcePathStyle: true\n    presignedRedirectSeconds: 600\n', (file) => {
+      const config = loadConfig({ file, env: { WHARF_STORAGE_S3_ACCESS_KEY: 'id', WHARF_STORAGE_S3_SECRET_KEY: 'secret' } });
+      assert.deepEqual(config.storage.s3, {
+        endpoint: 'http://127.0.0.1:9000', bucket: 'blobs', region: 'us-east-1', accessKey: 'id', secretKey: 'secret',
+        forcePathStyle: true, prefix: '', minPartMebibytes: 8, presignedRedirectSeconds: 600,
+      });
+      assert.equal(config.storage.backend, 's3');
+    });
+  });
+
+  it('refuses S3 storage without a bucket, half a key pair, or parts under 5 MiB', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ WHARF_STORAGE_BACKEND: 's3' }, /storage\.s3\.bucket: required/],
+      [{ WHARF_STORAGE_BACKEND: 's3', WHARF_STORAGE_S3_BUCKET: 'b', WHARF_STORAGE_S3_ACCESS_KEY: 'id' }, /accessKey\/storage\.s3\.secretKey: give both/],
+      [{ WHARF_STORAGE_S3_MIN_PART_MEBIBYTES: '4' }, /storage\.s3\.minPartMebibytes.*at least 5/],
+      [{ WHARF_STORAGE_BACKEND: 'gcs' }, /storage\.backend.*must be one of filesystem, s3/],
+    ];
+    for (const [env, message] of cases) assert.throws(() => loadConfig({ env }), (error: Error) => error instanceof ConfigError && message.test(error.message));
+  });
 });

@@ -12,7 +12,21 @@ import type { SupplyChainConfig } from './supplychain-keys.ts';
 export interface WharfConfig {
   readonly listen: { readonly host: string; readonly port: number };
   readonly data: string;
-  readonly storage: { readonly directIO: boolean };
+  readonly storage: {
+    readonly directIO: boolean;
+    readonly backend: 'filesystem' | 's3';
+    readonly s3: {
+      readonly endpoint: string;
+      readonly bucket: string;
+      readonly region: string;
+      readonly accessKey: string;
+      readonly secretKey: string;
+      readonly forcePathStyle: boolean;
+      readonly prefix: string;
+      readonly minPartMebibytes: number;
+      readonly presignedRedirectSeconds: number;
+    };
+  };
   readonly log: { readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent' };
   readonly limits: { readonly maxManifestBytes: number };
   readonly uploads: {
@@ -82,6 +96,12 @@ export function loadConfig(sources: ConfigSources = {}): WharfConfig {
   const result = config as unknown as WharfConfig;
   if ((result.tls.cert === '') !== (result.tls.key === '')) {
     throw new ConfigError('config key tls.cert/tls.key: give both the certificate and the key, or neither');
+  }
+  if (result.storage.backend === 's3' && result.storage.s3.bucket.trim() === '') {
+    throw new ConfigError('config key storage.s3.bucket: required when storage.backend is s3');
+  }
+  if ((result.storage.s3.accessKey === '') !== (result.storage.s3.secretKey === '')) {
+    throw new ConfigError('config key storage.s3.accessKey/storage.s3.secretKey: give both, or neither (the AWS SDK\'s default credentials)');
   }
   // The key table and the WharfConfig type must describe the same tree of keys.
   return result;

@@ -34,6 +34,56 @@ const CORE_KEYS = {
     description: 'For push-heavy registries: write blobs of 2 MiB and more with direct I/O, past the page cache; a large blob is then read past the cache on its first pull and through it once pulled again. Pushes get much faster, first pulls of large blobs come from the disk. Filesystems that refuse O_DIRECT (tmpfs) always use the page cache.',
     parse: parseBoolean,
   },
+  'storage.backend': {
+    default: 'filesystem',
+    description: 'Where blobs live: filesystem (under data/blobs) or s3 (an S3-compatible object store, storage.s3.*), which several replicas can share.',
+    parse: oneOf(['filesystem', 's3']),
+  },
+  'storage.s3.endpoint': {
+    default: '',
+    description: 'S3 endpoint URL (Ceph RGW, MinIO, ...). Empty: AWS S3 in storage.s3.region.',
+    parse: anyString('must be a URL string'),
+  },
+  'storage.s3.bucket': {
+    default: '',
+    description: 'Bucket of the blobs; required with storage.backend s3.',
+    parse: anyString('must be a bucket name'),
+  },
+  'storage.s3.region': {
+    default: 'us-east-1',
+    description: 'Region the requests are signed for.',
+    parse: nonEmptyString,
+  },
+  'storage.s3.accessKey': {
+    default: '',
+    description: 'Access key id; give it (and the secret) through the environment. Empty: the AWS SDK\'s default chain (AWS_ACCESS_KEY_ID, profiles, instance roles).',
+    parse: anyString('must be a string'),
+  },
+  'storage.s3.secretKey': {
+    default: '',
+    description: 'Secret access key, with storage.s3.accessKey; through the environment, not the config file.',
+    parse: anyString('must be a string'),
+  },
+  'storage.s3.forcePathStyle': {
+    default: false,
+    description: 'Address the bucket in the path (http://host/bucket/key) instead of a virtual host: Ceph RGW without rgw_dns_name and MinIO need it.',
+    parse: parseBoolean,
+  },
+  'storage.s3.prefix': {
+    default: '',
+    description: 'Key prefix of everything Wharf stores in the bucket, so registries can share one.',
+    parse: anyString('must be a string'),
+  },
+  'storage.s3.minPartMebibytes': {
+    default: 8,
+    description: 'Smallest part of a multipart upload in MiB (S3 allows no less than 5). Parts grow with the upload, so 100 GB fit in S3\'s 10,000 parts; each upload in flight holds up to 3 parts in memory.',
+    parse: integerAtLeast(5),
+  },
+  'storage.s3.presignedRedirectSeconds': {
+    default: 0,
+    description: 'Answer blob GETs with a 307 redirect to a presigned URL valid this many seconds, so clients download straight from the object store. 0: the registry streams blobs itself.',
+    parse: integerAtLeast(0),
+  },
   'limits.maxManifestBytes': {
     default: 4 * 1024 * 1024,
     description: 'Largest manifest accepted, in bytes (larger pushes get 413 SIZE_INVALID).',
@@ -144,6 +194,10 @@ const CORE_KEYS = {
 export const CONFIG_KEYS = { ...CORE_KEYS, ...SUPPLY_CHAIN_KEYS } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
+
+function anyString(reason: string): (value: unknown) => Parsed {
+  return (value) => (typeof value === 'string' ? { ok: true, value } : { ok: false, reason });
+}
 
 function parseListen(value: unknown): Parsed {
   if (typeof value !== 'string') return { ok: false, reason: 'must be a string HOST:PORT' };

@@ -9,6 +9,6 @@ it('documents every configuration key in the README with its environment variabl
   for (const key of Object.keys(CONFIG_KEYS)) {
     assert.ok(readme.includes(`| \`${key}\` | \`${envName(key)}\` |`), `README lacks a row for ${key}`);
   }
-  const documented = [...readme.matchAll(/^\| `([a-zA-Z.]+)` \| `WHARF_/gm)].map((match) => match[1]);
+  const documented = [...readme.matchAll(/^\| `([a-zA-Z0-9.]+)` \| `WHARF_/gm)].map((match) => match[1]);
   assert.deepEqual(documented.sort(), Object.keys(CONFIG_KEYS).sort(), 'README documents a key that does not exist');
 });

@@ -43,6 +43,13 @@ export async function getBlob(ctx: RequestContext, deps: RegistryDeps, name: str
     ctx.res.writeHead(status, headers).end();
     return;
   }
+  const redirect = await deps.blobs.presignedUrl?.(digest);
+  if (redirect) {
+    // The object store serves the bytes (and the client's Range) itself, as Distribution's
+    // redirect option does; the URL expires, so nothing may cache the redirect for long.
+    ctx.res.writeHead(307, { location: redirect, 'docker-content-digest': digest, 'cache-control': 'no-store', 'content-length': 0 }).end();
+    return;
+  }
   if (deps.blobs.localPath) {
     const path = deps.blobs.localPath(digest);
     const whole = !range || (range.start === 0 && range.end === size - 1);

@@ -7,6 +7,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { DigestAlgorithm } from '../content/digest.ts';
+import type { ResumableSha256 } from '../storage/blobs/resumable-sha256.ts';
 
 export interface RunningHash {
   readonly algorithm: DigestAlgorithm;
@@ -39,6 +40,30 @@ export class InlineHash implements RunningHash {
 
   digest(): Promise<string> {
     return Promise.resolve(this.#hash.digest('hex'));
+  }
+
+  discard(): void {}
+}
+
+/**
+ * A SHA-256 taken up from the state a shared store saved (an upload that moved to this replica):
+ * it goes on in JavaScript, slower than node:crypto, but only for the bytes still to come.
+ */
+export class ResumedSha256 implements RunningHash {
+  readonly algorithm: DigestAlgorithm = 'sha256';
+  readonly usable = true;
+  readonly #hash: ResumableSha256;
+
+  constructor(hash: ResumableSha256) {
+    this.#hash = hash;
+  }
+
+  update(bytes: Uint8Array): void {
+    this.#hash.update(bytes);
+  }
+
+  digest(): Promise<string> {
+    return Promise.resolve(this.#hash.digest());
   }
 
   discard(): void {}

@@ -17,7 +17,7 @@ import type { MetadataStore, UploadSession } from '../storage/metadata/metadata-
 import { namespaceOf } from '../auth/access.ts';
 import { registryError } from './errors.ts';
 import type { HashThread } from './hash-thread.ts';
-import { InlineHash, type RunningHash } from './running-hash.ts';
+import { InlineHash, ResumedSha256, type RunningHash } from './running-hash.ts';
 
 /** A first body at least this long goes to the hashing thread. */
 const THREAD_HASH_MIN_BYTES = 2 * 1024 * 1024;
@@ -223,8 +223,17 @@ export class UploadService {
     return running;
   }
 
-  /** A hash of the staged bytes read back from the store, for a session whose running hash is gone. */
+  /**
+   * A hash of the staged bytes, for a session whose running hash is gone: resumed from the state
+   * the store saved (a store shared by replicas, whose staged parts cannot be read back), or else
+   * read back from the store.
+   */
   async #rehash(id: string, size: number, algorithm: DigestAlgorithm): Promise<RunningDigest> {
+    if (algorithm === 'sha256' && this.#blobs.resumeSha256) {
+      const resumed = await this.#blobs.resumeSha256(id);
+      if (resumed && resumed.length === size) return { hash: new ResumedSha256(resumed), covered: size };
+      if (size === 0) return { hash: new InlineHash(algorithm), covered: 0 };
+    }
     const hash = new InlineHash(algorithm);
     const staged = await this.#blobs.readStaged(id);
     if (staged) {

@@ -11,7 +11,7 @@ import type { RegistryDeps } from '../distribution/registry-deps.ts';
 import { handleRegistryRequest } from '../distribution/router.ts';
 import { HashThread } from '../distribution/hash-thread.ts';
 import { UploadService } from '../distribution/upload-service.ts';
-import { FilesystemBlobStore } from '../storage/blobs/filesystem-blob-store.ts';
+import { openBlobStore } from '../storage/blobs/open-blob-store.ts';
 import { SqliteMetadataStore } from '../storage/metadata/sqlite-metadata-store.ts';
 import { StorageFullError, asStorageError } from '../storage/storage-errors.ts';
 import { StorageHealth } from '../storage/storage-health.ts';
@@ -46,13 +46,13 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
 }
 
 async function assemble(config: WharfConfig, logger: Logger, extensions: readonly Extension[], folder: DataFolder): Promise<RegistryApp> {
-  const blobs = new FilesystemBlobStore(join(config.data, 'blobs'), { directIO: config.storage.directIO });
-  await blobs.init();
+  const blobStore = await openBlobStore(config);
+  const { blobs } = blobStore;
   const metadata = new SqliteMetadataStore(join(config.data, 'metadata.db'));
   await metadata.migrate();
   // Large upload bodies are hashed on a thread of their own; with direct I/O it reads them in place
   // from the store's shared aligned buffers.
-  const hashThread = new HashThread(blobs.directBuffers?.memory);
+  const hashThread = new HashThread(blobStore.hashableMemory);
   hashThread.prepare();
   const { abandonAfterSeconds: _, ...uploadLimits } = config.uploads;
   const uploads = new UploadService(blobs, metadata, { hashThread, limits: uploadLimits });
@@ -68,8 +68,9 @@ async function assemble(config: WharfConfig, logger: Logger, extensions: readonl
   let guard: RunningExtension | undefined;
   try {
     const sessionMaxAgeMs = config.uploads.abandonAfterSeconds * 1000;
-    // At start-up no request is running, so staged data without a session is a crash's leftover.
-    const purged = await uploads.purgeAbandoned(sessionMaxAgeMs, 0);
+    // At start-up no request of this process is running, so staged data without a session is a
+    // crash's leftover; unless other replicas share the store, whose requests may be writing it.
+    const purged = await uploads.purgeAbandoned(sessionMaxAgeMs, blobStore.shared ? ORPHAN_MAX_AGE_MS : 0);
     if (purged > 0) logger.info({ purged }, 'purged abandoned uploads');
     // Sessions of the previous run still count against the upload limits.
     await uploads.load();
@@ -91,6 +92,7 @@ async function assemble(config: WharfConfig, logger: Logger, extensions: readonl
     for (const extension of [...byName.values()].reverse()) await extension.close?.().catch(() => undefined);
     await hashThread.close();
     await metadata.close();
+    blobStore.close();
     throw error;
   }
   const running = [...byName.values()];
@@ -106,6 +108,7 @@ async function assemble(config: WharfConfig, logger: Logger, extensions: readonl
       await hashThread.close();
       await metadata.close();
       await folder.release();
+      blobStore.close();
     },
   };
 }

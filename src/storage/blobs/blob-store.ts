@@ -10,6 +10,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { AlignedBufferPool } from './direct-io.ts';
+import type { ResumableSha256 } from './resumable-sha256.ts';
 
 export interface ByteRange {
   /** First byte, inclusive. */
@@ -41,8 +42,17 @@ export interface BlobStore {
   append(uploadId: string, offset: number, body: AsyncIterable<Uint8Array>, observe?: BodyObserver): Promise<number>;
   /** Staged size of an upload, or undefined when it has no staged data. */
   stagedSize(uploadId: string): Promise<number | undefined>;
-  /** The staged bytes, for re-hashing an upload whose digest state was lost in a restart. */
+  /**
+   * The staged bytes, for re-hashing an upload whose digest state was lost in a restart. A store
+   * with `resumeSha256` may refuse once the bytes cannot be read back while the upload runs.
+   */
   readStaged(uploadId: string): Promise<Readable | undefined>;
+  /**
+   * Capability of stores shared by several replicas whose staged bytes cannot all be read back
+   * (S3 multipart parts): the SHA-256 state of the staged bytes, saved with each append, so that
+   * any replica goes on hashing an upload from where it is. Undefined when nothing is staged.
+   */
+  resumeSha256?(uploadId: string): Promise<ResumableSha256 | undefined>;
   /** Makes staged data the content of `digest`, durably and atomically. The caller verified the digest. */
   commit(uploadId: string, digest: string): Promise<void>;
   /** Drops an upload's staged data; a no-op when there is none. */
@@ -53,6 +63,11 @@ export interface BlobStore {
   listStaged(): Promise<StagedUpload[]>;
   /** Throws when the store cannot be used (readiness probe). */
   check(): Promise<void>;
+  /**
+   * Capability of object stores configured for redirects: a URL from which clients fetch the
+   * committed blob themselves (Range requests included), or undefined to stream it as usual.
+   */
+  presignedUrl?(digest: string): Promise<string | undefined>;
   /**
    * Capability of stores on the local filesystem: the path of a committed blob, so the server can
    * send it with its fast file sender. Absent on remote stores, which are read through `open`.
