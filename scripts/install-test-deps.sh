@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system tools the end-to-end tests and the benchmark drive: skopeo, buildah, umoci,
-# docker-registry (CNCF Distribution, the reference), wrk and curl. Does nothing (quickly) when all
+# docker-registry (CNCF Distribution, the reference), wrk, curl, and Ceph's S3 gateway (radosgw with
+# a monitor and an OSD, which ../shared/s3/ceph-rgw.sh runs). Does nothing (quickly) when all
 # are present. Needs root for apt-get; as another user it stops at once with the command to run.
 set -euo pipefail
 
@@ -12,10 +13,15 @@ declare -A package_for=(
   [docker-registry]=docker-registry
   [wrk]=wrk
   [curl]=curl
+  [radosgw]=radosgw
+  [ceph-mon]=ceph-mon
+  [ceph-osd]=ceph-osd
+  [ceph]=ceph-common
 )
+tools=(skopeo buildah umoci docker-registry wrk curl radosgw ceph-mon ceph-osd ceph)
 
 missing_packages=()
-for tool in skopeo buildah umoci docker-registry wrk curl; do
+for tool in "${tools[@]}"; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     missing_packages+=("${package_for[$tool]}")
   fi
@@ -56,7 +62,7 @@ if [[ " ${missing_packages[*]} " == *" docker-registry "* ]]; then
   fi
 fi
 
-for tool in skopeo buildah umoci docker-registry wrk curl; do
+for tool in "${tools[@]}"; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     echo "install-test-deps: $tool is still missing after apt-get install" >&2
     exit 1
