@@ -5,6 +5,7 @@
  * streams with digest verification and resume of partial files; inspected without downloading
  * weights.
  */
+import { UnreachableError } from './fetch-errors.ts';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -340,7 +341,8 @@ async function retrying<T>(attempt: () => Promise<T>, retries: number, delayMs: 
     try {
       return await attempt();
     } catch (error) {
-      const transient = error instanceof RetryableError || (error instanceof TypeError && /fetch failed/.test(error.message));
+      // A registry that cannot be reached (restarting, say) is worth another try, as a retryable answer is.
+      const transient = error instanceof RetryableError || error instanceof UnreachableError || (error instanceof TypeError && /fetch failed/.test(error.message));
       if (!transient || tries >= retries) throw error;
       await delay(delayMs * Math.min(8, 2 ** tries));
       const recovered = recover ? await recover().catch(() => undefined) : undefined;

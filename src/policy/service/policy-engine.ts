@@ -158,7 +158,7 @@ function evaluatePolicy(policy: LoadedPolicy, input: unknown, value: () => Value
     const sent = performance.now();
     return threads!.run(policy.program, input, deadline, MAX_STEPS).then((outcome) => {
       // Quick this time (the slice may have been cut short by a pause, or the input was easy): it gets the slice again.
-      if (performance.now() - sent < sliceMs / 2) policy.slow = false;
+      if (performance.now() - sent < SLICE_MS / 2) policy.slow = false;
       return { outcome };
     }, (error: unknown) => ({ error: (error as Error).message }));
   };
