@@ -1,0 +1,102 @@
+/**
+ * What every PostgreSQL-backed store of Wharf shares: a connection pool (pg.Pool), migrations
+ * applied once however many replicas start at the same moment, transactions on one pooled
+ * connection, and LISTEN on a connection of its own.
+ *
+ * Migrations are recorded per store in `schema_migrations (store, version)`, so several stores
+ * can share one database. Replicas that start together serialise on an advisory lock held for
+ * the migration's transaction: the second finds the versions applied and does nothing.
+ */
+import pg from 'pg';
+
+export interface PostgresOptions {
+  readonly url: string;
+  /** Most connections this pool opens. */
+  readonly maxConnections?: number;
+}
+
+export type Queryable = Pick<pg.PoolClient, 'query'>;
+
+export class PostgresDatabase {
+  readonly pool: pg.Pool;
+  readonly #url: string;
+
+  constructor(options: PostgresOptions) {
+    this.#url = options.url;
+    this.pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10, connectionTimeoutMillis: 10_000 });
+    // An idle pooled connection that the server closes emits here; without a listener Node would
+    // treat it as an uncaught error. The pool drops the connection and opens another when needed.
+    this.pool.on('error', () => undefined);
+  }
+
+  query<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    return this.pool.query<R>(text, values);
+  }
+
+  /** Runs `work` in one transaction on one connection; rolls back when it throws. */
+  async transaction<T>(work: (client: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Applies the migrations of `store` not applied yet, all in one transaction. */
+  async migrate(store: string, migrations: readonly string[]): Promise<void> {
+    await this.transaction(async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('wharf schema migrations'))");
+      await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+        store text NOT NULL, version integer NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (store, version))`);
+      const { rows } = await client.query<{ version: number }>('SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations WHERE store = $1', [store]);
+      const applied = Number(rows[0]!.version);
+      if (applied > migrations.length) {
+        throw new Error(`the ${store} schema in PostgreSQL is at version ${applied}, newer than this Wharf knows (${migrations.length}); upgrade Wharf`);
+      }
+      for (let version = applied; version < migrations.length; version++) {
+        await client.query(migrations[version]!);
+        await client.query('INSERT INTO schema_migrations (store, version) VALUES ($1, $2)', [store, version + 1]);
+      }
+    });
+  }
+
+  /**
+   * A connection of its own that LISTENs on `channel`. `onNotify` gets each payload;
+   * `onLost` is told once when the connection breaks (notifications may have been missed).
+   */
+  async listen(channel: string, onNotify: (payload: string) => void, onLost: (error: Error) => void): Promise<{ close(): Promise<void> }> {
+    const client = new pg.Client({ connectionString: this.#url });
+    let closing = false;
+    let lost = false;
+    const lose = (error: Error) => {
+      if (closing || lost) return;
+      lost = true;
+      onLost(error);
+    };
+    client.on('error', lose);
+    client.on('end', () => lose(new Error('the LISTEN connection ended')));
+    client.on('notification', (message) => {
+      if (message.channel === channel) onNotify(message.payload ?? '');
+    });
+    await client.connect();
+    await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    return {
+      async close() {
+        closing = true;
+        await client.end().catch(() => undefined);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
