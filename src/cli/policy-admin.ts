@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, loadConfig, type WharfConfig } from '../config/config.ts';
 import { FilesystemBlobStore } from '../storage/blobs/filesystem-blob-store.ts';
-import { SqliteMetadataStore } from '../storage/metadata/sqlite-metadata-store.ts';
+import { openMetadataStore } from '../storage/metadata/open-metadata-store.ts';
 import type { RegistryDeps } from '../distribution/registry-deps.ts';
 import { BundleError } from '../policy/service/opa-bundle.ts';
 import { loadBundleFromRegistry } from '../policy/service/bundle-source.ts';
@@ -192,7 +192,7 @@ function parseBytes(text: string): number {
 async function offlineRegistry(config: WharfConfig): Promise<RegistryDeps & { close(): Promise<void> }> {
   const blobs = new FilesystemBlobStore(join(config.data, 'blobs'), { directIO: config.storage.directIO });
   await blobs.init();
-  const metadata = new SqliteMetadataStore(join(config.data, 'metadata.db'));
+  const metadata = openMetadataStore(config);
   await metadata.migrate();
   return { blobs, metadata, close: () => metadata.close() } as unknown as RegistryDeps & { close(): Promise<void> };
 }

@@ -13,6 +13,7 @@ export interface WharfConfig {
   readonly listen: { readonly host: string; readonly port: number };
   readonly data: string;
   readonly storage: { readonly directIO: boolean };
+  readonly metadata: { readonly postgres: { readonly url: string; readonly maxConnections: number } };
   readonly log: { readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent' };
   readonly limits: { readonly maxManifestBytes: number };
   readonly uploads: {

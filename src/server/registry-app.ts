@@ -13,7 +13,7 @@ import { handleRegistryRequest } from '../distribution/router.ts';
 import { HashThread } from '../distribution/hash-thread.ts';
 import { UploadService } from '../distribution/upload-service.ts';
 import { FilesystemBlobStore } from '../storage/blobs/filesystem-blob-store.ts';
-import { SqliteMetadataStore } from '../storage/metadata/sqlite-metadata-store.ts';
+import { openMetadataStore } from '../storage/metadata/open-metadata-store.ts';
 import { registryError } from '../distribution/errors.ts';
 import type { RequestContext } from '../distribution/http.ts';
 import { writeError } from './error-response.ts';
@@ -36,8 +36,22 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
   await mkdir(config.data, { recursive: true });
   const blobs = new FilesystemBlobStore(join(config.data, 'blobs'), { directIO: config.storage.directIO });
   await blobs.init();
-  const metadata = new SqliteMetadataStore(join(config.data, 'metadata.db'));
+  const metadata = openMetadataStore(config);
   await metadata.migrate();
+  const manifestCache = new ManifestCache();
+  // With a shared database, other replicas move and delete tags too: hear about it (PostgreSQL
+  // LISTEN/NOTIFY) and forget what they changed.
+  const stopWatchingTags = await metadata.watchTagChanges?.({
+    changed: (change) => manifestCache.tagChanges.changed(change),
+    lost: (error) => {
+      logger.warn({ err: error }, 'tag change notifications lost; serving tags from the database until they are back');
+      manifestCache.tagChanges.lost(error);
+    },
+    restored: () => {
+      logger.info('tag change notifications restored');
+      manifestCache.tagChanges.restored();
+    },
+  });
   // Large upload bodies are hashed on a thread of their own; with direct I/O it reads them in place
   // from the store's shared aligned buffers.
   const hashThread = new HashThread(blobs.directBuffers?.memory);
@@ -46,7 +60,7 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
   const uploads = new UploadService(blobs, metadata, { hashThread, limits: uploadLimits });
   const events = new RegistryEvents((error, event) => logger.error({ err: error, event: event.kind }, 'event listener failed'));
   const deps: RegistryDeps = {
-    blobs, metadata, uploads, events, manifestCache: new ManifestCache(), limits: config.limits,
+    blobs, metadata, uploads, events, manifestCache, limits: config.limits,
   };
   const sessionMaxAgeMs = config.uploads.abandonAfterSeconds * 1000;
   // At start-up no request is running, so staged data without a session is a crash's leftover.
@@ -77,6 +91,7 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
       clearInterval(purgeTimer);
       for (const extension of running.reverse()) await extension.close?.();
       await hashThread.close();
+      await stopWatchingTags?.();
       await metadata.close();
     },
   };
