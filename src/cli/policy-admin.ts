@@ -24,7 +24,7 @@ import { PolicyDefinitionError, validatePolicyDefinition } from '../policy/servi
 import { decisionFilter, validateNamespaceSettings } from '../policy/service/policy-api.ts';
 import { engineSettings, policyDatabasePath } from '../policy/service/policy-extension.ts';
 import { simulatePolicy } from '../policy/service/simulation.ts';
-import { SqlitePolicyStore } from '../policy/service/sqlite-policy-store.ts';
+import { openPolicyStore } from '../policy/service/open-policy-store.ts';
 import type { PolicyStore } from '../policy/service/policy-store.ts';
 import { printRows } from './table.ts';
 
@@ -46,11 +46,11 @@ class UsageError extends Error {}
 export async function policyAdminCommand(group: 'policy' | 'namespace', argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const { values, positionals } = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true });
-  let store: SqlitePolicyStore | undefined;
+  let store: PolicyStore | undefined;
   let registry: (RegistryDeps & { close(): Promise<void> }) | undefined;
   try {
     const config = loadConfig({ file: values.config, env: process.env, flags: { data: values.data } });
-    store = new SqlitePolicyStore(policyDatabasePath(config.data));
+    store = openPolicyStore(config, policyDatabasePath(config.data));
     await store.migrate();
     const openRegistry = async () => (registry ??= await offlineRegistry(config));
     if (group === 'namespace') await namespaceAction(store, command, positionals, values);

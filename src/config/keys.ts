@@ -26,7 +26,7 @@ const CORE_KEYS = {
   },
   'metadata.postgres.url': {
     default: '',
-    description: 'PostgreSQL URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE) for the registry metadata, shared by every replica; empty: SQLite in the data folder. See "Running at scale".',
+    description: 'PostgreSQL URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE) for the registry metadata and the policy store, shared by every replica; empty: SQLite in the data folder. See "Running at scale".',
     parse: parsePostgresUrl,
   },
   'metadata.postgres.maxConnections': {

@@ -3,11 +3,12 @@
 // one is seen by the other at once (its tag cache hears of it through LISTEN/NOTIFY).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { postgresSkip, startPostgres, type RunningPostgres } from '../support/postgres.ts';
 import { createToolSandbox, missingToolReason, skopeo, type ToolSandbox } from './container-tools.ts';
-import { startWharf, type RunningRegistry } from './harness.ts';
+import { REPO_ROOT, startWharf, type RunningRegistry } from './harness.ts';
 import { buildUmociImage, initLayout, readLayoutBlob, layoutDescriptor, type Descriptor } from './oci-layout.ts';
 import { OCI_IMAGE_MANIFEST, pushSmallImage, putManifest } from './registry-http.ts';
 
@@ -134,6 +135,25 @@ describe('Wharf on PostgreSQL metadata', { skip: postgresSkip() }, () => {
       assert.equal(deleted.status, 202);
       const ms = await msUntilSeen(second, repository, 'v1', undefined, performance.now());
       assert.ok(ms < 1000, `took ${ms.toFixed(1)} ms`);
+    });
+
+    test('a policy put through one is listed and enforced by the other', async () => {
+      const source = await readFile(join(REPO_ROOT, 'policies', 'no-latest', 'policy.rego'), 'utf8');
+      const put = await fetch(`${first.url}/api/v1/policies/no-latest`, {
+        method: 'PUT',
+        body: JSON.stringify({ package: 'wharf.policies.no_latest', modules: [{ file: 'no-latest.rego', source }], binding: { points: ['push'] } }),
+      });
+      assert.equal(put.status, 201, await put.text());
+      const listed = await (await fetch(`${second.url}/api/v1/policies`)).json() as { name: string; version: number }[];
+      assert.deepEqual(listed.map((policy) => [policy.name, policy.version]), [['no-latest', 1]]);
+      // The other replica reloads its policies when it sees the store's generation change.
+      const deadline = performance.now() + 10_000;
+      for (;;) {
+        const pushed = await pushSmallImage(second.url, 'team/policed', 'latest', 'policed').then(() => 'accepted', (error: Error) => error.message);
+        if (pushed.includes('DENIED') || pushed.includes('403')) break;
+        assert.ok(performance.now() < deadline, `the second server still accepts :latest 10 s after the policy was put on the first (${pushed})`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     });
   });
 });
