@@ -20,9 +20,13 @@ export type Queryable = Pick<pg.PoolClient, 'query'>;
 export class PostgresDatabase {
   readonly pool: pg.Pool;
   readonly #url: string;
+  /** host:port/database, for messages: the URL without its credentials. */
+  readonly #where: string;
 
   constructor(options: PostgresOptions) {
     this.#url = options.url;
+    const parsed = new URL(options.url);
+    this.#where = `${parsed.host}${parsed.pathname}`;
     this.pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10, connectionTimeoutMillis: 10_000 });
     // An idle pooled connection that the server closes emits here; without a listener Node would
     // treat it as an uncaught error. The pool drops the connection and opens another when needed.
@@ -51,6 +55,13 @@ export class PostgresDatabase {
 
   /** Applies the migrations of `store` not applied yet, all in one transaction. */
   async migrate(store: string, migrations: readonly string[]): Promise<void> {
+    // The first thing a server does with the database: say which one failed, and why.
+    await this.#migrate(store, migrations).catch((error: unknown) => {
+      throw new Error(`PostgreSQL at ${this.#where} (metadata.postgres.url): ${(error as Error).message}`, { cause: error });
+    });
+  }
+
+  async #migrate(store: string, migrations: readonly string[]): Promise<void> {
     await this.transaction(async (client) => {
       await client.query("SELECT pg_advisory_xact_lock(hashtext('wharf schema migrations'))");
       await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -93,6 +93,17 @@ describe('Wharf on PostgreSQL metadata', { skip: postgresSkip() }, () => {
     });
   });
 
+  test('a server whose PostgreSQL cannot be reached stops at start, naming the key and the address but not the password', async () => {
+    const url = `postgres://wharf:s3cret-password@127.0.0.1:${postgres.port}/no_such_database`;
+    await assert.rejects(startWharf({ env: { WHARF_METADATA_POSTGRES_URL: url } }), (error: Error) => {
+      assert.match(error.message, /exited before ready/);
+      assert.ok(error.message.includes(`PostgreSQL at 127.0.0.1:${postgres.port}/no_such_database (metadata.postgres.url)`), error.message);
+      assert.match(error.message, /database "no_such_database" does not exist/);
+      assert.doesNotMatch(error.message, /s3cret-password/);
+      return true;
+    });
+  });
+
   describe('two servers on one database', () => {
     let first: RunningRegistry;
     let second: RunningRegistry;
