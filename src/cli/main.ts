@@ -21,6 +21,7 @@ Commands:
   robot     create|list|revoke robot accounts (--grant REPOS:ACTIONS, --capability admission)
   issuer    add|list|rm trusted OIDC issuers
   token     rotate-key: start signing registry tokens with a new key
+  migrate   --to postgres://…: move the data folder's metadata and policies into PostgreSQL
   help      show this help
 
 Run "wharf <command> --help" for a command's options.`;
@@ -29,6 +30,7 @@ type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./serve.ts')).serveCommand,
+  migrate: async () => (await import('./migrate.ts')).migrateCommand,
   policy: async () => async (argv: string[]) => {
     const admin = await import('./policy-admin.ts');
     if (argv[0] !== undefined && admin.POLICY_ADMIN_COMMANDS.has(argv[0])) return admin.policyAdminCommand('policy', argv);
