@@ -126,17 +126,30 @@ export async function startPostgres(): Promise<RunningPostgres> {
     await rm(dir, { recursive: true, force: true });
     throw new Error(`PostgreSQL did not start within ${START_TIMEOUT_SECONDS} s:\n${log.slice(-4000)}`);
   }
-  // Should the test process end without stop(), the server must not outlive it.
+  // Should the test process end without stop(), the server must not outlive it: on a normal exit
+  // the handler stops it; when the process is killed, a watchdog that polls for it does.
   const onExit = () => {
     stopServer();
     execFileSync('rm', ['-rf', dir]);
   };
   process.once('exit', onExit);
+  // It runs as the server's account (pg_ctl refuses root), which may not signal us: it looks in /proc.
+  const watchdog = spawn('sh', ['-c', 'while [ -d "/proc/$1" ]; do sleep 1; done; "$2" stop -m immediate -D "$3" >/dev/null 2>&1; rm -rf "$4"',
+    'watchdog', String(process.pid), pgCtl, dataDir, dir], { detached: true, stdio: 'ignore', uid: account.uid, gid: account.gid, cwd: '/' });
+  watchdog.unref();
 
   const url = `postgres://wharf@127.0.0.1:${port}/wharf`;
-  const admin = new pg.Client({ connectionString: `postgres://wharf@127.0.0.1:${port}/postgres` });
-  await admin.connect();
-  await admin.query('CREATE DATABASE wharf');
+  // A connection per call: an open one would keep the test process alive after its tests.
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: `postgres://wharf@127.0.0.1:${port}/postgres` });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin('CREATE DATABASE wharf');
   let databases = 0;
   let stopped = false;
   return {
@@ -144,14 +157,14 @@ export async function startPostgres(): Promise<RunningPostgres> {
     port,
     async createDatabase() {
       const name = `test_${process.pid}_${++databases}`;
-      await admin.query(`CREATE DATABASE ${name}`);
+      await admin(`CREATE DATABASE ${name}`);
       return `postgres://wharf@127.0.0.1:${port}/${name}`;
     },
     async stop() {
       if (stopped) return;
       stopped = true;
-      await admin.end().catch(() => undefined);
       process.removeListener('exit', onExit);
+      watchdog.kill();
       // Asynchronously, so the test's event loop keeps running while the server stops.
       await new Promise<void>((resolve) => {
         spawn(pgCtl, ['stop', '-m', 'fast', '-t', '15', '-D', dataDir], { uid: account.uid, gid: account.gid, stdio: 'ignore', cwd: '/' })
