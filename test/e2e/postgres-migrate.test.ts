@@ -51,7 +51,8 @@ describe('wharf migrate --to postgres://', { skip: postgresSkip() }, () => {
   });
 
   test('moves a SQLite registry into PostgreSQL without changing what clients see', async () => {
-    const embedded = await startWharf({ dataDir });
+    // On SQLite whatever WHARF_TEST_METADATA says: that is what is migrated.
+    const embedded = await startWharf({ dataDir, env: { WHARF_METADATA_POSTGRES_URL: '' } });
     let before: Record<string, unknown>;
     let subject: string;
     try {
