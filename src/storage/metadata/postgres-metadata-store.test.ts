@@ -70,6 +70,23 @@ describe('PostgreSQL metadata store', { skip: postgresSkip() }, () => {
     }
   });
 
+  it('tags a manifest while another replica deletes it without failing: the push wins or the delete does, whole', async () => {
+    const url = await postgres.createDatabase();
+    const [pusher, deleter] = [1, 2].map(() => new PostgresMetadataStore({ url, maxConnections: 4 }));
+    try {
+      await pusher!.migrate();
+      for (let round = 0; round < 40; round++) {
+        await pusher!.putManifest('race/app', manifest(1));
+        await Promise.all([pusher!.putManifest('race/app', { ...manifest(1), references: [{ digest: digest(7), kind: 'blob' }] }, `t${round}`), deleter!.deleteManifest('race/app', digest(1))]);
+        const tagged = await pusher!.getManifestByTag('race/app', `t${round}`);
+        const stored = await pusher!.getManifest('race/app', digest(1));
+        assert.equal(tagged?.digest, stored?.digest, 'a tag never points at a manifest that is gone');
+      }
+    } finally {
+      await Promise.all([pusher!.close(), deleter!.close()]);
+    }
+  });
+
   it('tells every replica about tag moves, tag deletes and manifest deletes after commit', async () => {
     const url = await postgres.createDatabase();
     const writer = new PostgresMetadataStore({ url });

@@ -78,8 +78,11 @@ export class PostgresMetadataStore implements MetadataStore {
   async putManifest(repository: string, manifest: ManifestRecord, tag?: string): Promise<void> {
     await this.#db.transaction(async (client) => {
       const id = await this.#ensureRepository(client, repository);
+      // A push of a manifest that exists already updates nothing but still locks its row, so that
+      // a delete by another replica waits for this transaction instead of pulling the manifest
+      // from under its tag and references (a foreign key failure).
       await client.query(`INSERT INTO manifests (repository_id, digest, media_type, artifact_type, size, content, subject_digest, annotations)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`, [
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (repository_id, digest) DO UPDATE SET digest = manifests.digest`, [
         id, manifest.digest, manifest.mediaType, manifest.artifactType ?? null, manifest.content.byteLength,
         Buffer.from(manifest.content.buffer, manifest.content.byteOffset, manifest.content.byteLength),
         manifest.subject ?? null, manifest.annotations ? JSON.stringify(manifest.annotations) : null,
