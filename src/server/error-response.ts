@@ -4,7 +4,8 @@
  * I/O failure, logged with its stack and answered without leaking internals.
  */
 import type { ServerResponse } from 'node:http';
-import { RegistryError } from '../distribution/errors.ts';
+import { RegistryError, registryError } from '../distribution/errors.ts';
+import { StorageUnavailableError } from '../storage/storage-errors.ts';
 
 /** A client that went away mid-request: nothing to answer, nothing to log as a failure. */
 export function isClientAbort(error: unknown): boolean {
@@ -14,9 +15,14 @@ export function isClientAbort(error: unknown): boolean {
 }
 
 export function writeError(res: ServerResponse, error: unknown): { status: number; internal: boolean } {
-  const registry = error instanceof RegistryError ? error : undefined;
+  const registry = error instanceof RegistryError ? error
+    : error instanceof StorageUnavailableError ? registryError('UNAVAILABLE', {
+      message: 'storage temporarily unavailable, retry', headers: { 'retry-after': String(error.retryAfterSeconds) },
+    })
+    : undefined;
   const status = registry?.status ?? (isClientAbort(error) ? 400 : 500);
-  const internal = !registry && !isClientAbort(error);
+  // An unavailable database is answered like a registry error but logged like a failure.
+  const internal = (!registry && !isClientAbort(error)) || error instanceof StorageUnavailableError;
   if (res.headersSent || res.destroyed) {
     res.destroy();
     return { status, internal };

@@ -8,6 +8,7 @@
  * the migration's transaction: the second finds the versions applied and does nothing.
  */
 import pg from 'pg';
+import { StorageUnavailableError } from './storage-errors.ts';
 
 export interface PostgresOptions {
   readonly url: string;
@@ -34,11 +35,19 @@ export class PostgresDatabase {
   }
 
   query<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
-    return this.pool.query<R>(text, values);
+    return this.pool.query<R>(text, values).catch((error: unknown) => {
+      throw unavailableOr(error);
+    });
   }
 
   /** Runs `work` in one transaction on one connection; rolls back when it throws. */
   async transaction<T>(work: (client: Queryable) => Promise<T>): Promise<T> {
+    return this.#transaction(work).catch((error: unknown) => {
+      throw unavailableOr(error);
+    });
+  }
+
+  async #transaction<T>(work: (client: Queryable) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
@@ -62,7 +71,7 @@ export class PostgresDatabase {
   }
 
   async #migrate(store: string, migrations: readonly string[]): Promise<void> {
-    await this.transaction(async (client) => {
+    await this.#transaction(async (client) => {
       await client.query("SELECT pg_advisory_xact_lock(hashtext('wharf schema migrations'))");
       await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
         store text NOT NULL, version integer NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(),
@@ -110,4 +119,19 @@ export class PostgresDatabase {
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+/** SQLSTATE classes and codes that mean "not now" rather than "wrong": connection failures,
+ * shutdowns, exhausted resources, and conflicts PostgreSQL asks to retry. */
+const RETRYABLE_SQLSTATE = /^(08|53|57P0[1-4]|40001|40P01)/;
+const UNREACHABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** The error as thrown, or a StorageUnavailableError when PostgreSQL could not serve the request. */
+function unavailableOr(error: unknown): unknown {
+  if (error instanceof StorageUnavailableError) return error;
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  const text = typeof message === 'string' ? message : '';
+  const retryable = (typeof code === 'string' && (RETRYABLE_SQLSTATE.test(code) || UNREACHABLE_ERRNO.has(code)))
+    || /^Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(text);
+  return retryable ? new StorageUnavailableError(`PostgreSQL unavailable: ${text || String(code)}`, { cause: error }) : error;
 }

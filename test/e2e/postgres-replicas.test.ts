@@ -104,6 +104,28 @@ describe('Wharf on PostgreSQL metadata', { skip: postgresSkip() }, () => {
     });
   });
 
+  test('while PostgreSQL is down, requests get 503 UNAVAILABLE with Retry-After (clients retry), not 500', async () => {
+    // A cluster of its own, stopped under the running server.
+    const doomed = await startPostgres();
+    let registry: RunningRegistry | undefined;
+    try {
+      registry = await startWharf({ env: { WHARF_METADATA_POSTGRES_URL: await doomed.createDatabase() } });
+      const pushed = await pushSmallImage(registry.url, 'team/app', 'v1', 'outage');
+      await doomed.stop();
+      for (const path of [`/v2/team/app/manifests/${pushed.digest}`, '/v2/team/app/tags/list', '/v2/_catalog']) {
+        const response = await fetch(`${registry.url}${path}`, { headers: { accept: OCI_IMAGE_MANIFEST } });
+        const body = await response.json() as { errors: { code: string }[] };
+        assert.equal(response.status, 503, path);
+        assert.equal(response.headers.get('retry-after'), '1', path);
+        assert.deepEqual(body.errors.map((error) => error.code), ['UNAVAILABLE'], path);
+      }
+      assert.equal((await fetch(`${registry.url}/readyz`)).status, 503);
+    } finally {
+      await registry?.stop();
+      await doomed.stop();
+    }
+  });
+
   describe('two servers on one database', () => {
     let first: RunningRegistry;
     let second: RunningRegistry;

@@ -39,7 +39,7 @@ export class PostgresMetadataStore implements MetadataStore {
   }
 
   async repositoryExists(repository: string): Promise<boolean> {
-    return (await this.#repositoryId(this.#db.pool, repository)) !== undefined;
+    return (await this.#repositoryId(undefined, repository)) !== undefined;
   }
 
   async listRepositories(page: Page): Promise<string[]> {
@@ -150,7 +150,7 @@ export class PostgresMetadataStore implements MetadataStore {
   }
 
   async listTags(repository: string, page: Page): Promise<string[] | undefined> {
-    const id = await this.#repositoryId(this.#db.pool, repository);
+    const id = await this.#repositoryId(undefined, repository);
     if (id === undefined) return undefined;
     const { rows } = await this.#db.query('SELECT name FROM tags WHERE repository_id = $1 AND name > $2 ORDER BY name LIMIT $3',
       [id, page.last ?? '', page.limit ?? null]);
@@ -238,8 +238,10 @@ export class PostgresMetadataStore implements MetadataStore {
     return rows.map(toUpload);
   }
 
-  async #repositoryId(db: Queryable, name: string): Promise<string | undefined> {
-    const { rows } = await db.query<Row>('SELECT id FROM repositories WHERE name = $1', [name]);
+  /** On `client` inside a transaction, else on the pool (through the database's error mapping). */
+  async #repositoryId(client: Queryable | undefined, name: string): Promise<string | undefined> {
+    const sql = 'SELECT id FROM repositories WHERE name = $1';
+    const { rows } = client ? await client.query<Row>(sql, [name]) : await this.#db.query(sql, [name]);
     return rows[0] === undefined ? undefined : String(rows[0].id);
   }
 
