@@ -170,6 +170,46 @@ describe('Wharf on PostgreSQL metadata', { skip: postgresSkip() }, () => {
     }
   });
 
+  test('an upload\'s chunks go to different replicas sharing a blob folder, and it completes on another', async () => {
+    const url = await postgres.createDatabase();
+    const root = await mkdtemp(join(tmpdir(), 'wharf-shared-blobs-'));
+    const servers: RunningRegistry[] = [];
+    try {
+      await mkdir(join(root, 'blobs'));
+      for (const name of ['a', 'b']) {
+        await mkdir(join(root, name));
+        await symlink(join(root, 'blobs'), join(root, name, 'blobs'));
+        servers.push(await startWharf({ dataDir: join(root, name), env: { WHARF_METADATA_POSTGRES_URL: url } }));
+      }
+      const [a, b] = servers as [RunningRegistry, RunningRegistry];
+      const body = Buffer.from(Array.from({ length: 3 * 64 * 1024 }, (_, n) => (n * 31) % 251));
+      const started = await fetch(`${a.url}/v2/team/app/blobs/uploads/`, { method: 'POST' });
+      assert.equal(started.status, 202);
+      let location = started.headers.get('location')!;
+      // Chunk 1 to A, chunk 2 to B, chunk 3 to A again (its running hash is now behind: it must notice).
+      for (const [n, server] of [a, b, a].entries()) {
+        const chunk = body.subarray(n * 64 * 1024, (n + 1) * 64 * 1024);
+        const patched = await fetch(new URL(location, server.url), {
+          method: 'PATCH', body: chunk,
+          headers: { 'content-type': 'application/octet-stream', 'content-range': `${n * 64 * 1024}-${(n + 1) * 64 * 1024 - 1}` },
+        });
+        assert.equal(patched.status, 202, `chunk ${n + 1}: ${await patched.text()}`);
+        location = patched.headers.get('location')!;
+      }
+      const status = await fetch(new URL(location, b.url));
+      assert.equal(status.headers.get('range'), `0-${body.length - 1}`);
+      const done = new URL(location, b.url);
+      done.searchParams.set('digest', sha256Of(body));
+      const committed = await fetch(done, { method: 'PUT' });
+      assert.equal(committed.status, 201, await committed.text());
+      const pulled = await fetch(`${a.url}/v2/team/app/blobs/${sha256Of(body)}`);
+      assert.ok(Buffer.from(await pulled.arrayBuffer()).equals(body));
+    } finally {
+      await Promise.all(servers.map((server) => server.stop()));
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
   describe('two servers on one database', () => {
     let first: RunningRegistry;
     let second: RunningRegistry;
