@@ -63,11 +63,8 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
     blobs, metadata, uploads, events, manifestCache, limits: config.limits,
   };
   const sessionMaxAgeMs = config.uploads.abandonAfterSeconds * 1000;
-  // At start-up no request of this process is running, so staged data without a session is a
-  // crash's leftover, unless the metadata is shared (watchTagChanges): then other replicas may
-  // stage into the same blob store, and only what nobody touched for an hour is an orphan.
-  const sharedMetadata = metadata.watchTagChanges !== undefined;
-  const purged = await uploads.purgeAbandoned(sessionMaxAgeMs, sharedMetadata ? ORPHAN_MAX_AGE_MS : 0);
+  // At start-up no request is running, so staged data without a session is a crash's leftover.
+  const purged = await uploads.purgeAbandoned(sessionMaxAgeMs, 0);
   if (purged > 0) logger.info({ purged }, 'purged abandoned uploads');
   // Sessions of the previous run still count against the upload limits.
   await uploads.load();
