@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system tools the end-to-end tests and the benchmark drive: skopeo, buildah, umoci,
-# docker-registry (CNCF Distribution, the reference), wrk, curl, and Ceph's S3 gateway (radosgw with
-# a monitor and an OSD, which ../shared/s3/ceph-rgw.sh runs). Does nothing (quickly) when all
+# docker-registry (CNCF Distribution, the reference), wrk, curl, Ceph's S3 gateway (radosgw with
+# a monitor and an OSD, which ../shared/s3/ceph-rgw.sh runs) and PostgreSQL (the tests start
+# throwaway clusters with its initdb/pg_ctl, which Debian keeps in /usr/lib/postgresql/*/bin). Does nothing (quickly) when all
 # are present. Needs root for apt-get; as another user it stops at once with the command to run.
 set -euo pipefail
 
@@ -26,6 +27,11 @@ for tool in "${tools[@]}"; do
     missing_packages+=("${package_for[$tool]}")
   fi
 done
+
+has_postgres() { compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null; }
+if ! has_postgres; then
+  missing_packages+=(postgresql)
+fi
 
 if [ "${#missing_packages[@]}" -eq 0 ]; then
   exit 0
@@ -62,9 +68,22 @@ if [[ " ${missing_packages[*]} " == *" docker-registry "* ]]; then
   fi
 fi
 
+# Like docker-registry, the package starts a system cluster on :5432; the tests start their own.
+if [[ " ${missing_packages[*]} " == *" postgresql "* ]]; then
+  if [ -d /run/systemd/system ] && systemctl is-active --quiet postgresql.service; then
+    systemctl disable --now postgresql.service
+  elif command -v service >/dev/null 2>&1 && service postgresql status >/dev/null 2>&1; then
+    service postgresql stop || true
+  fi
+fi
+
 for tool in "${tools[@]}"; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     echo "install-test-deps: $tool is still missing after apt-get install" >&2
     exit 1
   fi
 done
+if ! has_postgres; then
+  echo "install-test-deps: PostgreSQL (/usr/lib/postgresql/*/bin/pg_ctl) is still missing after apt-get install" >&2
+  exit 1
+fi

@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./serve.ts')).serveCommand,
   login: async () => (await import('./login.ts')).loginCommand,
   logout: async () => (await import('./login.ts')).logoutCommand,
+  migrate: async () => (await import('./migrate.ts')).migrateCommand,
   policy: async () => async (argv: string[]) => {
     const admin = await import('./policy-admin.ts');
     if (argv[0] !== undefined && admin.POLICY_ADMIN_COMMANDS.has(argv[0])) return admin.policyAdminCommand('policy', argv);

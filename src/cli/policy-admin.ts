@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, type WharfConfig } from '../config/config.ts';
 import { openBlobStore } from '../storage/blobs/open-blob-store.ts';
-import { SqliteMetadataStore } from '../storage/metadata/sqlite-metadata-store.ts';
+import { openMetadataStore } from '../storage/metadata/open-metadata-store.ts';
 import type { RegistryDeps } from '../distribution/registry-deps.ts';
 import { BundleError } from '../policy/service/opa-bundle.ts';
 import { loadBundleFromRegistry } from '../policy/service/bundle-source.ts';
@@ -29,7 +29,7 @@ import { namespaceFacts, type TrustSource } from '../policy/service/policy-input
 import { supplyChainSettings } from '../config/supplychain-keys.ts';
 import { SqliteSupplyChainIndex } from '../supplychain/index/sqlite-index.ts';
 import { SupplyChainService } from '../supplychain/supplychain-service.ts';
-import { SqlitePolicyStore } from '../policy/service/sqlite-policy-store.ts';
+import { openPolicyStore } from '../policy/service/open-policy-store.ts';
 import { PolicyStoreError, type AdmissionTrace, type PolicyStore } from '../policy/service/policy-store.ts';
 import { UnreachableError } from '../client/fetch-errors.ts';
 import { requireDataFolder, resolveTarget, TargetError } from './admin-target.ts';
@@ -58,7 +58,7 @@ export async function policyAdminCommand(group: 'policy' | 'namespace', argv: st
   const spec = command === undefined ? undefined : COMMAND_TABLE[group]?.subcommands?.[command];
   // Each subcommand parses only its own flags (the ones its --help lists).
   const { values, positionals } = parseArgs({ args: rest, options: spec ? parseOptions(spec.flags) : OPTIONS, allowPositionals: true, strict: true }) as { values: Values; positionals: string[] };
-  let store: SqlitePolicyStore | undefined;
+  let store: PolicyStore | undefined;
   let registry: (RegistryDeps & { close(): Promise<void> }) | undefined;
   try {
     const target = resolveTarget(values as Record<string, string | undefined>);
@@ -68,7 +68,7 @@ export async function policyAdminCommand(group: 'policy' | 'namespace', argv: st
     }
     requireDataFolder(target);
     const config = target.config;
-    store = new SqlitePolicyStore(policyDatabasePath(config.data));
+    store = openPolicyStore(config, policyDatabasePath(config.data));
     await store.migrate();
     const openRegistry = async () => (registry ??= await offlineRegistry(config));
     if (group === 'namespace') await namespaceAction(store, command, positionals, values);
@@ -250,7 +250,7 @@ async function offlineTrust(config: WharfConfig, registry: RegistryDeps): Promis
 async function offlineRegistry(config: WharfConfig): Promise<RegistryDeps & { close(): Promise<void> }> {
   const opened = await openBlobStore(config);
   const { blobs } = opened;
-  const metadata = new SqliteMetadataStore(join(config.data, 'metadata.db'));
+  const metadata = openMetadataStore(config);
   await metadata.migrate();
   return { blobs, metadata, close: async () => { await metadata.close(); opened.close(); } } as unknown as RegistryDeps & { close(): Promise<void> };
 }

@@ -27,6 +27,7 @@ export interface WharfConfig {
       readonly presignedRedirectSeconds: number;
     };
   };
+  readonly metadata: { readonly postgres: { readonly url: string; readonly maxConnections: number } };
   readonly log: { readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent' };
   readonly limits: { readonly maxManifestBytes: number };
   readonly uploads: {

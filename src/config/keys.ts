@@ -24,6 +24,16 @@ const CORE_KEYS = {
     description: 'Folder of the embedded storage: blobs and the SQLite metadata database.',
     parse: (value) => (typeof value === 'string' && value.trim() !== '' ? { ok: true, value } : { ok: false, reason: 'must be a non-empty path' }),
   },
+  'metadata.postgres.url': {
+    default: '',
+    description: 'PostgreSQL URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE) for the registry metadata and the policy store, shared by every replica; empty: SQLite in the data folder. See "Running at scale".',
+    parse: parsePostgresUrl,
+  },
+  'metadata.postgres.maxConnections': {
+    default: 10,
+    description: 'Most connections one Wharf process opens to PostgreSQL for registry metadata (plus one that listens for tag changes).',
+    parse: integerAtLeast(1),
+  },
   'log.level': {
     default: 'info',
     description: 'trace, debug, info (one line per request), warn, error or silent.',
@@ -197,6 +207,19 @@ export type ConfigKey = keyof typeof CONFIG_KEYS;
 
 function anyString(reason: string): (value: unknown) => Parsed {
   return (value) => (typeof value === 'string' ? { ok: true, value } : { ok: false, reason });
+}
+
+function parsePostgresUrl(value: unknown): Parsed {
+  if (value === '') return { ok: true, value };
+  if (typeof value !== 'string' || !/^postgres(?:ql)?:\/\/[^\s]+$/.test(value)) {
+    return { ok: false, reason: 'must be a postgres:// or postgresql:// URL, or empty for SQLite' };
+  }
+  try {
+    new URL(value);
+  } catch {
+    return { ok: false, reason: 'is not a valid URL' };
+  }
+  return { ok: true, value };
 }
 
 function parseListen(value: unknown): Parsed {

@@ -35,8 +35,9 @@ async function findManifest(deps: RegistryDeps, name: string, reference: Referen
   if (reference.kind === 'digest') return deps.metadata.getManifest(name, reference.digest.text);
   const cached = deps.manifestCache.get(name, reference.tag);
   if (cached) return cached;
+  const readAt = deps.manifestCache.generation;
   const manifest = await deps.metadata.getManifestByTag(name, reference.tag);
-  if (manifest) deps.manifestCache.set(name, reference.tag, manifest);
+  if (manifest) deps.manifestCache.set(name, reference.tag, manifest, readAt);
   return manifest;
 }
 

@@ -5,7 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { RegistryError, registryError } from '../distribution/errors.ts';
-import { StorageFullError } from '../storage/storage-errors.ts';
+import { StorageFullError, StorageUnavailableError } from '../storage/storage-errors.ts';
 
 /** A client that went away mid-request: nothing to answer, nothing to log as a failure. */
 export function isClientAbort(error: unknown): boolean {
@@ -27,9 +27,15 @@ function insufficientStorage(): RegistryError {
 }
 
 export function writeError(res: ServerResponse, error: unknown): { status: number; internal: boolean } {
-  const registry = error instanceof RegistryError ? error : error instanceof StorageFullError ? insufficientStorage() : undefined;
+  const registry = error instanceof RegistryError ? error
+    : error instanceof StorageFullError ? insufficientStorage()
+    : error instanceof StorageUnavailableError ? registryError('UNAVAILABLE', {
+      message: 'storage temporarily unavailable, retry', headers: { 'retry-after': String(error.retryAfterSeconds) },
+    })
+    : undefined;
   const status = registry?.status ?? (isClientAbort(error) ? 400 : 500);
-  const internal = !registry && !isClientAbort(error);
+  // An unavailable database is answered like a registry error but logged like a failure.
+  const internal = (!registry && !isClientAbort(error)) || error instanceof StorageUnavailableError;
   if (res.headersSent || res.destroyed) {
     res.destroy();
     return { status, internal };

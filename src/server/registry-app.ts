@@ -2,7 +2,6 @@
  * Assembly, top to bottom: storage → services → HTTP routes → error mapping. Owns nothing but the
  * wiring; each piece is in its own room.
  */
-import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WharfConfig } from '../config/config.ts';
 import { RegistryEvents } from '../distribution/events.ts';
@@ -12,7 +11,7 @@ import { handleRegistryRequest } from '../distribution/router.ts';
 import { HashThread } from '../distribution/hash-thread.ts';
 import { UploadService } from '../distribution/upload-service.ts';
 import { openBlobStore } from '../storage/blobs/open-blob-store.ts';
-import { SqliteMetadataStore } from '../storage/metadata/sqlite-metadata-store.ts';
+import { openMetadataStore } from '../storage/metadata/open-metadata-store.ts';
 import { StorageFullError, asStorageError } from '../storage/storage-errors.ts';
 import { StorageHealth } from '../storage/storage-health.ts';
 import { openDataFolder, type DataFolder } from '../storage/data-folder.ts';
@@ -48,8 +47,22 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
 async function assemble(config: WharfConfig, logger: Logger, extensions: readonly Extension[], folder: DataFolder): Promise<RegistryApp> {
   const blobStore = await openBlobStore(config);
   const { blobs } = blobStore;
-  const metadata = new SqliteMetadataStore(join(config.data, 'metadata.db'));
+  const metadata = openMetadataStore(config);
   await metadata.migrate();
+  const manifestCache = new ManifestCache();
+  // With a shared database, other replicas move and delete tags too: hear about it (PostgreSQL
+  // LISTEN/NOTIFY) and forget what they changed.
+  const stopWatchingTags = await metadata.watchTagChanges?.({
+    changed: (change) => manifestCache.tagChanges.changed(change),
+    lost: (error) => {
+      logger.warn({ err: error }, 'tag change notifications lost; serving tags from the database until they are back');
+      manifestCache.tagChanges.lost(error);
+    },
+    restored: () => {
+      logger.info('tag change notifications restored');
+      manifestCache.tagChanges.restored();
+    },
+  });
   // Large upload bodies are hashed on a thread of their own; with direct I/O it reads them in place
   // from the store's shared aligned buffers.
   const hashThread = new HashThread(blobStore.hashableMemory);
@@ -59,7 +72,7 @@ async function assemble(config: WharfConfig, logger: Logger, extensions: readonl
   const storage: StorageWatch = { health: new StorageHealth(), dataPath: config.data };
   const events = new RegistryEvents((error, event) => logger.error({ err: error, event: event.kind }, 'event listener failed'));
   const deps: RegistryDeps = {
-    blobs, metadata, uploads, events, manifestCache: new ManifestCache(), limits: config.limits, hashThread,
+    blobs, metadata, uploads, events, manifestCache, limits: config.limits, hashThread,
   };
   // A start-up step that fails must not leave the hashing thread, the database or a timer open:
   // they would keep the process alive after `wharf serve` reported the error.
@@ -106,6 +119,7 @@ async function assemble(config: WharfConfig, logger: Logger, extensions: readonl
       clearInterval(purgeTimer);
       for (const extension of running.reverse()) await extension.close?.();
       await hashThread.close();
+      await stopWatchingTags?.();
       await metadata.close();
       await folder.release();
       blobStore.close();

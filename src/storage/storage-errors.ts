@@ -1,7 +1,9 @@
 /**
  * Storage failures that the registry answers for what they are, instead of as internal errors:
- * a full disk (507, and /readyz says so), and a data folder that cannot be used (the server
- * refuses to start, naming the path and the reason).
+ * a full disk (507, and /readyz says so), a data folder that cannot be used (the server refuses
+ * to start, naming the path and the reason), and a storage engine that is a service (PostgreSQL)
+ * which could not be reached or asked to retry (503 UNAVAILABLE with Retry-After, which registry
+ * clients retry).
  */
 
 /** SQLite's primary result code for "database or disk is full" (extended codes keep it in the low byte). */
@@ -47,4 +49,15 @@ function describeCause(cause: unknown): string {
   if (code === 'EDQUOT') return 'disk quota exceeded (EDQUOT)';
   if (code === 'ERR_SQLITE_ERROR') return `${String(message)} (SQLITE_FULL)`;
   return typeof message === 'string' ? message : String(cause);
+}
+
+/** The engine could not be reached or asked to retry; the request itself was fine. */
+export class StorageUnavailableError extends Error {
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, options: { cause?: unknown; retryAfterSeconds?: number } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'StorageUnavailableError';
+    this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
+  }
 }

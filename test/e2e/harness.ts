@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { captureSpawnError, captureStderr, killOnExit, terminate, waitForExit } from './child-lifecycle.ts';
 import type { RunningRegistry } from './child-lifecycle.ts';
+import { metadataEnvForTest } from '../support/postgres-mode.ts';
 
 export type { ExitStatus, RunningRegistry } from './child-lifecycle.ts';
 
@@ -37,7 +38,7 @@ export async function startWharf(options: StartWharfOptions = {}): Promise<Runni
   const args = [WHARF_MAIN, 'serve', '--listen', '127.0.0.1:0', '--data', dataDir, ...(options.extraArgs ?? [])];
   const child = spawn(PINNED_NODE, args, {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...options.env },
+    env: { ...process.env, ...(await metadataEnvForTest(dataDir, options.env)), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   killOnExit(child);

@@ -12,6 +12,7 @@ import { extensionsFor } from '../../src/server/extensions.ts';
 import { listen } from '../../src/server/http-server.ts';
 import { createLogger } from '../../src/server/logger.ts';
 import { createRegistryApp, type RegistryApp } from '../../src/server/registry-app.ts';
+import { metadataEnvForTest } from './postgres-mode.ts';
 
 export interface TestRegistry {
   readonly url: string;
@@ -22,7 +23,7 @@ export interface TestRegistry {
 
 export async function startTestRegistry(env: NodeJS.ProcessEnv = {}): Promise<TestRegistry> {
   const dataDir = await mkdtemp(join(tmpdir(), 'wharf-test-'));
-  const config = loadConfig({ env: { WHARF_LISTEN: '127.0.0.1:0', WHARF_DATA: dataDir, WHARF_LOG_LEVEL: 'silent', ...env } });
+  const config = loadConfig({ env: { WHARF_LISTEN: '127.0.0.1:0', WHARF_DATA: dataDir, WHARF_LOG_LEVEL: 'silent', ...(await metadataEnvForTest(dataDir, env)), ...env } });
   const app = await createRegistryApp(config, createLogger(config.log.level), await extensionsFor(config));
   const running = await listen(app, config.listen.host, config.listen.port);
   return {

@@ -14,7 +14,7 @@ import { PolicyThreads } from './policy-threads.ts';
 import { simulatePolicy } from './simulation.ts';
 import { loadBundleFromRegistry } from './bundle-source.ts';
 import { ADMISSION_ROUTES, handleAdmission, type AdmissionDeps } from '../../admission/webhook.ts';
-import { SqlitePolicyStore } from './sqlite-policy-store.ts';
+import { openPolicyStore } from './open-policy-store.ts';
 
 export interface RunningPolicy extends RunningExtension {
   readonly service: PolicyService;
@@ -37,7 +37,7 @@ export function engineSettings(config: { policy: { failureMode: 'closed' | 'open
 export const policyExtension = {
   name: 'policy',
   async start({ config, registry, logger, running }) {
-    const store = new SqlitePolicyStore(policyDatabasePath(config.data));
+    const store = openPolicyStore(config, policyDatabasePath(config.data));
     await store.migrate();
     const supplyChain = running.get('supplychain') as SupplyChainLike | undefined;
     const trust: TrustSource | undefined = supplyChain && {

@@ -51,6 +51,21 @@ export interface UploadSession {
   readonly createdAt: Date;
 }
 
+/** What a tag may now resolve to differently: one tag, or (tag undefined) any tag of the repository. */
+export interface TagChange {
+  readonly repository: string;
+  readonly tag?: string;
+}
+
+/** Told by a store that several processes share about tag changes, its own ones included. */
+export interface TagChangeListener {
+  changed(change: TagChange): void;
+  /** Changes may be missed from now on (the connection broke): trust no cached tag. */
+  lost(error: Error): void;
+  /** Changes are seen again; whatever happened in between is unknown. */
+  restored(): void;
+}
+
 export interface MetadataStore {
   /** Creates or upgrades the schema. */
   migrate(): Promise<void>;
@@ -84,6 +99,12 @@ export interface MetadataStore {
 
   /** Bytes stored for a namespace (distinct blobs of its repositories plus manifests) and its manifest count. */
   namespaceUsage(namespace: string): Promise<{ storageBytes: number; artifacts: number }>;
+
+  /**
+   * Only stores that several processes share: tells `listener` about every tag moved or deleted
+   * and every manifest deleted, by any process, after commit. Returns the function that stops.
+   */
+  watchTagChanges?(listener: TagChangeListener): Promise<() => Promise<void>>;
 
   createUpload(id: string, repository: string): Promise<void>;
   getUpload(id: string): Promise<UploadSession | undefined>;

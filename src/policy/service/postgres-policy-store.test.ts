@@ -1,0 +1,54 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startPostgres, postgresSkip, type RunningPostgres } from '../../../test/support/postgres.ts';
+import { describePolicyStore } from './policy-store.contract.ts';
+import type { PolicyDefinition } from './policy-store.ts';
+import { PostgresPolicyStore } from './postgres-policy-store.ts';
+
+const definition = (name: string, rule: string): PolicyDefinition => ({
+  name, package: 'p', modules: [{ file: 'p.rego', source: `package p\n\ndeny contains "${rule}" if false\n` }], data: {}, mode: 'enforce',
+  binding: { points: ['push'], namespaces: [], repositories: [], artifactTypes: [] },
+});
+
+describe('PostgreSQL policy store', { skip: postgresSkip() }, () => {
+  let postgres: RunningPostgres;
+  before(async () => {
+    postgres = await startPostgres();
+  });
+  after(() => postgres?.stop());
+
+  describePolicyStore('postgres', async () => {
+    const store = new PostgresPolicyStore({ url: await postgres.createDatabase(), maxConnections: 4 });
+    return { store, cleanup: () => store.close() };
+  });
+
+  it('gives concurrent changes of one policy from several replicas consecutive versions', async () => {
+    const url = await postgres.createDatabase();
+    const replicas = [1, 2, 3].map(() => new PostgresPolicyStore({ url, maxConnections: 3 }));
+    try {
+      await Promise.all(replicas.map((replica) => replica.migrate()));
+      const start = await replicas[0]!.generation();
+      const stored = await Promise.all(Array.from({ length: 9 }, (_, n) => replicas[n % 3]!.putPolicy(definition('shared', `r${n}`))));
+      assert.deepEqual(stored.map((policy) => policy.version).sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      const latest = stored.find((policy) => policy.version === 9)!;
+      assert.equal((await replicas[1]!.getPolicy('shared'))?.revision, latest.revision);
+      assert.equal(await replicas[2]!.generation(), start + 9);
+    } finally {
+      await Promise.all(replicas.map((replica) => replica.close()));
+    }
+  });
+
+  it('continues the numbering of a policy deleted and put again, so name@version never names two contents', async () => {
+    const store = new PostgresPolicyStore({ url: await postgres.createDatabase() });
+    try {
+      await store.migrate();
+      await store.putPolicy(definition('p', 'a'));
+      await store.deletePolicy('p');
+      const again = await store.putPolicy(definition('p', 'b'));
+      assert.equal(again.version, 2);
+      assert.deepEqual((await store.getPolicy('p'))?.modules, definition('p', 'b').modules);
+    } finally {
+      await store.close();
+    }
+  });
+});
