@@ -9,13 +9,19 @@ export class ManifestCache {
   readonly #maxEntries: number;
   readonly #byRepository = new Map<string, Map<string, StoredManifest>>();
   #entries = 0;
+  /** Lookups answered from the cache and lookups that were not, for metrics (plain counters: free on the hot path). */
+  hits = 0;
+  misses = 0;
 
   constructor(maxEntries = 10_000) {
     this.#maxEntries = maxEntries;
   }
 
   get(repository: string, tag: string): StoredManifest | undefined {
-    return this.#byRepository.get(repository)?.get(tag);
+    const found = this.#byRepository.get(repository)?.get(tag);
+    if (found) this.hits++;
+    else this.misses++;
+    return found;
   }
 
   set(repository: string, tag: string, manifest: StoredManifest): void {

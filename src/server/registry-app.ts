@@ -18,7 +18,7 @@ import { registryError } from '../distribution/errors.ts';
 import type { RequestContext } from '../distribution/http.ts';
 import { writeError } from './error-response.ts';
 import { isGuardedPath, matchApiRoute, type ApiRoute } from './api-routes.ts';
-import type { Extension, RunningExtension } from './extension.ts';
+import type { Extension, RequestHooks, RunningExtension } from './extension.ts';
 import type { Logger } from './logger.ts';
 
 /** Staged data of a one-shot upload that nothing wrote to for this long belongs to a dead request. */
@@ -82,11 +82,12 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
   }
   const running = [...byName.values()];
   const apiRoutes = running.flatMap((extension) => extension.apiRoutes ?? []);
+  const hooks = requestHooksOf(running);
 
   return {
     deps,
     apiRoutes,
-    handle: (req, res) => void route(req, res, deps, running, apiRoutes, guard, logger),
+    handle: (req, res) => void route(req, res, deps, running, apiRoutes, guard, hooks, logger),
     async close() {
       clearInterval(purgeTimer);
       for (const extension of running.reverse()) await extension.close?.();
@@ -98,7 +99,8 @@ export async function createRegistryApp(config: WharfConfig, logger: Logger, ext
 
 async function route(
   req: IncomingMessage, res: ServerResponse, deps: RegistryDeps,
-  extensions: readonly RunningExtension[], apiRoutes: readonly ApiRoute[], guard: RunningExtension | undefined, logger: Logger,
+  extensions: readonly RunningExtension[], apiRoutes: readonly ApiRoute[], guard: RunningExtension | undefined,
+  hooks: RequestHooks, logger: Logger,
 ): Promise<void> {
   const started = performance.now();
   const url = req.url ?? '/';
@@ -106,6 +108,22 @@ async function route(
   const path = queryAt === -1 ? url : url.slice(0, queryAt);
   const method = req.method ?? 'GET';
   const ctx: RequestContext = { req, res, method, path, query: new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1)) };
+  let traceId: string | undefined;
+  if (hooks.around) traceId = await hooks.around(ctx, () => dispatch(ctx, deps, extensions, apiRoutes, guard, logger));
+  else await dispatch(ctx, deps, extensions, apiRoutes, guard, logger);
+  const durationMs = performance.now() - started;
+  hooks.finished?.(ctx, res.statusCode, durationMs);
+  const ms = Math.round(durationMs * 10) / 10;
+  if (traceId === undefined) logger.info({ method, path, status: res.statusCode, ms }, 'request');
+  else logger.info({ method, path, status: res.statusCode, ms, traceId }, 'request');
+}
+
+/** Serves one request; an error becomes its response, so this never throws. */
+async function dispatch(
+  ctx: RequestContext, deps: RegistryDeps,
+  extensions: readonly RunningExtension[], apiRoutes: readonly ApiRoute[], guard: RunningExtension | undefined, logger: Logger,
+): Promise<void> {
+  const { res, path, method } = ctx;
   try {
     if (path.startsWith('/v2')) {
       await handleRegistryRequest(ctx, deps);
@@ -124,9 +142,18 @@ async function route(
   } catch (error) {
     const { internal } = writeError(res, error);
     if (internal) logger.error({ err: error, method, path }, 'request failed');
-  } finally {
-    logger.info({ method, path, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10 }, 'request');
   }
+}
+
+/** The extensions' request hooks as one: absent hooks stay absent, so requests pay nothing for them. */
+function requestHooksOf(extensions: readonly RunningExtension[]): RequestHooks {
+  const around = onlyOne(extensions.filter((extension) => extension.requestHooks?.around), 'run requests')?.requestHooks;
+  const finished = extensions.flatMap((extension) => (extension.requestHooks?.finished ? [extension.requestHooks] : []));
+  return {
+    ...(around ? { around: (ctx, handle) => around.around!(ctx, handle) } : {}),
+    ...(finished.length === 1 ? { finished: (ctx, status, ms) => finished[0]!.finished!(ctx, status, ms) } : {}),
+    ...(finished.length > 1 ? { finished: (ctx, status, ms) => { for (const hooks of finished) hooks.finished!(ctx, status, ms); } } : {}),
+  };
 }
 
 function onlyOne<T>(candidates: T[], role: string): T | undefined {
