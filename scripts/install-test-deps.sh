@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system tools the end-to-end tests and the benchmark drive: skopeo, buildah, umoci,
-# docker-registry (CNCF Distribution, the reference), wrk and curl. Does nothing (quickly) when all
+# docker-registry (CNCF Distribution, the reference), wrk, curl and prometheus (the metrics tests
+# run promtool and a Prometheus server). Does nothing (quickly) when all
 # are present. Needs root for apt-get; as another user it stops at once with the command to run.
 set -euo pipefail
 
@@ -12,10 +13,11 @@ declare -A package_for=(
   [docker-registry]=docker-registry
   [wrk]=wrk
   [curl]=curl
+  [promtool]=prometheus
 )
 
 missing_packages=()
-for tool in skopeo buildah umoci docker-registry wrk curl; do
+for tool in skopeo buildah umoci docker-registry wrk curl promtool; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     missing_packages+=("${package_for[$tool]}")
   fi
@@ -56,7 +58,18 @@ if [[ " ${missing_packages[*]} " == *" docker-registry "* ]]; then
   fi
 fi
 
-for tool in skopeo buildah umoci docker-registry wrk curl; do
+# Likewise the packaged Prometheus service (:9090): the tests start their own server.
+if [[ " ${missing_packages[*]} " == *" prometheus "* ]]; then
+  if [ -d /run/systemd/system ] && systemctl is-active --quiet prometheus.service; then
+    systemctl disable --now prometheus.service
+    echo "install-test-deps: stopped and disabled the packaged prometheus service" >&2
+  elif command -v service >/dev/null 2>&1 && service prometheus status >/dev/null 2>&1; then
+    service prometheus stop || true
+    echo "install-test-deps: stopped the packaged prometheus service" >&2
+  fi
+fi
+
+for tool in skopeo buildah umoci docker-registry wrk curl promtool; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     echo "install-test-deps: $tool is still missing after apt-get install" >&2
     exit 1

@@ -3,11 +3,11 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { pushImage, startTestRegistry, type TestRegistry } from '../../../test/support/registry-fixture.ts';
 import { basic, startAuthRegistry, type AuthRegistry } from '../../../test/support/auth-fixture.ts';
 import { authFailureReason, routeTemplate, WharfMetrics } from './wharf-metrics.ts';
 import { formatFor } from './exposition.ts';
+import { freePort } from '../test-ports.ts';
 
 /** The value of one sample line (`name{labels} value`), or undefined when absent. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -172,15 +172,6 @@ describe('metrics on a listener of their own', () => {
     assert.equal((await fetch(`${listener}/v2/`)).status, 404);
   });
 });
-
-/** A loopback port nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('metric labels', () => {
   it('names registry and fixed routes by template and everything else "unmatched"', () => {
