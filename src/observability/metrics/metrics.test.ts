@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { pushImage, startTestRegistry, type TestRegistry } from '../../../test/support/registry-fixture.ts';
 import { basic, startAuthRegistry, type AuthRegistry } from '../../../test/support/auth-fixture.ts';
-import { authFailureReason, routeTemplate, WharfMetrics } from './wharf-metrics.ts';
+import fc from 'fast-check';
+import { matchRegistryPath } from '../../distribution/paths.ts';
+import { authFailureReason, registryRouteOf, routeTemplate, WharfMetrics } from './wharf-metrics.ts';
 import { formatFor } from './exposition.ts';
 import { freePort } from '../test-ports.ts';
 
@@ -214,5 +216,16 @@ describe('metric labels', () => {
     assert.equal(sample(text, 'wharf_http_requests_total', { route: '/v2/{name}/manifests/{reference}', method: 'GET', status_class: '2xx' }), 1000);
     assert.equal(sample(text, 'wharf_http_request_duration_seconds_bucket', { route: '/v2/{name}/manifests/{reference}', method: 'GET', status_class: '2xx', le: '0.0005' }), 1000);
     assert.equal(sample(text, 'wharf_http_request_duration_seconds_bucket', { route: '/v2/{name}/manifests/{reference}', method: 'GET', status_class: '2xx', le: '0.00025' }), undefined);
+  });
+});
+
+describe('route of a registry path', () => {
+  it('agrees with the router\'s matchRegistryPath on any path', () => {
+    const segment = fc.constantFrom('v2', 'a', 'b', 'manifests', 'blobs', 'uploads', 'tags', 'list', 'referrers', '_catalog', '', 'sha256:ab');
+    const paths = fc.array(segment, { minLength: 0, maxLength: 7 }).map((segments) => `/${segments.join('/')}`);
+    const registryPaths = fc.array(segment, { minLength: 0, maxLength: 6 }).map((segments) => `/v2/${segments.join('/')}`);
+    fc.assert(fc.property(fc.oneof(paths, registryPaths), (path) => {
+      assert.equal(registryRouteOf(path), matchRegistryPath(path)?.route, path);
+    }), { numRuns: 20_000 });
   });
 });
