@@ -109,10 +109,20 @@ async function route(
   const method = req.method ?? 'GET';
   const ctx: RequestContext = { req, res, method, path, query: new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1)) };
   let traceId: string | undefined;
-  if (hooks.around) traceId = await hooks.around(ctx, () => dispatch(ctx, deps, extensions, apiRoutes, guard, logger));
-  else await dispatch(ctx, deps, extensions, apiRoutes, guard, logger);
+  try {
+    if (hooks.around) traceId = await hooks.around(ctx, () => dispatch(ctx, deps, extensions, apiRoutes, guard, logger));
+    else await dispatch(ctx, deps, extensions, apiRoutes, guard, logger);
+  } catch (error) {
+    // Only a faulty hook gets here (dispatch answers every error itself).
+    if (!res.headersSent) writeError(res, error);
+    logger.error({ err: error, method, path }, 'request hook failed');
+  }
   const durationMs = performance.now() - started;
-  hooks.finished?.(ctx, res.statusCode, durationMs);
+  try {
+    hooks.finished?.(ctx, res.statusCode, durationMs);
+  } catch (error) {
+    logger.error({ err: error, method, path }, 'request hook failed');
+  }
   const ms = Math.round(durationMs * 10) / 10;
   if (traceId === undefined) logger.info({ method, path, status: res.statusCode, ms }, 'request');
   else logger.info({ method, path, status: res.statusCode, ms, traceId }, 'request');
