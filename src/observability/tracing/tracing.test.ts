@@ -8,6 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { loadConfig } from '../../config/config.ts';
 import { extensionsFor } from '../../server/extensions.ts';
@@ -131,7 +133,33 @@ describe('traces over OTLP', () => {
   });
 });
 
+/** Starts a registry in a fresh process, serves one request, and lists the URLs of the modules it loaded. */
+function modulesLoadedByARegistry(env: Record<string, string>): string[] {
+  const fixture = fileURLToPath(new URL('../../../test/support/registry-fixture.ts', import.meta.url));
+  const script = `
+    import { registerHooks } from 'node:module';
+    const loaded = new Set();
+    registerHooks({ resolve(specifier, context, next) { const resolved = next(specifier, context); loaded.add(resolved.url); return resolved; } });
+    const { startTestRegistry } = await import(process.argv[1]);
+    const registry = await startTestRegistry(JSON.parse(process.argv[2]));
+    await fetch(registry.url + '/v2/');
+    await registry.close();
+    console.log(JSON.stringify([...loaded]));
+  `;
+  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script, fixture, JSON.stringify(env)], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 }));
+}
+
 describe('tracing off', () => {
+  it('loads no tracing code nor OpenTelemetry SDK, and does once tracing is configured', () => {
+    // prom-client itself requires @opentelemetry/api (a small no-op facade) for exemplars.
+    const tracingCode = (url: string) => url.includes('/observability/tracing/') || (url.includes('/@opentelemetry/') && !url.includes('/@opentelemetry/api/'));
+    assert.deepEqual(modulesLoadedByARegistry({}).filter(tracingCode), []);
+    const withoutMetrics = modulesLoadedByARegistry({ WHARF_METRICS_ENABLED: 'false' });
+    assert.deepEqual(withoutMetrics.filter((url) => url.includes('opentelemetry') || url.includes('prom-client') || url.includes('metrics-extension') || url.includes('/observability/tracing/')), []);
+    const traced = modulesLoadedByARegistry({ WHARF_TRACING_OTLP_ENDPOINT: 'http://127.0.0.1:9/v1/traces' });
+    assert.ok(traced.some((url) => url.includes('exporter-trace-otlp-http')), 'the check sees modules when they load');
+  });
+
   it('leaves the stores undecorated and the log lines without trace ids', async () => {
     const registry = await startTestRegistry();
     try {
