@@ -31,6 +31,7 @@ export const metricsExtension = {
       uploads: registry.uploads,
       metadata: registry.metadata,
       apiRoutes: () => [...running.values()].flatMap((extension) => extension.apiRoutes ?? []),
+      onError: (error, message) => logger.error({ err: error }, message),
     });
     const policy = running.get('policy') as PolicyLike | undefined;
     const stopObserving = policy?.service.observeDecisions((point, decision) => metrics.policyDecided(point, decision));

@@ -219,6 +219,35 @@ describe('metric labels', () => {
   });
 });
 
+describe('storage per namespace', () => {
+  it('is computed at the first scrape, then served from the last figures and refreshed after answering once stale', async () => {
+    let figures = [{ namespace: 'team', storageBytes: 10, artifacts: 1 }];
+    let scans = 0;
+    const errors: string[] = [];
+    const metrics = new WharfMetrics({
+      manifestCache: { hits: 0, misses: 0 }, uploads: { totals: () => ({ sessions: 0, stagedBytes: 0 }) },
+      metadata: { usageByNamespace: async () => { scans++; if (figures.length === 0) throw new Error('database gone'); return figures; } },
+      apiRoutes: () => [], onError: (_error, message) => errors.push(message),
+    });
+    const at = 1_000_000;
+    assert.equal(sample(await metrics.scrape('prometheus', at), 'wharf_namespace_storage_bytes', { namespace: 'team' }), 10);
+    figures = [{ namespace: 'team', storageBytes: 20, artifacts: 2 }];
+    assert.equal(sample(await metrics.scrape('prometheus', at + 5_000), 'wharf_namespace_storage_bytes', { namespace: 'team' }), 10);
+    assert.equal(scans, 1, 'fresh figures are not recomputed');
+    assert.equal(sample(await metrics.scrape('prometheus', at + 11_000), 'wharf_namespace_storage_bytes', { namespace: 'team' }), 10, 'stale figures are served');
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(scans, 2, 'and refreshed after answering');
+    assert.equal(sample(await metrics.scrape('prometheus', at + 12_000), 'wharf_namespace_storage_bytes', { namespace: 'team' }), 20);
+    figures = [];
+    const text = await metrics.scrape('prometheus', at + 30_000);
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(sample(text, 'wharf_namespace_storage_bytes', { namespace: 'team' }), 20);
+    assert.deepEqual(errors, ['computing storage per namespace failed'], 'a failed scan is reported, the last figures stay');
+  });
+});
+
 describe('route of a registry path', () => {
   it('agrees with the router\'s matchRegistryPath on any path', () => {
     const segment = fc.constantFrom('v2', 'a', 'b', 'manifests', 'blobs', 'uploads', 'tags', 'list', 'referrers', '_catalog', '', 'sha256:ab');

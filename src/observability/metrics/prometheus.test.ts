@@ -92,7 +92,11 @@ it('a Prometheus server scrapes Wharf and answers PromQL about its requests', { 
     assert.equal(pulls, 5);
     const up = await query('up{job="wharf"}');
     assert.equal(up[0]?.value[1], '1', 'the target is up (the token was accepted)');
-    const namespaces = await query('wharf_namespace_artifacts');
+    // Storage figures are refreshed at most every 10 s: a scrape from before the push may show none yet.
+    const namespaces = await eventually('storage per namespace', 30_000, async () => {
+      const result = await query('wharf_namespace_artifacts');
+      return result.length > 0 ? result : undefined;
+    });
     assert.deepEqual(namespaces.map((series) => [series.metric.namespace, series.value[1]]), [['team', '1']]);
   } catch (error) {
     throw new Error(`${(error as Error).message}\nprometheus output:\n${output.slice(-2000)}`, { cause: error });

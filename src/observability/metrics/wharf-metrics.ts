@@ -34,7 +34,7 @@ const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 /** Request durations from a cached manifest (sub-millisecond) to a large blob upload (minutes). */
 const DURATION_BOUNDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 const POLICY_BOUNDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
-/** Storage per namespace is a scan of the metadata database: at most this often. */
+/** Storage per namespace is a scan of the metadata database: refreshed at most this often. */
 const USAGE_TTL_MS = 10_000;
 
 /** The route template of a request, for the `route` label. */
@@ -113,6 +113,8 @@ export interface ScrapeSources {
   readonly metadata: { usageByNamespace(): Promise<{ namespace: string; storageBytes: number; artifacts: number }[]> };
   /** Every /api/v1/ route declared, read when first needed (extensions may start after this one). */
   apiRoutes(): readonly ApiRoute[];
+  /** Told about a scrape-time source that failed (the scrape goes on without it). */
+  onError?(error: unknown, message: string): void;
 }
 
 export interface PolicyDecisionLike {
@@ -142,7 +144,8 @@ export class WharfMetrics {
   readonly #sources: ScrapeSources;
   readonly #process = new Registry();
   #apiRoutes: readonly ApiRoute[] | undefined;
-  #usage: { until: number; rows: Promise<{ namespace: string; storageBytes: number; artifacts: number }[]> } | undefined;
+  #usage: { until: number; rows: { namespace: string; storageBytes: number; artifacts: number }[] } | undefined;
+  #usageRefresh: Promise<void> | undefined;
 
   constructor(sources: ScrapeSources) {
     this.#sources = sources;
@@ -190,13 +193,11 @@ export class WharfMetrics {
     const totals = this.#sources.uploads.totals();
     this.#uploadSessions.child().value = totals.sessions;
     this.#stagedBytes.child().value = totals.stagedBytes;
-    if (!this.#usage || this.#usage.until <= now) {
-      const rows = this.#sources.metadata.usageByNamespace();
-      this.#usage = { until: now + USAGE_TTL_MS, rows };
-      // A failed scan is retried at the next scrape instead of being cached.
-      rows.catch(() => { if (this.#usage?.rows === rows) this.#usage = undefined; });
-    }
-    const usage = await this.#usage.rows;
+    // The first scrape waits for the figures; later ones serve the last figures and, when they are
+    // older than USAGE_TTL_MS, refresh them after answering (the scan blocks while it runs).
+    if (!this.#usage) await this.#refreshUsage(now);
+    else if (this.#usage.until <= now) setImmediate(() => void this.#refreshUsage(now));
+    const usage = this.#usage?.rows ?? [];
     this.#namespaceBytes.reset();
     this.#namespaceArtifacts.reset();
     for (const row of usage) {
@@ -210,6 +211,15 @@ export class WharfMetrics {
       ...await this.#processFamilies(),
     ];
     return expose(families, format);
+  }
+
+  /** Recomputes storage per namespace (one at a time); a failure keeps the last figures until the next try. */
+  #refreshUsage(now: number): Promise<void> {
+    this.#usageRefresh ??= this.#sources.metadata.usageByNamespace()
+      .then((rows) => { this.#usage = { until: now + USAGE_TTL_MS, rows }; })
+      .catch((error: unknown) => this.#sources.onError?.(error, 'computing storage per namespace failed'))
+      .finally(() => { this.#usageRefresh = undefined; });
+    return this.#usageRefresh;
   }
 
   #countBytes(socket: Socket, children: RouteChildren): void {
