@@ -43,7 +43,14 @@ export const metricsExtension = {
       : undefined;
     let listener: MetricsListener | undefined;
     if (config.metrics.listen !== '') {
-      listener = await listenForMetrics(endpoint, config.metrics.listen, logger);
+      try {
+        listener = await listenForMetrics(endpoint, config.metrics.listen, logger);
+      } catch (error) {
+        // Not started, so never closed by the registry: let go of what this start took.
+        stopObserving?.();
+        await tracing?.close();
+        throw error;
+      }
       logger.info({ url: `${listener.url}/metrics` }, 'serving metrics');
     }
     return {

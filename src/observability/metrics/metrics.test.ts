@@ -258,3 +258,17 @@ describe('route of a registry path', () => {
     }), { numRuns: 20_000 });
   });
 });
+
+describe('a metrics listener that cannot start', () => {
+  it('stops the registry\'s start-up with the key and the reason', async () => {
+    const { createServer } = await import('node:net');
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as { port: number };
+    try {
+      await assert.rejects(startTestRegistry({ WHARF_METRICS_LISTEN: `127.0.0.1:${port}` }), /config key metrics\.listen: cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
+  });
+});
