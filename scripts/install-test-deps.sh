@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system tools the end-to-end tests and the benchmark drive: skopeo, buildah, umoci,
-# docker-registry (CNCF Distribution, the reference), wrk, curl, Ceph's S3 gateway (radosgw with
-# a monitor and an OSD, which ../shared/s3/ceph-rgw.sh runs) and PostgreSQL (the tests start
-# throwaway clusters with its initdb/pg_ctl, which Debian keeps in /usr/lib/postgresql/*/bin). Does nothing (quickly) when all
+# docker-registry (CNCF Distribution, the reference), wrk, curl, prometheus (the metrics tests run
+# promtool and a Prometheus server), Ceph's S3 gateway (radosgw with a monitor and an OSD, which
+# ../shared/s3/ceph-rgw.sh runs) and PostgreSQL (the tests start throwaway clusters with its
+# initdb/pg_ctl, which Debian keeps in /usr/lib/postgresql/*/bin). Does nothing (quickly) when all
 # are present. Needs root for apt-get; as another user it stops at once with the command to run.
 set -euo pipefail
 
@@ -18,8 +19,9 @@ declare -A package_for=(
   [ceph-mon]=ceph-mon
   [ceph-osd]=ceph-osd
   [ceph]=ceph-common
+  [promtool]=prometheus
 )
-tools=(skopeo buildah umoci docker-registry wrk curl radosgw ceph-mon ceph-osd ceph)
+tools=(skopeo buildah umoci docker-registry wrk curl promtool radosgw ceph-mon ceph-osd ceph)
 
 missing_packages=()
 for tool in "${tools[@]}"; do
@@ -74,6 +76,17 @@ if [[ " ${missing_packages[*]} " == *" postgresql "* ]]; then
     systemctl disable --now postgresql.service
   elif command -v service >/dev/null 2>&1 && service postgresql status >/dev/null 2>&1; then
     service postgresql stop || true
+  fi
+fi
+
+# Likewise the packaged Prometheus service (:9090): the tests start their own server.
+if [[ " ${missing_packages[*]} " == *" prometheus "* ]]; then
+  if [ -d /run/systemd/system ] && systemctl is-active --quiet prometheus.service; then
+    systemctl disable --now prometheus.service
+    echo "install-test-deps: stopped and disabled the packaged prometheus service" >&2
+  elif command -v service >/dev/null 2>&1 && service prometheus status >/dev/null 2>&1; then
+    service prometheus stop || true
+    echo "install-test-deps: stopped the packaged prometheus service" >&2
   fi
 fi
 

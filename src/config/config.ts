@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { CONFIG_KEYS, type ConfigKey, type KeySpec } from './keys.ts';
 import type { SupplyChainConfig } from './supplychain-keys.ts';
+import type { MetricsConfig, TracingConfig } from '../observability/metrics/observability-keys.ts';
 
 export interface WharfConfig {
   readonly listen: { readonly host: string; readonly port: number };
@@ -51,6 +52,8 @@ export interface WharfConfig {
   readonly policy: { readonly failureMode: 'closed' | 'open'; readonly timeoutMs: number };
   readonly admission: { readonly registryHosts: string; readonly timeoutMs: number; readonly failurePolicy: 'Fail' | 'Ignore' };
   readonly supplychain: SupplyChainConfig;
+  readonly metrics: MetricsConfig;
+  readonly tracing: TracingConfig;
 }
 
 export class ConfigError extends Error {}

@@ -32,6 +32,9 @@ export class ManifestCache {
       this.#blind = false;
     },
   };
+  /** Lookups answered from the cache and lookups that were not, for metrics (plain counters: free on the hot path). */
+  hits = 0;
+  misses = 0;
 
   constructor(maxEntries = 10_000) {
     this.#maxEntries = maxEntries;
@@ -43,7 +46,10 @@ export class ManifestCache {
   }
 
   get(repository: string, tag: string): StoredManifest | undefined {
-    return this.#byRepository.get(repository)?.get(tag);
+    const found = this.#byRepository.get(repository)?.get(tag);
+    if (found) this.hits++;
+    else this.misses++;
+    return found;
   }
 
   /** Keeps `manifest`, unless a tag was forgotten since `readAtGeneration` (when given). */

@@ -82,6 +82,17 @@ export class UploadService {
     this.#limits = options.limits ?? NO_LIMITS;
   }
 
+  /** Open sessions and staged bytes of all namespaces together (metrics). */
+  totals(): { sessions: number; stagedBytes: number } {
+    let sessions = 0;
+    let stagedBytes = 0;
+    for (const tally of this.#byNamespace.values()) {
+      sessions += tally.sessions;
+      stagedBytes += tally.bytes;
+    }
+    return { sessions, stagedBytes };
+  }
+
   /** Counts the sessions left by a previous run (call once at start-up, after purgeAbandoned). */
   async load(): Promise<void> {
     for (const session of await this.#metadata.listUploads()) {

@@ -35,9 +35,26 @@ export interface RunningExtension {
   authenticateApi?(ctx: RequestContext, route: MatchedApiRoute | undefined): Promise<RequestContext>;
   /** The /api/v1/ and /admission/ routes this extension answers, with the access each needs (api-routes.ts). */
   readonly apiRoutes?: readonly ApiRoute[];
+  /** Sees every request as it is served (metrics, traces); see RequestHooks. */
+  readonly requestHooks?: RequestHooks;
   /** Decides on manifest pushes and pulls (one extension at most: the policy service). */
   readonly gates?: ManifestGates;
   close?(): Promise<void>;
+}
+
+/**
+ * What an observing extension does around each request. Both are optional and absent hooks cost
+ * the request nothing; neither may throw.
+ */
+export interface RequestHooks {
+  /**
+   * Runs a request's whole handling (which never throws: errors are already written as responses),
+   * e.g. inside a trace span. Returns an id for the request's log line (the trace id), if any.
+   * One extension at most.
+   */
+  around?(ctx: RequestContext, handle: () => Promise<void>): Promise<string | undefined>;
+  /** Called synchronously once the handling finished, with the status sent and the time taken. */
+  finished?(ctx: RequestContext, status: number, durationMs: number): void;
 }
 
 export interface Extension {

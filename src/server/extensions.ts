@@ -11,5 +11,7 @@ export async function extensionsFor(config: WharfConfig): Promise<Extension[]> {
   if (config.auth.enabled) extensions.push((await import('../auth/identity-extension.ts')).identityExtension);
   if (config.supplychain.enabled) extensions.push((await import('../supplychain/extension.ts')).supplyChainExtension);
   extensions.push((await import('../policy/service/policy-extension.ts')).policyExtension);
+  // Last: it observes the services of the extensions started before it.
+  if (config.metrics.enabled || config.tracing.otlpEndpoint !== '') extensions.push((await import('../observability/metrics-extension.ts')).metricsExtension);
   return extensions;
 }

@@ -19,7 +19,7 @@ import { registryError } from '../distribution/errors.ts';
 import type { RequestContext } from '../distribution/http.ts';
 import { writeError } from './error-response.ts';
 import { isGuardedPath, matchApiRoute, type ApiRoute } from './api-routes.ts';
-import type { Extension, RunningExtension } from './extension.ts';
+import type { Extension, RequestHooks, RunningExtension } from './extension.ts';
 import type { Logger } from './logger.ts';
 
 /** Staged data of a one-shot upload that nothing wrote to for this long belongs to a dead request. */
@@ -110,11 +110,12 @@ async function assemble(config: WharfConfig, logger: Logger, extensions: readonl
   }
   const running = [...byName.values()];
   const apiRoutes = running.flatMap((extension) => extension.apiRoutes ?? []);
+  const hooks = requestHooksOf(running);
 
   return {
     deps,
     apiRoutes,
-    handle: (req, res) => void route(req, res, deps, running, apiRoutes, guard, logger, storage),
+    handle: (req, res) => void route(req, res, deps, running, apiRoutes, guard, hooks, logger, storage),
     async close() {
       clearInterval(purgeTimer);
       for (const extension of running.reverse()) await extension.close?.();
@@ -136,7 +137,8 @@ interface StorageWatch {
 
 async function route(
   req: IncomingMessage, res: ServerResponse, deps: RegistryDeps,
-  extensions: readonly RunningExtension[], apiRoutes: readonly ApiRoute[], guard: RunningExtension | undefined, logger: Logger, storage: StorageWatch,
+  extensions: readonly RunningExtension[], apiRoutes: readonly ApiRoute[], guard: RunningExtension | undefined,
+  hooks: RequestHooks, logger: Logger, storage: StorageWatch,
 ): Promise<void> {
   const started = performance.now();
   const url = req.url ?? '/';
@@ -144,6 +146,32 @@ async function route(
   const path = queryAt === -1 ? url : url.slice(0, queryAt);
   const method = req.method ?? 'GET';
   const ctx: RequestContext = { req, res, method, path, query: new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1)) };
+  let traceId: string | undefined;
+  try {
+    if (hooks.around) traceId = await hooks.around(ctx, () => dispatch(ctx, deps, extensions, apiRoutes, guard, logger, storage));
+    else await dispatch(ctx, deps, extensions, apiRoutes, guard, logger, storage);
+  } catch (error) {
+    // Only a faulty hook gets here (dispatch answers every error itself).
+    if (!res.headersSent) writeError(res, error);
+    logger.error({ err: error, method, path }, 'request hook failed');
+  }
+  const durationMs = performance.now() - started;
+  try {
+    hooks.finished?.(ctx, res.statusCode, durationMs);
+  } catch (error) {
+    logger.error({ err: error, method, path }, 'request hook failed');
+  }
+  const ms = Math.round(durationMs * 10) / 10;
+  if (traceId === undefined) logger.info({ method, path, status: res.statusCode, ms }, 'request');
+  else logger.info({ method, path, status: res.statusCode, ms, traceId }, 'request');
+}
+
+/** Serves one request; an error becomes its response, so this never throws. */
+async function dispatch(
+  ctx: RequestContext, deps: RegistryDeps,
+  extensions: readonly RunningExtension[], apiRoutes: readonly ApiRoute[], guard: RunningExtension | undefined, logger: Logger, storage: StorageWatch,
+): Promise<void> {
+  const { res, path, method } = ctx;
   try {
     if (path.startsWith('/v2')) {
       await handleRegistryRequest(ctx, deps);
@@ -163,8 +191,6 @@ async function route(
     }
     const { internal } = writeError(res, error);
     if (internal) logger.error({ err: error, method, path }, 'request failed');
-  } finally {
-    logger.info({ method, path, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10 }, 'request');
   }
 }
 
@@ -189,6 +215,17 @@ async function readiness(res: ServerResponse, deps: RegistryDeps, storage: Stora
     return;
   }
   res.writeHead(200, { 'content-type': 'text/plain' }).end(['ready', ...notes, ''].join('\n'));
+}
+
+/** The extensions' request hooks as one: absent hooks stay absent, so requests pay nothing for them. */
+function requestHooksOf(extensions: readonly RunningExtension[]): RequestHooks {
+  const around = onlyOne(extensions.filter((extension) => extension.requestHooks?.around), 'run requests')?.requestHooks;
+  const finished = extensions.flatMap((extension) => (extension.requestHooks?.finished ? [extension.requestHooks] : []));
+  return {
+    ...(around ? { around: (ctx, handle) => around.around!(ctx, handle) } : {}),
+    ...(finished.length === 1 ? { finished: (ctx, status, ms) => finished[0]!.finished!(ctx, status, ms) } : {}),
+    ...(finished.length > 1 ? { finished: (ctx, status, ms) => { for (const hooks of finished) hooks.finished!(ctx, status, ms); } } : {}),
+  };
 }
 
 function onlyOne<T>(candidates: T[], role: string): T | undefined {

@@ -47,6 +47,7 @@ export class PolicyService {
   #quarantineGeneration = -1;
   readonly #pendingDecisions: DecisionRecord[] = [];
   #flushTimer: NodeJS.Timeout | undefined;
+  readonly #decisionObservers: ((point: EnforcementPoint, decision: Decision) => void)[] = [];
   readonly #namespaces = new Map<string, { until: number; generation: number; facts: Promise<Record<string, unknown>> }>();
 
   constructor(store: PolicyStore, engine: PolicyEngine, registry: RegistryDeps, trust: TrustSource | undefined, logger: DecisionLogger) {
@@ -94,9 +95,19 @@ export class PolicyService {
     await this.#refresh();
     const evaluation = await this.#engine.evaluate(point, input, target);
     const decision: Decision = { ...evaluation, id: randomUUID() };
+    for (const observe of this.#decisionObservers) observe(point, decision);
     // Every admission outcome is logged, judged by a policy or not: clusters ask why a workload got in.
     if (evaluation.policies.length > 0 || point === 'admission') await this.#log(point, input, target, requester, decision);
     return decision;
+  }
+
+  /** Calls `observe` with every decision made from now on (metrics); returns how to stop. */
+  observeDecisions(observe: (point: EnforcementPoint, decision: Decision) => void): () => void {
+    this.#decisionObservers.push(observe);
+    return () => {
+      const at = this.#decisionObservers.indexOf(observe);
+      if (at !== -1) this.#decisionObservers.splice(at, 1);
+    };
   }
 
   /** Logs an admission review decided as a whole, without a policy (an unreadable workload, a failed review). */

@@ -123,6 +123,10 @@ export function describeMetadataStore(name: string, make: () => Promise<Metadata
       const manifestBytes = manifest(9).content.byteLength;
       assert.deepEqual(await store.namespaceUsage('team'), { storageBytes: 123 + manifestBytes, artifacts: 1 });
       assert.deepEqual(await store.namespaceUsage('nobody'), { storageBytes: 0, artifacts: 0 });
+      assert.deepEqual(await store.usageByNamespace(), [
+        { namespace: 'team', storageBytes: 123 + manifestBytes, artifacts: 1 },
+        { namespace: 'teamx', storageBytes: 5000, artifacts: 0 },
+      ]);
     });
 
     it('tracks upload sessions', async () => {

@@ -99,6 +99,8 @@ export interface MetadataStore {
 
   /** Bytes stored for a namespace (distinct blobs of its repositories plus manifests) and its manifest count. */
   namespaceUsage(namespace: string): Promise<{ storageBytes: number; artifacts: number }>;
+  /** namespaceUsage of every namespace that has a repository, in one pass (metrics). */
+  usageByNamespace(): Promise<{ namespace: string; storageBytes: number; artifacts: number }[]>;
 
   /**
    * Only stores that several processes share: tells `listener` about every tag moved or deleted

@@ -182,6 +182,19 @@ export class PostgresMetadataStore implements MetadataStore {
     return { storageBytes: Number(row.blob_bytes) + Number(row.manifest_bytes), artifacts: Number(row.manifests) };
   }
 
+  async usageByNamespace(): Promise<{ namespace: string; storageBytes: number; artifacts: number }[]> {
+    const namespaceOf = "split_part(r.name, '/', 1)";
+    const { rows } = await this.#db.query(`SELECT ns.namespace, COALESCE(bl.bytes, 0) + COALESCE(mf.bytes, 0) AS bytes, COALESCE(mf.n, 0) AS n
+      FROM (SELECT DISTINCT ${namespaceOf} AS namespace FROM repositories r) ns
+      LEFT JOIN (SELECT namespace, SUM(size) AS bytes FROM (SELECT DISTINCT ${namespaceOf} AS namespace, b.digest, b.size
+        FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id JOIN blobs b ON b.digest = rb.digest) d GROUP BY namespace) bl
+        ON bl.namespace = ns.namespace
+      LEFT JOIN (SELECT ${namespaceOf} AS namespace, SUM(m.size) AS bytes, COUNT(*) AS n
+        FROM manifests m JOIN repositories r ON r.id = m.repository_id GROUP BY 1) mf ON mf.namespace = ns.namespace
+      ORDER BY ns.namespace COLLATE "C"`);
+    return rows.map((row) => ({ namespace: String(row.namespace), storageBytes: Number(row.bytes), artifacts: Number(row.n) }));
+  }
+
   async watchTagChanges(listener: TagChangeListener): Promise<() => Promise<void>> {
     let connection: { close(): Promise<void> } | undefined;
     let stopped = false;

@@ -165,6 +165,19 @@ export class SqliteMetadataStore implements MetadataStore {
     return { storageBytes: Number(blobs.bytes) + Number(manifests.bytes), artifacts: Number(manifests.n) };
   }
 
+  async usageByNamespace(): Promise<{ namespace: string; storageBytes: number; artifacts: number }[]> {
+    const namespaceOfName = "CASE WHEN instr(r.name, '/') > 0 THEN substr(r.name, 1, instr(r.name, '/') - 1) ELSE r.name END";
+    const rows = this.#sql(`SELECT ns.namespace, COALESCE(bl.bytes, 0) + COALESCE(mf.bytes, 0) AS bytes, COALESCE(mf.n, 0) AS n
+      FROM (SELECT DISTINCT ${namespaceOfName} AS namespace FROM repositories r) ns
+      LEFT JOIN (SELECT namespace, SUM(size) AS bytes FROM (SELECT DISTINCT ${namespaceOfName} AS namespace, b.digest, b.size
+        FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id JOIN blobs b ON b.digest = rb.digest) GROUP BY namespace) bl
+        ON bl.namespace = ns.namespace
+      LEFT JOIN (SELECT ${namespaceOfName} AS namespace, SUM(m.size) AS bytes, COUNT(*) AS n
+        FROM manifests m JOIN repositories r ON r.id = m.repository_id GROUP BY 1) mf ON mf.namespace = ns.namespace
+      ORDER BY ns.namespace`).all() as Row[];
+    return rows.map((row) => ({ namespace: String(row.namespace), storageBytes: Number(row.bytes), artifacts: Number(row.n) }));
+  }
+
   async createUpload(id: string, repository: string): Promise<void> {
     this.#transaction(() => {
       const now = Date.now();
