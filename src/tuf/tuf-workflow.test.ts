@@ -1,25 +1,11 @@
-import { after, before, describe, it, mock } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tufCommand } from '../cli/tuf.ts';
+import { tuf } from './testing/run-tuf.ts';
 import { startTufRegistry, repointTagInDatabase, type TufRegistry } from './testing/tuf-registry.ts';
 import { pushTestImage } from '../supplychain/testing/supplychain-registry.ts';
-
-/** Runs `wharf tuf …` with console output captured. */
-export async function tuf(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = mock.method(console, 'log', (...args: unknown[]) => { out.push(args.join(' ')); });
-  const error = mock.method(console, 'error', (...args: unknown[]) => { err.push(args.join(' ')); });
-  try {
-    return { code: await tufCommand(argv), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mock.restore();
-    error.mock.restore();
-  }
-}
 
 describe('wharf tuf: init, delegate, publish, verify end to end', () => {
   let registry: TufRegistry;

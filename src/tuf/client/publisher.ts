@@ -131,7 +131,13 @@ export async function changeRoot(server: ServerApi, namespace: string, updater: 
   const signers = change.rootKeys.filter((key) => current.roles.root!.keyIDs.includes(key.keyid) || roles.root!.keyIDs.includes(key.keyid));
   signAll(root, [...signers, ...(change.role === 'root' ? add.filter((key) => !signers.some((s) => s.keyid === key.keyid)) : [])]);
   const batch: PublishBatch = { root: root.toJSON() };
-  if (change.role === 'targets') {
+  // Top-level targets stays valid while a threshold of its signatures is still by named keys;
+  // when keys leave or the threshold rises it must be re-signed by the new keys.
+  const targetsStillValid = change.role === 'targets' && remove.length === 0 && threshold <= target.threshold;
+  if (change.role === 'targets' && !(targetsStillValid && change.targetsKeys.length === 0)) {
+    if (change.targetsKeys.filter((key) => keyIDs.includes(key.keyid) && key.private !== undefined).length < threshold) {
+      throw new Error(`top-level targets must be re-signed by ${threshold} of the new targets keys: give them with --targets-key FILE`);
+    }
     const targets = trustedTargets(metadataDir, 'targets');
     if (!targets) throw new Error('no trusted top-level targets metadata to re-sign');
     const resigned = nextTargets(targets.signed, change.targetsExpiresDays);
