@@ -15,7 +15,7 @@ import { Delegations } from '@tufjs/models/dist/delegations.js';
 import type { Updater } from 'tuf-js';
 import { signerOf, tufKey, type TufKeyFile } from '../keys.ts';
 import { isRoleName, parseTargetPath, SPEC_VERSION, type OnlineKeysAnswer } from '../tuf-service.ts';
-import { snapshotLists, trustedRoot, trustedTargets } from './tuf-client.ts';
+import { snapshotLists, snapshotVersion, trustedRoot, trustedTargets } from './tuf-client.ts';
 
 export interface ServerApi {
   call(method: string, path: string, body?: unknown): Promise<unknown>;
@@ -240,13 +240,15 @@ export async function addTargets(updater: Updater, metadataDir: string, role: st
     if (!parseTargetPath(target.path)) throw new Error(`"${target.path}" is not REPOSITORY:TAG`);
     // Loads (and verifies) every role on the path down to the one that signs it.
     await updater.getTargetInfo(target.path);
+    checkDelegated(metadataDir, role, target.path);
     const signer = signingRole(metadataDir, role, target.path);
     byRole.set(signer, [...(byRole.get(signer) ?? []), target]);
   }
   const batch: PublishBatch = { targets: {} };
   for (const [name, targets] of byRole) {
-    const current = snapshotLists(metadataDir, name) ? trustedTargets(metadataDir, name) : undefined;
-    if (snapshotLists(metadataDir, name) && !current) throw new Error(`the trusted metadata of ${name} was not loaded`);
+    const listed = snapshotVersion(metadataDir, name);
+    const current = listed === undefined ? undefined : trustedTargets(metadataDir, name);
+    if (listed !== undefined && current?.signed.version !== listed) throw new Error(`the trusted metadata of ${name} was not loaded (version ${current?.signed.version ?? 'none'}, snapshot names ${listed})`);
     const files = { ...(current?.signed.targets ?? {}) };
     for (const target of targets) files[target.path] = targetFile(target);
     const next = nextTargets(current?.signed, expiresDays, { targets: files });
@@ -254,6 +256,14 @@ export async function addTargets(updater: Updater, metadataDir: string, role: st
     batch.targets![name] = next.toJSON();
   }
   return batch;
+}
+
+/** Refuses a path the trusted top-level targets does not delegate to `role` (clients would never look for it there). */
+function checkDelegated(metadataDir: string, role: string, path: string): void {
+  if (role === 'targets') return;
+  const delegation = trustedTargets(metadataDir, 'targets')?.signed.delegations?.roles?.[role];
+  if (!delegation) throw new Error(`the namespace's targets delegate nothing to ${role} (run \`wharf tuf delegate\` first)`);
+  if (!delegation.isDelegatedPath(path)) throw new Error(`${path} is not among the paths delegated to ${role} (${(delegation.paths ?? []).join(', ')})`);
 }
 
 /** The role whose metadata lists `path`: `role` itself, or its hash bin for the path. */

@@ -92,12 +92,16 @@ export function trustedTargets(metadataDir: string, role: string): Metadata<Targ
   return existsSync(path) ? Metadata.fromJSON(MetadataKind.Targets, JSON.parse(readFileSync(path, 'utf8'))) : undefined;
 }
 
-/** Whether the trusted snapshot lists the role (a delegated role has metadata only once published). */
-export function snapshotLists(metadataDir: string, role: string): boolean {
+/** The version of a role the trusted snapshot names (undefined: a delegated role not published yet). */
+export function snapshotVersion(metadataDir: string, role: string): number | undefined {
   const path = join(metadataDir, 'snapshot.json');
-  if (!existsSync(path)) return false;
-  const snapshot = JSON.parse(readFileSync(path, 'utf8')) as { signed?: { meta?: Record<string, unknown> } };
-  return snapshot.signed?.meta?.[`${role}.json`] !== undefined;
+  if (!existsSync(path)) return undefined;
+  const snapshot = JSON.parse(readFileSync(path, 'utf8')) as { signed?: { meta?: Record<string, { version?: number }> } };
+  return snapshot.signed?.meta?.[`${role}.json`]?.version;
+}
+
+export function snapshotLists(metadataDir: string, role: string): boolean {
+  return snapshotVersion(metadataDir, role) !== undefined;
 }
 
 export interface ArtifactFacts {
