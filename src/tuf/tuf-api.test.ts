@@ -6,6 +6,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTufRegistry, type TufRegistry } from './testing/tuf-registry.ts';
+import { startAuthRegistry, basic, type AuthRegistry } from '../../test/support/auth-fixture.ts';
+import { pushImage } from '../../test/support/registry-fixture.ts';
 import { tuf } from './testing/run-tuf.ts';
 import { pushTestImage } from '../supplychain/testing/supplychain-registry.ts';
 
@@ -107,5 +109,69 @@ describe('TUF API: bad input gets a clear error, never a 500', () => {
     // A namespace without a TUF repository takes nothing.
     const outside = await errorOf(await post('other/publish', JSON.stringify({ targets: { targets: batch.targets.app } })));
     assert.equal(outside.status, 404);
+  });
+});
+
+describe('TUF API with authentication on', () => {
+  let registry: AuthRegistry;
+  let folder: string;
+  let restore: () => void;
+  const PASSWORD = 'pass-word-123';
+  const as = (user: string) => { process.env.WHARF_USERNAME = user; process.env.WHARF_PASSWORD = PASSWORD; };
+  const key = (name: string) => join(folder, `${name}.json`);
+
+  before(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'wharf-tuf-auth-'));
+    restore = isolate(folder);
+    registry = await startAuthRegistry();
+    await registry.admin.addUser('root', PASSWORD, true);
+    for (const role of ['reader', 'writer']) {
+      await registry.admin.addUser(role, PASSWORD);
+      await registry.admin.setMembership('team-a', { kind: 'user', name: role }, role);
+    }
+    await registry.admin.addUser('outsider', PASSWORD);
+    await pushImage(registry.url, 'team-a/app', 'v1', {}, { authorization: basic('root', PASSWORD) });
+    as('root');
+    const server = ['--server', registry.url];
+    assert.equal((await tuf(['init', 'team-a', ...server, '--root-key', key('root'), '--targets-key', key('targets'), '--root-out', join(folder, 'root.json')])).code, 0);
+    assert.equal((await tuf(['keygen', key('ci')])).code, 0);
+    assert.equal((await tuf(['delegate', 'team-a', 'ci', ...server, '--path', 'team-a/*', '--key', key('ci'), '--targets-key', key('targets')])).code, 0);
+  });
+  after(async () => {
+    restore();
+    await registry.close();
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  it('reading metadata needs pull access to the namespace', async () => {
+    const url = `${registry.url}/api/v1/tuf/team-a/metadata/timestamp.json`;
+    assert.equal((await fetch(url)).status, 401);
+    assert.deepEqual((await errorOf(await fetch(url, { headers: { authorization: basic('outsider', PASSWORD) } }))).code, 'DENIED');
+    assert.equal((await fetch(url, { headers: { authorization: basic('reader', PASSWORD) } })).status, 200);
+  });
+
+  it('online keys and the timestamp are for administrators; a delegated role publishes with push access only', async () => {
+    for (const path of ['online-keys', 'timestamp']) {
+      const response = await fetch(`${registry.url}/api/v1/tuf/team-a/${path}`, { method: 'POST', headers: { authorization: basic('writer', PASSWORD) } });
+      assert.equal(response.status, 403, path);
+    }
+    const server = ['--server', registry.url];
+    as('reader');
+    await assert.rejects(tuf(['publish', 'team-a', 'team-a/app:v1', ...server, '--role', 'ci', '--key', key('ci')]), /no push access to team-a\/app/);
+    as('writer');
+    const published = await tuf(['publish', 'team-a', 'team-a/app:v1', ...server, '--role', 'ci', '--key', key('ci')]);
+    assert.equal(published.code, 0, published.err);
+    // Top-level metadata stays the administrators' even for a writer holding the targets key.
+    await assert.rejects(tuf(['delegate', 'team-a', 'other', ...server, '--path', 'team-a/x:*', '--key', key('ci'), '--targets-key', key('targets')]), /not an administrator/);
+  });
+
+  it('verify fetches metadata and the manifest with the caller\'s credentials', async () => {
+    as('reader');
+    const verified = await tuf(['verify', `${new URL(registry.url).host}/team-a/app:v1`, '--root', join(folder, 'root.json'), '--metadata-dir', join(folder, 'reader-client')]);
+    assert.equal(verified.code, 0, verified.err);
+    as('outsider');
+    const refused = await tuf(['verify', `${new URL(registry.url).host}/team-a/app:v1`, '--root', join(folder, 'root.json'), '--metadata-dir', join(folder, 'outsider-client')]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /HTTP 403/);
   });
 });

@@ -27,7 +27,7 @@ export const TUF_ROUTES = [
   { method: 'POST', path: '/api/v1/tuf/{namespace}/online-keys', access: 'admin' },
   { method: 'POST', path: '/api/v1/tuf/{namespace}/timestamp', access: 'admin' },
   // Root and top-level targets need an administrator; a delegated role, push access to the repositories it names.
-  { method: 'POST', path: '/api/v1/tuf/{namespace}/publish', access: 'authenticated' },
+  { method: 'POST', path: '/api/v1/tuf/{namespace}/publish', access: 'authenticated', writes: 'handler' },
 ] as const satisfies readonly ApiRoute[];
 
 /** The repository whose pull access stands for the namespace's (a role in it, or a grant covering NAMESPACE/*). */
