@@ -155,6 +155,8 @@ describe('TUF API with authentication on', () => {
       const response = await fetch(`${registry.url}/api/v1/tuf/team-a/${path}`, { method: 'POST', headers: { authorization: basic('writer', PASSWORD) } });
       assert.equal(response.status, 403, path);
     }
+    const outsider = await fetch(`${registry.url}/api/v1/tuf/team-a/publish`, { method: 'POST', body: '{}', headers: { authorization: basic('outsider', PASSWORD) } });
+    assert.deepEqual([outsider.status, (await errorOf(outsider)).message], [403, 'no access to namespace team-a']);
     const server = ['--server', registry.url];
     as('reader');
     await assert.rejects(tuf(['publish', 'team-a', 'team-a/app:v1', ...server, '--role', 'ci', '--key', key('ci')]), /no push access to team-a\/app/);

@@ -80,6 +80,10 @@ async function serveMetadata(ctx: RequestContext, service: TufService, namespace
 }
 
 async function publish(ctx: RequestContext, service: TufService, namespace: string): Promise<void> {
+  // Whoever may not read the namespace's metadata learns nothing from a publication's answer.
+  if (ctx.access && !ctx.principal?.admin && !(await ctx.access.can(namespaceProbe(namespace), 'pull'))) {
+    throw registryError('DENIED', { message: `no access to namespace ${namespace}` });
+  }
   const bytes = await readBody(ctx.req, MAX_PUBLISH_BODY);
   let body: unknown;
   try {
