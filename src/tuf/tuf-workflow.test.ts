@@ -7,6 +7,22 @@ import { tuf } from './testing/run-tuf.ts';
 import { startTufRegistry, repointTagInDatabase, type TufRegistry } from './testing/tuf-registry.ts';
 import { pushTestImage } from '../supplychain/testing/supplychain-registry.ts';
 
+const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const TUF_POLICY = `package wharf.tuf
+
+deny contains msg if {
+	input.trust.tuf.enabled
+	input.artifact.tag != null
+	not tuf_names_tag
+	msg := sprintf("%s:%s is not the artifact TUF names for %s:%s", [input.artifact.repository, input.artifact.digest, input.artifact.repository, input.artifact.tag])
+}
+
+tuf_names_tag if {
+	some target in input.trust.tuf.targets
+	target.tag == input.artifact.tag
+}
+`;
+
 describe('wharf tuf: init, delegate, publish, verify end to end', () => {
   let registry: TufRegistry;
   let folder: string;
@@ -53,15 +69,48 @@ describe('wharf tuf: init, delegate, publish, verify end to end', () => {
     assert.equal(verified.code, 0, verified.err);
     assert.match(verified.out, new RegExp(image.digest));
 
+    // A pull gate that wants the tag's digest to be the one TUF names (docs/policy-input.md: input.trust.tuf).
+    const policy = await fetch(`${registry.url}/api/v1/policies/tuf-tags`, {
+      method: 'PUT', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ package: 'wharf.tuf', modules: [{ file: 'tuf.rego', source: TUF_POLICY }], binding: { points: ['pull'], namespaces: ['team-a'] } }),
+    });
+    assert.equal(policy.status, 201, await policy.text());
+    assert.equal((await fetch(`${registry.url}/v2/team-a/app/manifests/v1`, { headers: { accept: MANIFEST } })).status, 200);
+
     // Behind TUF's back: the registry's database now says v1 is another (real, pushed) manifest.
     await registry.stop();
     repointTagInDatabase(registry.dataDir, 'team-a/app', 'v1', other.digest);
     registry = await startTufRegistry({}, registry.dataDir);
+    // The pull gate refuses the repointed tag…
+    const pull = await fetch(`${registry.url}/v2/team-a/app/manifests/v1`, { headers: { accept: MANIFEST } });
+    assert.equal(pull.status, 403);
+    assert.match(await pull.text(), /not the artifact TUF names for team-a\/app:v1/);
+    // …and without the gate, the client refuses it on its own.
+    assert.equal((await fetch(`${registry.url}/api/v1/policies/tuf-tags`, { method: 'DELETE' })).status, 204);
     const refused = await tuf(['verify', `${registry.host}/team-a/app:v1`, '--metadata-dir', clientDir, '--json']);
     assert.equal(refused.code, 1);
     const outcome = JSON.parse(refused.out);
     assert.equal(outcome.ok, false);
     assert.equal(outcome.served.digest, other.digest);
     assert.equal(outcome.target.digest, image.digest);
+  });
+
+  it('hashed bins: a role split into 16 bins signs each target in its bin, and verify walks to it', async () => {
+    const bulk = join(folder, 'bulk.json');
+    assert.equal((await tuf(['keygen', bulk])).code, 0);
+    const delegated = await tuf(['delegate', 'team-a', 'bulk', '--server', registry.url, '--path', 'team-a/bulk:*', '--key', bulk, '--bins', '16', '--targets-key', join(folder, 'targets1.json'), '--root', join(folder, 'team-a.root.json')]);
+    assert.equal(delegated.code, 0, delegated.err);
+    const pushed = [];
+    for (const tag of ['a', 'b', 'c', 'd']) pushed.push(await pushTestImage(registry.url, 'team-a/bulk', tag));
+    const published = await tuf(['publish', 'team-a', 'team-a/bulk:a', 'team-a/bulk:b', 'team-a/bulk:c', 'team-a/bulk:d', '--server', registry.url, '--role', 'bulk', '--key', bulk]);
+    assert.equal(published.code, 0, published.err);
+    const snapshot = await (await fetch(`${registry.url}/api/v1/tuf/team-a/metadata/snapshot.json`)).json() as any;
+    const bins = Object.keys(snapshot.signed.meta).filter((name) => name.startsWith('bulk-bin-'));
+    assert.equal(bins.length, 16);
+    const bulkRole = await (await fetch(`${registry.url}/api/v1/tuf/team-a/metadata/bulk.json`)).json() as any;
+    assert.deepEqual(bulkRole.signed.targets, {}, 'the role itself lists no target: its bins do');
+    const verified = await tuf(['verify', `${registry.host}/team-a/bulk:c`, '--metadata-dir', join(folder, 'client'), '--json']);
+    assert.equal(verified.code, 0, verified.err);
+    assert.equal(JSON.parse(verified.out).served.digest, pushed[2]!.digest);
   });
 });
