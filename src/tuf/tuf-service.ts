@@ -105,6 +105,8 @@ export class TufService {
   readonly #sealer: KeySealer;
   readonly #settings: TufSettings;
   readonly #now: () => Date;
+  /** Reachable roles per namespace for the read paths (policy facts); dropped on every publication. */
+  readonly #reachableCache = new Map<string, Set<string>>();
 
   constructor(store: TufStore, sealer: KeySealer, settings: TufSettings, now: () => Date = () => new Date()) {
     this.#store = store;
@@ -190,6 +192,15 @@ export class TufService {
       await access.repositories(repositories);
     }
 
+    this.#reachableCache.delete(namespace);
+    try {
+      return this.#publishBatch(namespace, root, targets, now);
+    } finally {
+      this.#reachableCache.delete(namespace);
+    }
+  }
+
+  #publishBatch(namespace: string, root: Metadata<Root> | undefined, targets: ReadonlyMap<string, Metadata<Targets>>, now: Date): { snapshot: number; timestamp: number } {
     return this.#store.transaction(() => {
       const currentRoot = this.#latestRoot(namespace);
       if (!currentRoot && !root) throw new TufRejection(`namespace ${namespace} has no TUF repository yet: run \`wharf tuf init ${namespace}\``, 'NOT_FOUND');
@@ -256,7 +267,7 @@ export class TufService {
     const namespace = namespaceOf(repository);
     const timestamp = this.#store.latest(namespace, 'timestamp');
     if (!timestamp || !digest.startsWith('sha256:')) return { enabled: timestamp !== undefined, current: timestamp !== undefined && timestamp.expires > this.#now(), targets: [] };
-    const reachable = this.#reachableRoles(namespace);
+    const reachable = this.#cachedReachableRoles(namespace);
     const rows = this.#store.targetsWithHash(namespace, `${repository}:`, digest.slice('sha256:'.length)).filter((row) => reachable.has(row.role));
     return {
       enabled: true,
@@ -267,7 +278,7 @@ export class TufService {
 
   /** The target a path names, as the registry's current metadata holds it (first role in delegation order wins is the client's rule; the registry lists all). */
   targetsAt(namespace: string, path: string): TargetRow[] {
-    const reachable = this.#reachableRoles(namespace);
+    const reachable = this.#cachedReachableRoles(namespace);
     return this.#store.targetAt(namespace, path).filter((row) => reachable.has(row.role));
   }
 
@@ -362,6 +373,15 @@ export class TufService {
       delegationRows.push({ delegator: role, role: delegations.succinctRoles.namePrefix, kind: 'bins' });
     }
     this.#store.replaceDelegations(namespace, role, delegationRows);
+  }
+
+  #cachedReachableRoles(namespace: string): Set<string> {
+    let reachable = this.#reachableCache.get(namespace);
+    if (!reachable) {
+      reachable = this.#reachableRoles(namespace);
+      this.#reachableCache.set(namespace, reachable);
+    }
+    return reachable;
   }
 
   /** Roles reachable from the top-level targets through current delegations (a dropped delegation drops its subtree). */

@@ -66,13 +66,15 @@ export interface TufStore {
 const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE metadata (
+    id INTEGER PRIMARY KEY,
     namespace TEXT NOT NULL,
     role TEXT NOT NULL,
     version INTEGER NOT NULL,
     body BLOB NOT NULL,
-    expires INTEGER NOT NULL,
-    PRIMARY KEY (namespace, role, version)
-  ) WITHOUT ROWID;
+    expires INTEGER NOT NULL
+  );
+  -- Bodies stay out of the index, so version look-ups never read them.
+  CREATE UNIQUE INDEX metadata_by_role ON metadata(namespace, role, version);
   CREATE TABLE online_keys (
     namespace TEXT NOT NULL,
     keyid TEXT NOT NULL,
@@ -97,7 +99,7 @@ const MIGRATIONS: readonly string[] = [
     length INTEGER NOT NULL,
     PRIMARY KEY (namespace, role, path)
   ) WITHOUT ROWID;
-  CREATE INDEX targets_by_hash ON targets(namespace, sha256);
+  CREATE INDEX targets_by_hash ON targets(sha256, namespace);
   CREATE INDEX targets_by_path ON targets(namespace, path);
   `,
 ];
@@ -177,7 +179,7 @@ export class SqliteTufStore implements TufStore {
   }
 
   targetsWithHash(namespace: string, prefix: string, sha256: string): TargetRow[] {
-    return (this.#db.sql('SELECT role, path, sha256, length FROM targets WHERE namespace = ? AND sha256 = ? AND substr(path, 1, ?) = ?').all(namespace, sha256, prefix.length, prefix) as Row[])
+    return (this.#db.sql('SELECT role, path, sha256, length FROM targets INDEXED BY targets_by_hash WHERE sha256 = ? AND namespace = ? AND substr(path, 1, ?) = ?').all(sha256, namespace, prefix.length, prefix) as Row[])
       .map((row) => ({ role: row.role as string, path: row.path as string, sha256: row.sha256 as string, length: Number(row.length) }));
   }
 
