@@ -75,6 +75,7 @@ const tufCommon = {
   'root-expires': { type: 'string', value: 'DAYS', help: 'root lifetime in days (default 365)' },
   out: { type: 'string', value: 'FILE', help: 'write the signed metadata to FILE (for more signatures) instead of publishing' },
 } as const satisfies Record<string, FlagSpec>;
+const TUF_SERVER_NOTE = 'Talks to a running Wharf (--server URL, WHARF_SERVER or `wharf login`), which holds the online snapshot and timestamp keys; a data folder is refused.';
 const regoVersion: FlagSpec = { type: 'boolean', help: 'parse Rego v0 (no `if`/`contains` required)' };
 
 export const COMMAND_TABLE: Readonly<Record<string, CommandSpec>> = {
@@ -331,7 +332,7 @@ export const COMMAND_TABLE: Readonly<Record<string, CommandSpec>> = {
         'targets-threshold': { type: 'string', value: 'N', help: 'targets signatures needed (default 1)' },
         ...tufCommon,
         'root-out': { type: 'string', value: 'FILE', help: 'where to write the root clients start from (default NAMESPACE.root.json)' },
-      }, 'The root is also stored as this machine\'s trusted root (--metadata-dir).'),
+      }, `The root is also stored as this machine\'s trusted root (--metadata-dir). ${TUF_SERVER_NOTE}`),
       'add-key': admin('NAMESPACE', 'Adds a key to the root or top-level targets role (a new root version).', {
         role: { type: 'string', value: 'root|targets', help: 'the role that gets the key' },
         key: { type: 'string', multiple: true, value: 'FILE', help: 'the new key (made when missing)' },
@@ -339,7 +340,7 @@ export const COMMAND_TABLE: Readonly<Record<string, CommandSpec>> = {
         'root-key': { type: 'string', multiple: true, value: 'FILE', help: 'root keys that sign the new root (old and new threshold)' },
         'targets-key': { type: 'string', multiple: true, value: 'FILE', help: 'targets keys that re-sign top-level targets (role targets)' },
         ...tufCommon,
-      }),
+      }, TUF_SERVER_NOTE),
       rotate: admin('NAMESPACE', 'Replaces keys of a role (a new root version); snapshot and timestamp get a new key of the registry\'s.', {
         role: { type: 'string', value: 'root|targets|snapshot|timestamp', help: 'the role whose keys change' },
         key: { type: 'string', multiple: true, value: 'FILE', help: 'a key the role gets (root, targets)' },
@@ -348,7 +349,7 @@ export const COMMAND_TABLE: Readonly<Record<string, CommandSpec>> = {
         'root-key': { type: 'string', multiple: true, value: 'FILE', help: 'root keys that sign the new root (old and new threshold)' },
         'targets-key': { type: 'string', multiple: true, value: 'FILE', help: 'the new targets keys, to re-sign top-level targets (role targets)' },
         ...tufCommon,
-      }),
+      }, TUF_SERVER_NOTE),
       delegate: admin('NAMESPACE ROLE', 'Delegates REPOSITORY:TAG paths to a role held by a team\'s or a CI identity\'s keys.', {
         path: { type: 'string', multiple: true, value: 'GLOB', help: 'paths delegated, e.g. \'team-a/app:*\' (repeatable; * stays within a path segment)' },
         key: { type: 'string', multiple: true, value: 'FILE', help: 'the role\'s key (repeatable; FILE.pub suffices unless its first metadata is signed here)' },
@@ -357,7 +358,7 @@ export const COMMAND_TABLE: Readonly<Record<string, CommandSpec>> = {
         terminating: { type: 'boolean', help: 'clients look no further than this role for its paths' },
         'targets-key': { type: 'string', multiple: true, value: 'FILE', help: 'top-level targets keys that sign the delegation' },
         ...tufCommon,
-      }),
+      }, TUF_SERVER_NOTE),
       sign: {
         args: 'FILE', target: 'files', summary: 'Adds signatures to the metadata of a batch file written with --out.',
         flags: {
@@ -370,10 +371,11 @@ export const COMMAND_TABLE: Readonly<Record<string, CommandSpec>> = {
         key: { type: 'string', multiple: true, value: 'FILE', help: 'the role\'s key (repeatable)' },
         metadata: { type: 'string', multiple: true, value: 'FILE', help: 'upload a batch file instead (from --out and wharf tuf sign)' },
         ...tufCommon,
-      }),
+      }, TUF_SERVER_NOTE),
       verify: {
         args: 'REGISTRY/REPOSITORY:TAG', target: 'registry',
         summary: 'Runs the TUF client workflow against the registry, then checks that the manifest it serves for the tag is the target TUF names; exits 0 only then.',
+        notes: 'TUF metadata comes from REGISTRY\'s /api/v1/tuf/ (HTTPS; plain HTTP only on loopback), with Wharf credentials when authentication is on (WHARF_USERNAME/WHARF_PASSWORD or `wharf login`).',
         flags: {
           root: { type: 'string', value: 'FILE', help: 'the namespace\'s root, when the metadata folder has no trusted root yet' },
           'metadata-dir': { type: 'string', value: 'DIR', help: 'trusted metadata folder (default $XDG_CACHE_HOME/wharf/tuf/HOST/NAMESPACE)' },

@@ -10,7 +10,10 @@ import { SqliteTufStore } from './tuf-store.ts';
 import { KeySealer } from './sealed-keys.ts';
 import { TufService } from './tuf-service.ts';
 import { initRepository, type ServerApi } from './client/publisher.ts';
-import { generateTufKey } from './keys.ts';
+import { generateTufKey, signerOf, tufKey } from './keys.ts';
+import { Metadata, MetadataKind, Root } from '@tufjs/models';
+import { Role } from '@tufjs/models/dist/role.js';
+import { SPEC_VERSION } from './tuf-service.ts';
 
 const HOUR = 3_600_000;
 
@@ -63,6 +66,17 @@ describe('TufService', () => {
     const sealer = KeySealer.fromFile(join(folder, 'tuf-secret'));
     assert.match(sealer.open(row.sealed, `team-a/${row.role}/${row.keyid}`), /BEGIN PRIVATE KEY/);
     assert.throws(() => sealer.open(row.sealed, `team-b/${row.role}/${row.keyid}`), /does not open/, 'bound to its namespace');
+  });
+
+  it('refuses a root that changes the targets keys without re-signed targets (clients would refuse the repository)', async () => {
+    const current = Metadata.fromJSON(MetadataKind.Root, JSON.parse(store.latest('team-a', 'root')!.body.toString('utf8')));
+    const replacement = generateTufKey();
+    const roles = { ...current.signed.roles, targets: new Role({ keyIDs: [replacement.keyid], threshold: 1 }) };
+    const root = new Metadata(new Root({ specVersion: SPEC_VERSION, version: current.signed.version + 1, expires: current.signed.expires, consistentSnapshot: true, keys: { ...current.signed.keys, [replacement.keyid]: tufKey(replacement) }, roles }));
+    root.sign(signerOf(team.root));
+    await assert.rejects(service.publish('team-a', { root: root.toJSON() }, { teamMetadata: async () => undefined, repositories: async () => undefined }),
+      /the published top-level targets \(re-sign it with the new targets keys in the same publication\) is not signed by a threshold of targets's keys/);
+    assert.equal(store.latest('team-a', 'root')!.version, current.signed.version, 'nothing stored');
   });
 
   it('tells policies whether a namespace has TUF and which targets name a digest', () => {

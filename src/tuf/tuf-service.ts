@@ -224,6 +224,7 @@ export class TufService {
       if (!this.#latestTargets(namespace, 'targets')) {
         throw new TufRejection(`namespace ${namespace} has no top-level targets metadata yet: publish it with its root`);
       }
+      this.#checkStillTrusted(namespace, trustedRoot!, root !== undefined, targets);
       return this.#signSnapshotAndTimestamp(namespace, trustedRoot!, now);
     });
   }
@@ -312,7 +313,29 @@ export class TufService {
     }
   }
 
-  /** The online keys a root names become active; the others of their role are retired. */
+  /**
+   * Metadata a batch did not replace must still verify under the delegators the batch changed: a
+   * new root with other targets keys, or a delegation with other keys, needs the delegated
+   * metadata re-signed in the same publication, or every client would refuse the repository.
+   */
+  #checkStillTrusted(namespace: string, root: Metadata<Root>, rootChanged: boolean, batch: ReadonlyMap<string, Metadata<Targets>>): void {
+    if (rootChanged && !batch.has('targets')) {
+      verifyDelegate(root, 'targets', this.#latestTargets(namespace, 'targets')!, 'the published top-level targets (re-sign it with the new targets keys in the same publication)');
+    }
+    const versions = this.#store.latestVersions(namespace);
+    for (const [delegatorName, delegator] of batch) {
+      const delegations = delegator.signed.delegations;
+      if (!delegations) continue;
+      const children = [...Object.keys(delegations.roles ?? {})];
+      if (delegations.succinctRoles) children.push(...[...versions.keys()].filter((name) => delegations.succinctRoles!.isDelegatedRole(name)));
+      for (const child of children) {
+        if (batch.has(child) || !versions.has(child)) continue;
+        verifyDelegate(delegator, child, this.#latestTargets(namespace, child)!, `the published ${child} metadata (${delegatorName} changed its keys: re-sign ${child} in the same publication)`);
+      }
+    }
+  }
+
+  /** The online keys a root names; the others of their role are retired. */
   #activateOnlineKeys(namespace: string, root: Metadata<Root>): void {
     for (const row of this.#store.onlineKeys(namespace)) {
       const named = root.signed.roles[row.role]?.keyIDs.includes(row.keyid) ?? false;
