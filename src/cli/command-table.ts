@@ -68,6 +68,14 @@ const registryCommon = {
   'plain-http': { type: 'boolean', help: 'use plain HTTP (loopback registries always do)' },
   json,
 } as const satisfies Record<string, FlagSpec>;
+const tufCommon = {
+  root: { type: 'string', value: 'FILE', help: 'the namespace\'s root, when the metadata folder has no trusted root yet' },
+  'metadata-dir': { type: 'string', value: 'DIR', help: 'trusted TUF metadata folder (default $XDG_CACHE_HOME/wharf/tuf/HOST/NAMESPACE)' },
+  expires: { type: 'string', value: 'DAYS', help: 'targets metadata lifetime in days (default 365)' },
+  'root-expires': { type: 'string', value: 'DAYS', help: 'root lifetime in days (default 365)' },
+  out: { type: 'string', value: 'FILE', help: 'write the signed metadata to FILE (for more signatures) instead of publishing' },
+} as const satisfies Record<string, FlagSpec>;
+const TUF_SERVER_NOTE = 'Talks to a running Wharf (--server URL, WHARF_SERVER or `wharf login`), which holds the online snapshot and timestamp keys; a data folder is refused.';
 const regoVersion: FlagSpec = { type: 'boolean', help: 'parse Rego v0 (no `if`/`contains` required)' };
 
 export const COMMAND_TABLE: Readonly<Record<string, CommandSpec>> = {
@@ -87,6 +95,19 @@ export const COMMAND_TABLE: Readonly<Record<string, CommandSpec>> = {
         'allow-anonymous': { type: 'boolean', help: 'allow anonymous full access on a non-loopback address (config key auth.allowAnonymous)' },
       },
       notes: 'Every other setting comes from the --config file or WHARF_* variables (README: Configuration reference).',
+    },
+  },
+  migrate: {
+    summary: 'move a stopped registry\'s metadata and policies from SQLite into PostgreSQL',
+    self: {
+      args: '', target: 'serve',
+      summary: 'Copies the data folder\'s registry metadata (manifests byte for byte) and policies, with their history and decision log, into an empty PostgreSQL database in one transaction. Stop the server first.',
+      flags: {
+        to: { type: 'string', value: 'URL', help: 'the PostgreSQL database: postgres://USER:PASSWORD@HOST:PORT/DATABASE (then serve with metadata.postgres.url set to it)' },
+        'data-dir': { type: 'string', value: 'DIR', help: 'the data folder to copy from (default $WHARF_DATA, else ./wharf-data)' },
+        data: { type: 'string', value: 'DIR', help: 'same as --data-dir' },
+        config: { type: 'string', value: 'FILE', help: 'YAML config file naming the data folder (WHARF_CONFIG)' },
+      },
     },
   },
   login: {
@@ -338,6 +359,72 @@ export const COMMAND_TABLE: Readonly<Record<string, CommandSpec>> = {
     summary: 'rotate-key: start signing registry tokens with a new key',
     subcommands: {
       'rotate-key': admin('', 'Starts signing registry tokens with a new key (tokens of the old key stay valid until they expire).'),
+    },
+  },
+  tuf: {
+    summary: 'keygen|init|add-key|rotate|delegate|sign|publish|verify a namespace\'s TUF repository',
+    subcommands: {
+      keygen: {
+        args: 'FILE', target: 'files', summary: 'Writes a TUF ed25519 key pair: FILE (private, 0600) and FILE.pub.',
+        flags: { force: { type: 'boolean', help: 'overwrite existing files' } },
+      },
+      init: admin('NAMESPACE', 'Creates the namespace\'s TUF repository: root and top-level targets signed with the team\'s keys, the registry\'s online keys for snapshot and timestamp.', {
+        'root-key': { type: 'string', multiple: true, value: 'FILE', help: 'a root key file (repeatable; made when missing)' },
+        'root-threshold': { type: 'string', value: 'N', help: 'root signatures needed (default 1)' },
+        'targets-key': { type: 'string', multiple: true, value: 'FILE', help: 'a top-level targets key file (repeatable; made when missing)' },
+        'targets-threshold': { type: 'string', value: 'N', help: 'targets signatures needed (default 1)' },
+        ...tufCommon,
+        'root-out': { type: 'string', value: 'FILE', help: 'where to write the root clients start from (default NAMESPACE.root.json)' },
+      }, `The root is also stored as this machine\'s trusted root (--metadata-dir). ${TUF_SERVER_NOTE}`),
+      'add-key': admin('NAMESPACE', 'Adds a key to the root or top-level targets role (a new root version).', {
+        role: { type: 'string', value: 'root|targets', help: 'the role that gets the key' },
+        key: { type: 'string', multiple: true, value: 'FILE', help: 'the new key (made when missing)' },
+        threshold: { type: 'string', value: 'N', help: 'the role\'s new threshold (default: unchanged)' },
+        'root-key': { type: 'string', multiple: true, value: 'FILE', help: 'root keys that sign the new root (old and new threshold)' },
+        'targets-key': { type: 'string', multiple: true, value: 'FILE', help: 'targets keys that re-sign top-level targets (role targets)' },
+        ...tufCommon,
+      }, TUF_SERVER_NOTE),
+      rotate: admin('NAMESPACE', 'Replaces keys of a role (a new root version); snapshot and timestamp get a new key of the registry\'s.', {
+        role: { type: 'string', value: 'root|targets|snapshot|timestamp', help: 'the role whose keys change' },
+        key: { type: 'string', multiple: true, value: 'FILE', help: 'a key the role gets (root, targets)' },
+        'remove-key': { type: 'string', multiple: true, value: 'FILE|KEYID', help: 'a key the role loses (root, targets)' },
+        threshold: { type: 'string', value: 'N', help: 'the role\'s new threshold (default: unchanged)' },
+        'root-key': { type: 'string', multiple: true, value: 'FILE', help: 'root keys that sign the new root (old and new threshold)' },
+        'targets-key': { type: 'string', multiple: true, value: 'FILE', help: 'the new targets keys, to re-sign top-level targets (role targets)' },
+        ...tufCommon,
+      }, TUF_SERVER_NOTE),
+      delegate: admin('NAMESPACE ROLE', 'Delegates REPOSITORY:TAG paths to a role held by a team\'s or a CI identity\'s keys.', {
+        path: { type: 'string', multiple: true, value: 'GLOB', help: 'paths delegated, e.g. \'team-a/app:*\' (repeatable; * stays within a path segment)' },
+        key: { type: 'string', multiple: true, value: 'FILE', help: 'the role\'s key (repeatable; FILE.pub suffices unless its first metadata is signed here)' },
+        threshold: { type: 'string', value: 'N', help: 'signatures the role needs (default 1)' },
+        bins: { type: 'string', value: 'N', help: 'hand the role\'s paths on to N hash bins (a power of two), for large namespaces' },
+        terminating: { type: 'boolean', help: 'clients look no further than this role for its paths' },
+        'targets-key': { type: 'string', multiple: true, value: 'FILE', help: 'top-level targets keys that sign the delegation' },
+        ...tufCommon,
+      }, TUF_SERVER_NOTE),
+      sign: {
+        args: 'FILE', target: 'files', summary: 'Adds signatures to the metadata of a batch file written with --out.',
+        flags: {
+          key: { type: 'string', multiple: true, value: 'FILE', help: 'a key to sign with (repeatable)' },
+          role: { type: 'string', multiple: true, value: 'ROLE', help: 'sign only this role\'s metadata (repeatable; default all)' },
+        },
+      },
+      publish: admin('NAMESPACE [REPOSITORY:TAG...]', 'Records pushed artifacts as targets of a role (signed with its keys), or uploads a batch file.', {
+        role: { type: 'string', value: 'ROLE', help: 'the role that signs the targets (targets, or a delegated role)' },
+        key: { type: 'string', multiple: true, value: 'FILE', help: 'the role\'s key (repeatable)' },
+        metadata: { type: 'string', multiple: true, value: 'FILE', help: 'upload a batch file instead (from --out and wharf tuf sign)' },
+        ...tufCommon,
+      }, TUF_SERVER_NOTE),
+      verify: {
+        args: 'REGISTRY/REPOSITORY:TAG', target: 'registry',
+        summary: 'Runs the TUF client workflow against the registry, then checks that the manifest it serves for the tag is the target TUF names; exits 0 only then.',
+        notes: 'TUF metadata comes from REGISTRY\'s /api/v1/tuf/ (HTTPS; plain HTTP only on loopback), with Wharf credentials when authentication is on (WHARF_USERNAME/WHARF_PASSWORD or `wharf login`).',
+        flags: {
+          root: { type: 'string', value: 'FILE', help: 'the namespace\'s root, when the metadata folder has no trusted root yet' },
+          'metadata-dir': { type: 'string', value: 'DIR', help: 'trusted metadata folder (default $XDG_CACHE_HOME/wharf/tuf/HOST/NAMESPACE)' },
+          json,
+        },
+      },
     },
   },
   version: {

@@ -1,10 +1,11 @@
 /** `wharf migrate --to postgres://…`: moves the data folder's SQLite databases into PostgreSQL. */
 import { parseArgs } from 'node:util';
+import { COMMAND_TABLE, parseOptions } from './command-table.ts';
 import { ConfigError, loadConfig } from '../config/config.ts';
 import { CONFIG_KEYS } from '../config/keys.ts';
 import { MigrationError, migrateToPostgres } from '../storage/migrate-to-postgres.ts';
 
-export const MIGRATE_USAGE = `Usage: wharf migrate --to postgres://USER:PASSWORD@HOST:PORT/DATABASE [--data DIR] [--config FILE]
+export const MIGRATE_USAGE = `Usage: wharf migrate --to postgres://USER:PASSWORD@HOST:PORT/DATABASE [--data-dir DIR] [--config FILE]
 
 Copies the registry metadata (repositories, blob links, manifests byte for byte, tags, referrers,
 upload sessions) and the policies, decision log, quarantines and namespace settings of the data
@@ -12,11 +13,8 @@ folder's SQLite databases into an empty PostgreSQL database, in one transaction.
 data folder. Stop the server first; afterwards start it with metadata.postgres.url set to the URL.`;
 
 export async function migrateCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { to: { type: 'string' }, data: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    strict: true,
-  });
+  const { values } = parseArgs({ args: argv, options: parseOptions(COMMAND_TABLE.migrate!.self!.flags), strict: true }) as
+    { values: { to?: string; 'data-dir'?: string; data?: string; config?: string; help?: boolean } };
   if (values.help) {
     console.log(MIGRATE_USAGE);
     return 0;
@@ -29,7 +27,7 @@ export async function migrateCommand(argv: string[]): Promise<number> {
   }
   let config;
   try {
-    config = loadConfig({ file: values.config ?? process.env.WHARF_CONFIG, env: process.env, flags: { data: values.data } });
+    config = loadConfig({ file: values.config ?? process.env.WHARF_CONFIG, env: process.env, flags: { data: values['data-dir'] ?? values.data } });
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`wharf: ${error.message}`);

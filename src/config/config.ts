@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { CONFIG_KEYS, type ConfigKey, type KeySpec } from './keys.ts';
 import type { SupplyChainConfig } from './supplychain-keys.ts';
 import type { MetricsConfig, TracingConfig } from '../observability/metrics/observability-keys.ts';
+import type { TufConfig } from './tuf-keys.ts';
 
 export interface WharfConfig {
   readonly listen: { readonly host: string; readonly port: number };
@@ -54,6 +55,7 @@ export interface WharfConfig {
   readonly supplychain: SupplyChainConfig;
   readonly metrics: MetricsConfig;
   readonly tracing: TracingConfig;
+  readonly tuf: TufConfig;
 }
 
 export class ConfigError extends Error {}

@@ -5,6 +5,7 @@
 import { integerAtLeast, nonEmptyString, oneOf, parseBoolean, type Parsed } from './parsers.ts';
 import { SUPPLY_CHAIN_KEYS } from './supplychain-keys.ts';
 import { OBSERVABILITY_KEYS } from '../observability/metrics/observability-keys.ts';
+import { TUF_KEYS } from './tuf-keys.ts';
 
 export type { Parsed };
 
@@ -202,7 +203,7 @@ const CORE_KEYS = {
   },
 } as const satisfies Record<string, KeySpec>;
 
-export const CONFIG_KEYS = { ...CORE_KEYS, ...SUPPLY_CHAIN_KEYS, ...OBSERVABILITY_KEYS } as const satisfies Record<string, KeySpec>;
+export const CONFIG_KEYS = { ...CORE_KEYS, ...SUPPLY_CHAIN_KEYS, ...OBSERVABILITY_KEYS, ...TUF_KEYS } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
 

@@ -20,6 +20,13 @@ export interface ApiRoute {
   /** `/api/v1/repositories/{repository}/manifests/{digest}/trust`: `{repository}` may span slashes, other parameters may not. */
   readonly path: string;
   readonly access: ApiAccess;
+  /**
+   * `handler`: a changing request (POST, PUT, DELETE) by someone who is not an administrator is let
+   * through to the handler, which checks the caller's access to everything it changes (TUF
+   * publications by a delegated role need push access to each repository they name). Without it,
+   * only administrators change anything under /api/v1/.
+   */
+  readonly writes?: 'handler';
 }
 
 export interface MatchedApiRoute {

@@ -8,7 +8,7 @@ import type { RegistryEvent } from '../../distribution/events.ts';
 import type { Extension, RunningExtension } from '../../server/extension.ts';
 import { POLICY_API_ROUTES, PolicyApi } from './policy-api.ts';
 import { PolicyEngine, type EngineSettings } from './policy-engine.ts';
-import { attachmentOf, type TrustSource } from './policy-input.ts';
+import { attachmentOf, NO_TRUST, type TrustSource } from './policy-input.ts';
 import { PolicyService } from './policy-service.ts';
 import { PolicyThreads } from './policy-threads.ts';
 import { simulatePolicy } from './simulation.ts';
@@ -40,9 +40,14 @@ export const policyExtension = {
     const store = openPolicyStore(config, policyDatabasePath(config.data));
     await store.migrate();
     const supplyChain = running.get('supplychain') as SupplyChainLike | undefined;
-    const trust: TrustSource | undefined = supplyChain && {
+    const supplyChainTrust: TrustSource | undefined = supplyChain && {
       trustOf: (repository, digest) => supplyChain.service.trustFacts(repository, digest),
     };
+    // TUF facts join the trust document as input.trust.tuf (docs/policy-input.md).
+    const tuf = running.get('tuf') as { service: { factsFor(repository: string, digest: string): object } } | undefined;
+    const trust: TrustSource | undefined = tuf ? {
+      trustOf: async (repository, digest) => ({ ...(await supplyChainTrust?.trustOf(repository, digest) ?? NO_TRUST), tuf: tuf.service.factsFor(repository, digest) }),
+    } : supplyChainTrust;
     // Policies that outgrow their slice of the event loop run on a thread (see policy-engine.ts).
     const threads = new PolicyThreads();
     const settings: EngineSettings = { ...engineSettings(config), threads };
