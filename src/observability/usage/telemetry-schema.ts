@@ -1,0 +1,57 @@
+/**
+ * The telemetry tables as the query language sees them: names, columns, types and what each
+ * means (docs/queries.md lists the same). The SQL that creates them is in the store
+ * (sqlite-usage-store.ts); a test checks the two agree.
+ */
+import type { ColumnSchema, TableSchema } from '../query/schema.ts';
+
+const transferColumns = (verb: string): ColumnSchema[] => [
+  { name: 'time', type: 'timestamp', description: `when it was ${verb}` },
+  { name: 'namespace', type: 'text', description: 'first path segment of the repository (team-a of team-a/app)' },
+  { name: 'repository', type: 'text', description: 'repository name' },
+  { name: 'digest', type: 'text', description: 'digest of the manifest or blob' },
+  { name: 'tag', type: 'text', description: 'the tag asked for, or NULL when it went by digest' },
+  { name: 'kind', type: 'text', description: "'manifest' or 'blob'" },
+  { name: 'bytes', type: 'integer', description: 'bytes sent (pulls) or received (pushes)' },
+  { name: 'identity', type: 'text', description: 'who: user:alice, robot:ci, oidc:…, or anonymous' },
+  { name: 'client_address', type: 'text', description: 'client IP address' },
+  { name: 'user_agent', type: 'text', description: 'User-Agent header' },
+];
+
+export const TELEMETRY_TABLES: readonly TableSchema[] = [
+  {
+    name: 'pulls', scopedBy: 'repository', columns: transferColumns('pulled'),
+    description: 'one row per GET of a manifest or blob that was served (HEAD requests are not pulls)',
+  },
+  {
+    name: 'pushes', scopedBy: 'repository', columns: transferColumns('pushed'),
+    description: 'one row per manifest pushed and per blob upload completed',
+  },
+  {
+    name: 'decisions', scopedBy: 'repository',
+    description: 'policy decisions on pushes, pulls and admission, one row per violated policy (one row with policy NULL when nothing was violated)',
+    columns: [
+      { name: 'time', type: 'timestamp', description: 'when it was decided' },
+      { name: 'namespace', type: 'text', description: 'namespace of the repository' },
+      { name: 'repository', type: 'text', description: 'repository name' },
+      { name: 'digest', type: 'text', description: 'digest decided on' },
+      { name: 'point', type: 'text', description: "'push', 'pull' or 'admission'" },
+      { name: 'identity', type: 'text', description: 'who asked' },
+      { name: 'allowed', type: 'boolean', description: 'whether the request went ahead' },
+      { name: 'policy', type: 'text', description: 'the violated policy, or NULL' },
+      { name: 'mode', type: 'text', description: "the policy's mode ('enforce', 'warn', …), or NULL" },
+      { name: 'message', type: 'text', description: 'what the policy said, or NULL' },
+    ],
+  },
+  {
+    name: 'storage', scopedBy: 'namespace',
+    description: 'storage per namespace, one row per namespace and day (the last measurement of that day)',
+    columns: [
+      { name: 'day', type: 'timestamp', description: 'the day, at 00:00 UTC' },
+      { name: 'namespace', type: 'text', description: 'namespace' },
+      { name: 'bytes', type: 'integer', description: 'bytes of the blobs its repositories link (a blob shared by two repositories counts in each)' },
+      { name: 'repositories', type: 'integer', description: 'repositories in the namespace' },
+      { name: 'manifests', type: 'integer', description: 'manifests stored in the namespace' },
+    ],
+  },
+];
