@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { CONFIG_KEYS, type ConfigKey, type KeySpec } from './keys.ts';
 import type { SupplyChainConfig } from './supplychain-keys.ts';
+import type { QueryConfig, UsageConfig } from './usage-keys.ts';
 
 export interface WharfConfig {
   readonly listen: { readonly host: string; readonly port: number };
@@ -36,6 +37,7 @@ export interface WharfConfig {
   readonly policy: { readonly failureMode: 'closed' | 'open'; readonly timeoutMs: number };
   readonly admission: { readonly registryHosts: string; readonly timeoutMs: number; readonly failurePolicy: 'Fail' | 'Ignore' };
   readonly supplychain: SupplyChainConfig;
+  readonly observability: { readonly retentionDays: number; readonly usage: UsageConfig; readonly query: QueryConfig };
 }
 
 export class ConfigError extends Error {}

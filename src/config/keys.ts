@@ -4,6 +4,7 @@
  */
 import { integerAtLeast, nonEmptyString, oneOf, parseBoolean, type Parsed } from './parsers.ts';
 import { SUPPLY_CHAIN_KEYS } from './supplychain-keys.ts';
+import { USAGE_KEYS } from './usage-keys.ts';
 
 export type { Parsed };
 
@@ -141,7 +142,7 @@ const CORE_KEYS = {
   },
 } as const satisfies Record<string, KeySpec>;
 
-export const CONFIG_KEYS = { ...CORE_KEYS, ...SUPPLY_CHAIN_KEYS } as const satisfies Record<string, KeySpec>;
+export const CONFIG_KEYS = { ...CORE_KEYS, ...SUPPLY_CHAIN_KEYS, ...USAGE_KEYS } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
 

@@ -5,6 +5,7 @@ import { OCI_INDEX, OCI_MANIFEST, baseMediaType } from '../content/media-types.t
 import { parseReference, type Reference } from '../content/names.ts';
 import type { StoredManifest } from '../storage/metadata/metadata-store.ts';
 import { registryError } from './errors.ts';
+import { clientOf } from './events.ts';
 import { readBody, sendEmpty, type RequestContext } from './http.ts';
 import type { RegistryDeps } from './registry-deps.ts';
 import { invalidDigest, requireRepositoryName } from './validate.ts';
@@ -72,6 +73,7 @@ export async function putManifest(ctx: RequestContext, deps: RegistryDeps, name:
   deps.events.emit({
     kind: 'manifest-pushed', repository: name, digest, mediaType: manifest.mediaType, artifactType: manifest.artifactType,
     subject: manifest.subject?.digest, tag: reference.kind === 'tag' ? reference.tag : undefined, annotations: manifest.annotations, content: body,
+    client: clientOf(ctx),
   });
   const headers: Record<string, string> = { location: `/v2/${name}/manifests/${digest}`, 'docker-content-digest': digest };
   if (manifest.subject) headers['oci-subject'] = manifest.subject.digest;

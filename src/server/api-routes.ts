@@ -20,6 +20,8 @@ export interface ApiRoute {
   /** `/api/v1/repositories/{repository}/manifests/{digest}/trust`: `{repository}` may span slashes, other parameters may not. */
   readonly path: string;
   readonly access: ApiAccess;
+  /** A POST that changes nothing (a query sent as a body): callers who may not change things may still send it. */
+  readonly readOnly?: boolean;
 }
 
 export interface MatchedApiRoute {

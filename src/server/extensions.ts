@@ -11,5 +11,6 @@ export async function extensionsFor(config: WharfConfig): Promise<Extension[]> {
   if (config.auth.enabled) extensions.push((await import('../auth/identity-extension.ts')).identityExtension);
   if (config.supplychain.enabled) extensions.push((await import('../supplychain/extension.ts')).supplyChainExtension);
   extensions.push((await import('../policy/service/policy-extension.ts')).policyExtension);
+  if (config.observability.usage.enabled) extensions.push((await import('../observability/usage-extension.ts')).usageExtension);
   return extensions;
 }

@@ -51,7 +51,7 @@ export const TELEMETRY_TABLES: readonly TableSchema[] = [
       { name: 'namespace', type: 'text', description: 'namespace' },
       { name: 'bytes', type: 'integer', description: 'bytes of the blobs its repositories link (a blob shared by two repositories counts in each)' },
       { name: 'repositories', type: 'integer', description: 'repositories in the namespace' },
-      { name: 'manifests', type: 'integer', description: 'manifests stored in the namespace' },
+      { name: 'artifacts', type: 'integer', description: 'artifacts (manifests) stored in the namespace' },
     ],
   },
 ];
