@@ -77,6 +77,7 @@ export function tokenize(source: string): Token[] {
       advance(symbol.length);
       continue;
     }
+    if (char === '|') throw new QueryError(position, 'unexpected "|": a pipe is written |>');
     if (char === ';') throw new QueryError(position, 'unexpected ";": give one query, without a semicolon');
     throw new QueryError(position, `unexpected character ${JSON.stringify(char)}`);
   }

@@ -67,7 +67,7 @@ class Parser {
   expectEnd(): void {
     const token = this.#peek();
     if (token.kind !== 'end') {
-      throw this.#error(token, this.#isSymbol('|') ? 'a pipe is written |>' : `expected |> and a pipe operator (${PIPE_OPERATORS}) or the end of the query`);
+      throw this.#error(token, `expected |> and a pipe operator (${PIPE_OPERATORS}) or the end of the query`);
     }
   }
 

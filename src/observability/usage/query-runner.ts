@@ -64,6 +64,11 @@ export class QueryRunner {
     return result;
   }
 
+  /** The query process's id, while one runs (tests check a stopped one is gone). */
+  get processId(): number | undefined {
+    return this.#child?.pid;
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     this.#stop();
