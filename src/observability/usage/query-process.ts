@@ -64,4 +64,6 @@ if (process.send) {
   process.on('message', (request: QueryRequest) => process.send!(runQuery(request)));
   // The registry went away: nothing is left to answer.
   process.on('disconnect', () => process.exit(0));
+  // Starting takes a while; the runner starts a query's deadline once this arrives.
+  process.send({ ready: true });
 }

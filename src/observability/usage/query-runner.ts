@@ -41,6 +41,7 @@ export interface RunnerSettings {
 export class QueryRunner {
   readonly #settings: RunnerSettings;
   #child: ChildProcess | undefined;
+  #ready: Promise<ChildProcess> | undefined;
   #nextId = 1;
   #waiting = 0;
   #tail: Promise<unknown> = Promise.resolve();
@@ -74,8 +75,8 @@ export class QueryRunner {
     this.#stop();
   }
 
-  #runNow(compiled: CompiledQuery): Promise<QueryResult> {
-    const child = this.#process();
+  async #runNow(compiled: CompiledQuery): Promise<QueryResult> {
+    const child = await this.#process();
     const request: QueryRequest = {
       id: this.#nextId++, database: this.#settings.database, tables: this.#settings.tables,
       sql: compiled.sql, params: compiled.params, maxRows: this.#settings.maxRows,
@@ -109,22 +110,38 @@ export class QueryRunner {
     });
   }
 
-  #process(): ChildProcess {
-    if (!this.#child) {
+  /** The query process, once it has started (its start-up does not count against a query's deadline). */
+  #process(): Promise<ChildProcess> {
+    if (!this.#child || !this.#ready) {
       // No inherited flags (a test runner's, an inspector's): the child is a plain script.
       const child = fork(PROCESS_PATH, [], { execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-      child.on('error', () => undefined);
-      // An idle runner keeps no process alive; a running query is held by its deadline timer.
-      child.unref();
-      child.channel?.unref();
       this.#child = child;
+      this.#ready = new Promise<ChildProcess>((resolve, reject) => {
+        const onMessage = (message: unknown) => {
+          if ((message as { ready?: boolean }).ready !== true) return;
+          child.off('exit', onExit);
+          child.off('message', onMessage);
+          // An idle runner keeps no process alive; a running query is held by its deadline timer.
+          child.unref();
+          child.channel?.unref();
+          resolve(child);
+        };
+        const onExit = () => {
+          if (this.#child === child) this.#stop();
+          reject(new QueryFailure('failed', 'the query process could not start'));
+        };
+        child.on('message', onMessage);
+        child.on('exit', onExit);
+        child.on('error', () => undefined);
+      });
     }
-    return this.#child;
+    return this.#ready;
   }
 
   #stop(): void {
     const child = this.#child;
     this.#child = undefined;
+    this.#ready = undefined;
     if (child && child.exitCode === null) child.kill('SIGKILL');
   }
 }
