@@ -30,6 +30,12 @@ export async function getManifest(ctx: RequestContext, deps: RegistryDeps, name:
     etag: `"${manifest.digest}"`,
   });
   ctx.res.end(ctx.method === 'HEAD' ? undefined : manifest.content);
+  if (ctx.method === 'GET') {
+    deps.events.emit({
+      kind: 'content-pulled', repository: name, digest: manifest.digest, target: 'manifest', bytes: manifest.content.byteLength, client: clientOf(ctx),
+      ...(reference.kind === 'tag' ? { tag: reference.tag } : {}),
+    });
+  }
 }
 
 async function findManifest(deps: RegistryDeps, name: string, reference: Reference): Promise<StoredManifest | undefined> {
