@@ -25,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   attach: async () => (await import('./supplychain.ts')).attachCommand,
   sbom: async () => (await import('./supplychain.ts')).sbomCommand,
   vulns: async () => (await import('./supplychain.ts')).vulnsCommand,
+  query: async () => (await import('./query.ts')).queryCommand,
   version: async () => async () => { console.log(`wharf ${version()}`); return 0; },
   ...Object.fromEntries(['user', 'team', 'member', 'robot', 'issuer', 'token'].map((group) => [
     group, async () => { const { identityCommand } = await import('./identity.ts'); return (argv: string[]) => identityCommand(group, argv); },
