@@ -8,6 +8,7 @@ export interface UsageConfig {
   readonly enabled: boolean;
   readonly flushIntervalMs: number;
   readonly flushRecords: number;
+  readonly measureIntervalSeconds: number;
 }
 
 export interface QueryConfig {
@@ -18,7 +19,7 @@ export interface QueryConfig {
 export const USAGE_KEYS = {
   'observability.retentionDays': {
     default: 90,
-    description: 'Days of usage telemetry (pulls, pushes, decisions, daily storage) kept for queries; older rows are deleted hourly.',
+    description: 'Days of usage telemetry (pulls, pushes, decisions, daily storage) kept for queries; older rows are deleted at each measurement (observability.usage.measureIntervalSeconds).',
     parse: integerAtLeast(1),
   },
   'observability.usage.enabled': {
@@ -34,6 +35,11 @@ export const USAGE_KEYS = {
   'observability.usage.flushRecords': {
     default: 1000,
     description: 'Write the waiting pull and push records at once when this many have gathered.',
+    parse: integerAtLeast(1),
+  },
+  'observability.usage.measureIntervalSeconds': {
+    default: 3600,
+    description: 'How often storage per namespace and the artifact inventory are measured and old telemetry is pruned.',
     parse: integerAtLeast(1),
   },
   'observability.query.timeoutMs': {

@@ -14,10 +14,9 @@ import { handleQuery, QUERY_ROUTES } from './usage/query-api.ts';
 import { SqliteUsageStore, telemetryDatabasePath } from './usage/sqlite-usage-store.ts';
 import { UsageQueries } from './usage/usage-queries.ts';
 import { UsageRecorder } from './usage/usage-recorder.ts';
-import type { StorageRow, UsageStore } from './usage/usage-store.ts';
+import type { ArtifactRow, StorageRow, UsageStore } from './usage/usage-store.ts';
 
 const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
 /** Decisions are copied from the policy log this often, at most this many a round. */
 const DECISION_MIRROR_MS = 5000;
 const DECISION_MIRROR_BATCH = 1000;
@@ -25,6 +24,8 @@ const DECISION_MIRROR_BATCH = 1000;
 export interface RunningUsage extends RunningExtension {
   readonly recorder: UsageRecorder;
   readonly store: UsageStore;
+  /** Prunes old rows and measures storage and the artifact inventory (every measureIntervalSeconds, and a second after start). */
+  housekeeping(): Promise<void>;
   /** Writes what is waiting and copies new policy decisions (tests and the query API call it). */
   flush(): Promise<void>;
 }
@@ -58,10 +59,11 @@ export const usageExtension = {
       await store.prune(Date.now() - settings.retentionDays * DAY_MS);
       const now = Date.now();
       await store.putStorage(now - (now % DAY_MS), await storageByNamespace(registry.metadata));
+      await store.replaceArtifacts(await inventory(registry.metadata));
     };
     const runHousekeeping = () => void housekeeping().catch((error: unknown) => logger.error({ err: error }, 'usage housekeeping failed'));
     const mirrorTimer = setInterval(() => void mirrorDecisions(), DECISION_MIRROR_MS).unref();
-    const housekeepingTimer = setInterval(runHousekeeping, HOUR_MS).unref();
+    const housekeepingTimer = setInterval(runHousekeeping, settings.usage.measureIntervalSeconds * 1000).unref();
     const firstHousekeeping = setTimeout(runHousekeeping, 1000).unref();
 
     const queries = new UsageQueries(config.data, settings.query);
@@ -73,6 +75,7 @@ export const usageExtension = {
       recorder,
       store,
       flush,
+      housekeeping,
       apiRoutes: QUERY_ROUTES,
       handle: (ctx) => handleQuery(ctx, queries, store, flush),
       async close() {
@@ -111,6 +114,26 @@ function record(recorder: UsageRecorder, event: RegistryEvent): void {
       ...(client.userAgent === undefined ? {} : { userAgent: client.userAgent }),
     });
   }
+}
+
+/** Every manifest of every repository, once per tag pointing at it (or once untagged). */
+async function inventory(metadata: MetadataStore): Promise<ArtifactRow[]> {
+  const rows: ArtifactRow[] = [];
+  for (const repository of await metadata.listRepositories({})) {
+    const tagsOf = new Map<string, string[]>();
+    for (const tag of (await metadata.listTags(repository, {})) ?? []) {
+      const manifest = await metadata.getManifestByTag(repository, tag);
+      if (manifest) tagsOf.set(manifest.digest, [...(tagsOf.get(manifest.digest) ?? []), tag]);
+    }
+    for (const { digest, mediaType } of await metadata.listManifests(repository)) {
+      const pushed = (await metadata.getManifest(repository, digest))?.pushedAt?.getTime();
+      const base = { repository, digest, mediaType, ...(pushed === undefined ? {} : { pushed }) };
+      const tags = tagsOf.get(digest);
+      if (tags) rows.push(...tags.map((tag) => ({ ...base, tag })));
+      else rows.push(base);
+    }
+  }
+  return rows;
 }
 
 async function storageByNamespace(metadata: MetadataStore): Promise<StorageRow[]> {

@@ -143,7 +143,7 @@ describe('pipe-SQL compiler', () => {
     assert.equal(failure("FROM pulls |> WHERE repo = 'x'").message,
       'line 1, column 21: unknown column "repo"; columns are time, namespace, repository, digest, tag, kind, bytes, identity, client_address, user_agent');
     assert.match(failure('FROM pulls\n|> WHERE bytes > 1\n|> SELEKT bytes').message, /^line 3, column 4: expected a pipe operator/);
-    assert.match(failure('FROM pullz').message, /^line 1, column 6: unknown table "pullz"; tables are pulls, pushes, decisions, storage$/);
+    assert.match(failure('FROM pullz').message, /^line 1, column 6: unknown table "pullz"; tables are pulls, pushes, decisions, artifacts, storage$/);
     assert.match(failure('FROM pulls |> WHERE count(*) > 1').message, /^line 1, column 21: count\(\) aggregates, which WHERE cannot do/);
     assert.match(failure('FROM pulls |> AGGREGATE count(*) GROUP BY repository |> SELECT digest').message, /^line 1, column 64: unknown column "digest"/);
     assert.match(failure('FROM pulls |> AGGREGATE bytes GROUP BY repository').message, /^line 1, column 25: this column is neither grouped nor aggregated/);

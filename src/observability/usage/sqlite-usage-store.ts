@@ -13,7 +13,7 @@
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { namespaceOf } from '../../auth/access.ts';
-import type { DecisionRow, StorageRow, TelemetryBatch, TransferRecord, UsageStore } from './usage-store.ts';
+import type { ArtifactRow, DecisionRow, StorageRow, TelemetryBatch, TransferRecord, UsageStore } from './usage-store.ts';
 
 const TRANSFER_COLUMNS = `time INTEGER NOT NULL, namespace TEXT NOT NULL, repository TEXT NOT NULL, digest TEXT NOT NULL, tag TEXT,
   kind TEXT NOT NULL, bytes INTEGER NOT NULL, identity TEXT NOT NULL, client_address TEXT, user_agent TEXT`;
@@ -35,6 +35,8 @@ export const USAGE_MIGRATIONS: readonly string[] = [
    CREATE TABLE storage (day INTEGER NOT NULL, namespace TEXT NOT NULL, bytes INTEGER NOT NULL, repositories INTEGER NOT NULL, artifacts INTEGER NOT NULL,
      PRIMARY KEY (namespace, day));
    CREATE INDEX storage_by_day ON storage(day);
+   CREATE TABLE artifacts (namespace TEXT NOT NULL, repository TEXT NOT NULL, digest TEXT NOT NULL, tag TEXT, media_type TEXT NOT NULL, pushed INTEGER);
+   CREATE INDEX artifacts_by_repository ON artifacts(repository, digest);
    CREATE TABLE known_repositories (repository TEXT PRIMARY KEY) WITHOUT ROWID;`,
 ];
 
@@ -98,14 +100,29 @@ export class SqliteUsageStore implements UsageStore {
     });
   }
 
+  async replaceArtifacts(rows: readonly ArtifactRow[]): Promise<void> {
+    const insert = this.#sql('INSERT INTO artifacts (namespace, repository, digest, tag, media_type, pushed) VALUES (?, ?, ?, ?, ?, ?)');
+    const known = this.#sql('INSERT OR IGNORE INTO known_repositories (repository) VALUES (?)');
+    this.#transaction(() => {
+      this.#db.exec('DELETE FROM artifacts');
+      for (const row of rows) {
+        insert.run(namespaceOf(row.repository), row.repository, row.digest, row.tag ?? null, row.mediaType, row.pushed ?? null);
+        known.run(row.repository);
+      }
+    });
+  }
+
   async prune(before: number): Promise<number> {
-    return this.#transaction(() => {
+    const removed = this.#transaction(() => {
       let removed = 0;
       for (const [table, column] of [['pulls', 'time'], ['pushes', 'time'], ['decisions', 'time'], ['storage', 'day']] as const) {
         removed += Number(this.#sql(`DELETE FROM ${table} WHERE ${column} < ?`).run(before).changes);
       }
       return removed;
     });
+    // SQLite's advice for long-lived connections: refresh the planner's statistics now and then.
+    this.#db.exec('PRAGMA optimize');
+    return removed;
   }
 
   async knownRepositories(): Promise<string[]> {

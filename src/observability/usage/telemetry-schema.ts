@@ -44,6 +44,18 @@ export const TELEMETRY_TABLES: readonly TableSchema[] = [
     ],
   },
   {
+    name: 'artifacts', scopedBy: 'repository',
+    description: 'what the registry holds now (measured hourly, not pruned): one row per manifest and tag, with tag NULL for an untagged manifest',
+    columns: [
+      { name: 'namespace', type: 'text', description: 'namespace of the repository' },
+      { name: 'repository', type: 'text', description: 'repository name' },
+      { name: 'digest', type: 'text', description: 'manifest digest' },
+      { name: 'tag', type: 'text', description: 'a tag pointing at it, or NULL' },
+      { name: 'media_type', type: 'text', description: 'manifest media type' },
+      { name: 'pushed', type: 'timestamp', description: 'when the repository first stored it (NULL when unknown)' },
+    ],
+  },
+  {
     name: 'storage', scopedBy: 'namespace',
     description: 'storage per namespace, one row per namespace and day (the last measurement of that day)',
     columns: [

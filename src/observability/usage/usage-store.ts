@@ -38,6 +38,15 @@ export interface StorageRow {
   readonly artifacts: number;
 }
 
+/** A manifest the registry holds, under one of its tags (or none). */
+export interface ArtifactRow {
+  readonly repository: string;
+  readonly digest: string;
+  readonly tag?: string;
+  readonly mediaType: string;
+  readonly pushed?: number;
+}
+
 export interface TelemetryBatch {
   readonly pulls: readonly TransferRecord[];
   readonly pushes: readonly TransferRecord[];
@@ -50,6 +59,8 @@ export interface UsageStore {
   append(batch: TelemetryBatch): Promise<void>;
   /** Records the storage of each namespace for the day `day` (00:00 UTC, ms), replacing an earlier measurement of that day. */
   putStorage(day: number, rows: readonly StorageRow[]): Promise<void>;
+  /** Replaces the inventory of what the registry holds. */
+  replaceArtifacts(rows: readonly ArtifactRow[]): Promise<void>;
   /** Deletes rows older than `before` (ms); returns how many. */
   prune(before: number): Promise<number>;
   /** Every repository telemetry has a row about, for working out what a caller may read. */
