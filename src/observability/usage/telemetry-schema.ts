@@ -39,13 +39,13 @@ export const TELEMETRY_TABLES: readonly TableSchema[] = [
       { name: 'identity', type: 'text', description: 'who asked' },
       { name: 'allowed', type: 'boolean', description: 'whether the request went ahead' },
       { name: 'policy', type: 'text', description: 'the violated policy, or NULL' },
-      { name: 'mode', type: 'text', description: "the policy's mode ('enforce', 'warn', …), or NULL" },
+      { name: 'mode', type: 'text', description: "the policy's mode ('enforce' or 'audit'), or NULL" },
       { name: 'message', type: 'text', description: 'what the policy said, or NULL' },
     ],
   },
   {
     name: 'artifacts', scopedBy: 'repository',
-    description: 'what the registry holds now (measured hourly, not pruned): one row per manifest and tag, with tag NULL for an untagged manifest',
+    description: 'what the registry holds now (measured every observability.usage.measureIntervalSeconds, not pruned): one row per manifest and tag, with tag NULL for an untagged manifest',
     columns: [
       { name: 'namespace', type: 'text', description: 'namespace of the repository' },
       { name: 'repository', type: 'text', description: 'repository name' },
@@ -61,7 +61,7 @@ export const TELEMETRY_TABLES: readonly TableSchema[] = [
     columns: [
       { name: 'day', type: 'timestamp', description: 'the day, at 00:00 UTC' },
       { name: 'namespace', type: 'text', description: 'namespace' },
-      { name: 'bytes', type: 'integer', description: 'bytes of the blobs its repositories link (a blob shared by two repositories counts in each)' },
+      { name: 'bytes', type: 'integer', description: 'bytes stored for the namespace: the distinct blobs its repositories link, and its manifests' },
       { name: 'repositories', type: 'integer', description: 'repositories in the namespace' },
       { name: 'artifacts', type: 'integer', description: 'artifacts (manifests) stored in the namespace' },
     ],
