@@ -141,4 +141,13 @@ describe('usage telemetry (authentication on)', () => {
     assert.deepEqual(artifacts.body.rows, [['team-a/app', 'v1', true], ['team-b/secret', 'v1', true]]);
     assert.deepEqual((await query(registry.url, 'FROM artifacts |> SELECT repository', bob)).body.rows, [['team-b/secret']]);
   });
+
+  it('mirrors the audit trail, for administrators only', async () => {
+    const refused = await fetch(`${registry.url}/api/v1/users`, { headers: { authorization: alice } });
+    assert.equal(refused.status, 403);
+    await refused.arrayBuffer();
+    const text = "FROM audit |> WHERE NOT allowed AND resource = '/api/v1/users' |> SELECT identity, action, reason";
+    assert.deepEqual((await query(registry.url, text, root)).body.rows, [['user:alice', 'GET api', 'not an admin']]);
+    assert.deepEqual((await query(registry.url, 'FROM audit', alice)).body.rows, []);
+  });
 });

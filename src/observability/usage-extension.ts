@@ -17,7 +17,7 @@ import { UsageRecorder } from './usage/usage-recorder.ts';
 import type { ArtifactRow, StorageRow, UsageStore } from './usage/usage-store.ts';
 
 const DAY_MS = 86_400_000;
-/** Decisions are copied from the policy log this often, at most this many a round. */
+/** Decisions and audit entries are copied from their logs this often, at most this many a round. */
 const DECISION_MIRROR_MS = 5000;
 const DECISION_MIRROR_BATCH = 1000;
 
@@ -47,14 +47,26 @@ export const usageExtension = {
 
     const policy = running.get('policy') as PolicyLike | undefined;
     const policyStore = policy ? new SqlitePolicyStore(policyDatabasePath(config.data)) : undefined;
+    // The audit trail is the identity extension's, when authentication is on.
+    // Loaded only then: a registry without authentication never loads the identity code.
+    const identityStore = running.has('identity') ? await openIdentityStore(config.data) : undefined;
     let mirroring: Promise<void> = Promise.resolve();
     const mirrorDecisions = () => (mirroring = mirroring.then(async () => {
-      if (!policy || !policyStore) return;
-      await policy.service.flushDecisions();
-      const latest = await store.latestDecisionTime();
-      const records = await policyStore.listDecisions({ limit: DECISION_MIRROR_BATCH });
-      recorder.recordDecisions(records.filter((decision) => decision.time.getTime() >= latest).flatMap(decisionRows));
-    }).catch((error: unknown) => logger.error({ err: error }, 'copying policy decisions failed')));
+      if (policy && policyStore) {
+        await policy.service.flushDecisions();
+        const latest = await store.latestDecisionTime();
+        const records = await policyStore.listDecisions({ limit: DECISION_MIRROR_BATCH });
+        recorder.recordDecisions(records.filter((decision) => decision.time.getTime() >= latest).flatMap(decisionRows));
+      }
+      if (identityStore) {
+        const latest = await store.latestAuditTime();
+        const entries = await identityStore.listAudit({ limit: DECISION_MIRROR_BATCH });
+        recorder.recordAudit(entries.filter((entry) => entry.time.getTime() >= latest).map((entry) => ({
+          time: entry.time.getTime(), identity: entry.identity, action: entry.action, resource: entry.resource, allowed: entry.allowed, reason: entry.reason,
+          ...(entry.client === undefined ? {} : { clientAddress: entry.client }),
+        })));
+      }
+    }).catch((error: unknown) => logger.error({ err: error }, 'copying policy decisions and audit entries failed')));
     const housekeeping = async () => {
       await store.prune(Date.now() - settings.retentionDays * DAY_MS);
       const now = Date.now();
@@ -87,11 +99,17 @@ export const usageExtension = {
         await recorder.close();
         await queries.close();
         await policyStore?.close();
+        await identityStore?.close();
         await store.close();
       },
     } satisfies RunningUsage;
   },
 } satisfies Extension;
+
+async function openIdentityStore(dataDir: string) {
+  const [{ identityDatabasePath }, { SqliteIdentityStore }] = await Promise.all([import('../auth/identity-extension.ts'), import('../auth/sqlite-identity-store.ts')]);
+  return new SqliteIdentityStore(identityDatabasePath(dataDir));
+}
 
 function record(recorder: UsageRecorder, event: RegistryEvent): void {
   const time = Date.now();

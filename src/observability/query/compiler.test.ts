@@ -143,7 +143,7 @@ describe('pipe-SQL compiler', () => {
     assert.equal(failure("FROM pulls |> WHERE repo = 'x'").message,
       'line 1, column 21: unknown column "repo"; columns are time, namespace, repository, digest, tag, kind, bytes, identity, client_address, user_agent');
     assert.match(failure('FROM pulls\n|> WHERE bytes > 1\n|> SELEKT bytes').message, /^line 3, column 4: expected a pipe operator/);
-    assert.match(failure('FROM pullz').message, /^line 1, column 6: unknown table "pullz"; tables are pulls, pushes, decisions, artifacts, storage$/);
+    assert.match(failure('FROM pullz').message, /^line 1, column 6: unknown table "pullz"; tables are pulls, pushes, decisions, audit, artifacts, storage$/);
     assert.match(failure('FROM pulls |> WHERE count(*) > 1').message, /^line 1, column 21: count\(\) aggregates, which WHERE cannot do/);
     assert.match(failure('FROM pulls |> AGGREGATE count(*) GROUP BY repository |> SELECT digest').message, /^line 1, column 64: unknown column "digest"/);
     assert.match(failure('FROM pulls |> AGGREGATE bytes GROUP BY repository').message, /^line 1, column 25: this column is neither grouped nor aggregated/);
@@ -173,6 +173,10 @@ describe('pipe-SQL compiler', () => {
     assert.deepEqual(run('FROM pushes |> JOIN (FROM decisions) USING (repository) |> SELECT DISTINCT repository', scope), [{ repository: 'team-a/app' }]);
     assert.deepEqual(run('SELECT count(*) AS n FROM decisions LEFT JOIN pulls ON TRUE', scope), [{ n: 6 }]);
     assert.deepEqual(run('FROM pulls', { all: false, repositories: [], namespaces: [] }), []);
+    // The audit trail is for administrators only.
+    db.prepare("INSERT INTO audit (time, identity, action, resource, allowed, reason) VALUES (?, 'user:x', 'login', 'x', 0, 'bad password')").run(NOW);
+    assert.deepEqual(run('FROM audit |> SELECT identity', scope), []);
+    assert.deepEqual(run('FROM audit |> SELECT identity'), [{ identity: 'user:x' }]);
   });
 
   it('never writes caller text into the SQL: names are looked up, literals are parameters', () => {

@@ -194,7 +194,9 @@ class Compiler {
     const qualifier = (source.alias?.name ?? table.name).toLowerCase();
     const scope = this.#options.scope;
     let filter = '';
-    if (!scope.all) {
+    if (!scope.all && table.scopedBy === 'administrators') {
+      filter = ' WHERE 0';
+    } else if (!scope.all) {
       const allowed = table.scopedBy === 'repository' ? scope.repositories : scope.namespaces;
       filter = ` WHERE ${table.scopedBy} IN (SELECT value FROM json_each(${this.#param(JSON.stringify(allowed))}))`;
     }

@@ -17,8 +17,8 @@ export interface TableSchema {
   readonly name: string;
   readonly description: string;
   readonly columns: readonly ColumnSchema[];
-  /** The column a caller's read scope filters on: rows of repositories, or of namespaces, they may read. */
-  readonly scopedBy: 'repository' | 'namespace';
+  /** The column a caller's read scope filters on (rows of repositories, or of namespaces, they may read), or `administrators`: no rows for anyone else. */
+  readonly scopedBy: 'repository' | 'namespace' | 'administrators';
 }
 
 /** Which rows a caller may see: everything (administrators, open mode), or rows of these repositories and namespaces. */

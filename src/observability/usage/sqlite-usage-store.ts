@@ -13,7 +13,7 @@
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { namespaceOf } from '../../auth/access.ts';
-import type { ArtifactRow, DecisionRow, StorageRow, TelemetryBatch, TransferRecord, UsageStore } from './usage-store.ts';
+import type { ArtifactRow, AuditRow, DecisionRow, StorageRow, TelemetryBatch, TransferRecord, UsageStore } from './usage-store.ts';
 
 const TRANSFER_COLUMNS = `time INTEGER NOT NULL, namespace TEXT NOT NULL, repository TEXT NOT NULL, digest TEXT NOT NULL, tag TEXT,
   kind TEXT NOT NULL, bytes INTEGER NOT NULL, identity TEXT NOT NULL, client_address TEXT, user_agent TEXT`;
@@ -37,6 +37,9 @@ export const USAGE_MIGRATIONS: readonly string[] = [
    CREATE INDEX storage_by_day ON storage(day);
    CREATE TABLE artifacts (namespace TEXT NOT NULL, repository TEXT NOT NULL, digest TEXT NOT NULL, tag TEXT, media_type TEXT NOT NULL, pushed INTEGER);
    CREATE INDEX artifacts_by_repository ON artifacts(repository, digest);
+   CREATE TABLE audit (time INTEGER NOT NULL, identity TEXT NOT NULL, action TEXT NOT NULL, resource TEXT NOT NULL, allowed INTEGER NOT NULL,
+     reason TEXT NOT NULL, client_address TEXT);
+   CREATE UNIQUE INDEX audit_once ON audit(time, identity, action, resource, allowed, reason, coalesce(client_address, ''));
    CREATE TABLE known_repositories (repository TEXT PRIMARY KEY) WITHOUT ROWID;`,
 ];
 
@@ -64,7 +67,7 @@ export class SqliteUsageStore implements UsageStore {
   }
 
   async append(batch: TelemetryBatch): Promise<void> {
-    if (batch.pulls.length + batch.pushes.length + batch.decisions.length === 0) return;
+    if (batch.pulls.length + batch.pushes.length + batch.decisions.length + (batch.audit?.length ?? 0) === 0) return;
     const repositories = new Set<string>();
     this.#transaction(() => {
       this.#insertTransfers('pulls', batch.pulls, repositories);
@@ -76,6 +79,9 @@ export class SqliteUsageStore implements UsageStore {
           row.point, row.identity, row.allowed ? 1 : 0, row.policy ?? null, row.mode ?? null, row.message ?? null);
         if (row.repository !== undefined) repositories.add(row.repository);
       }
+      // The audit trail is copied again from its newest entry on: an entry seen twice is kept once.
+      const audit = this.#sql(`INSERT OR IGNORE INTO audit (time, identity, action, resource, allowed, reason, client_address) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+      for (const row of batch.audit ?? []) audit.run(row.time, row.identity, row.action, row.resource, row.allowed ? 1 : 0, row.reason, row.clientAddress ?? null);
       const known = this.#sql('INSERT OR IGNORE INTO known_repositories (repository) VALUES (?)');
       for (const repository of repositories) known.run(repository);
     });
@@ -115,7 +121,7 @@ export class SqliteUsageStore implements UsageStore {
   async prune(before: number): Promise<number> {
     const removed = this.#transaction(() => {
       let removed = 0;
-      for (const [table, column] of [['pulls', 'time'], ['pushes', 'time'], ['decisions', 'time'], ['storage', 'day']] as const) {
+      for (const [table, column] of [['pulls', 'time'], ['pushes', 'time'], ['decisions', 'time'], ['audit', 'time'], ['storage', 'day']] as const) {
         removed += Number(this.#sql(`DELETE FROM ${table} WHERE ${column} < ?`).run(before).changes);
       }
       return removed;
@@ -131,6 +137,10 @@ export class SqliteUsageStore implements UsageStore {
 
   async knownNamespaces(): Promise<string[]> {
     return (this.#sql('SELECT DISTINCT namespace FROM storage ORDER BY namespace').all() as { namespace: string }[]).map((row) => row.namespace);
+  }
+
+  async latestAuditTime(): Promise<number> {
+    return Number((this.#sql('SELECT coalesce(max(time), 0) AS latest FROM audit').get() as { latest: number }).latest);
   }
 
   async latestDecisionTime(): Promise<number> {
@@ -160,4 +170,4 @@ export class SqliteUsageStore implements UsageStore {
   }
 }
 
-export type { DecisionRow, StorageRow };
+export type { AuditRow, DecisionRow, StorageRow };

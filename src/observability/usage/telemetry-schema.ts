@@ -44,6 +44,19 @@ export const TELEMETRY_TABLES: readonly TableSchema[] = [
     ],
   },
   {
+    name: 'audit', scopedBy: 'administrators',
+    description: 'the audit trail of access decisions that authentication records (audited pushes and deletions, refused management API calls), for administrators only',
+    columns: [
+      { name: 'time', type: 'timestamp', description: 'when it happened' },
+      { name: 'identity', type: 'text', description: 'who acted' },
+      { name: 'action', type: 'text', description: "what was asked, such as 'PUT push' or 'GET api'" },
+      { name: 'resource', type: 'text', description: 'what it was about: a path, a repository, an account' },
+      { name: 'allowed', type: 'boolean', description: 'whether it was allowed' },
+      { name: 'reason', type: 'text', description: 'why' },
+      { name: 'client_address', type: 'text', description: 'client IP address, when known' },
+    ],
+  },
+  {
     name: 'artifacts', scopedBy: 'repository',
     description: 'what the registry holds now (measured every observability.usage.measureIntervalSeconds, not pruned): one row per manifest and tag, with tag NULL for an untagged manifest',
     columns: [

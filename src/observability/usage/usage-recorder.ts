@@ -4,7 +4,7 @@
  * transaction writes them all. A crash loses at most the records of one interval, never a
  * registry change (those are in the metadata database, written before the record is made).
  */
-import type { DecisionRow, TransferRecord, UsageStore } from './usage-store.ts';
+import type { AuditRow, DecisionRow, TransferRecord, UsageStore } from './usage-store.ts';
 
 export interface RecorderSettings {
   readonly flushIntervalMs: number;
@@ -18,6 +18,7 @@ export class UsageRecorder {
   #pulls: TransferRecord[] = [];
   #pushes: TransferRecord[] = [];
   #decisions: DecisionRow[] = [];
+  #audit: AuditRow[] = [];
   #timer: NodeJS.Timeout | undefined;
   #soon: NodeJS.Immediate | undefined;
   #flushing: Promise<void> = Promise.resolve();
@@ -47,19 +48,25 @@ export class UsageRecorder {
     this.#flushWhenFull();
   }
 
+  recordAudit(rows: readonly AuditRow[]): void {
+    this.#audit.push(...rows);
+    this.#flushWhenFull();
+  }
+
   /** Records waiting to be written. */
   get pending(): number {
-    return this.#pulls.length + this.#pushes.length + this.#decisions.length;
+    return this.#pulls.length + this.#pushes.length + this.#decisions.length + this.#audit.length;
   }
 
   /** Writes everything recorded so far (after any write already under way). */
   flush(): Promise<void> {
-    const batch = { pulls: this.#pulls, pushes: this.#pushes, decisions: this.#decisions };
+    const batch = { pulls: this.#pulls, pushes: this.#pushes, decisions: this.#decisions, audit: this.#audit };
     this.#pulls = [];
     this.#pushes = [];
     this.#decisions = [];
+    this.#audit = [];
     this.#flushing = this.#flushing.then(async () => {
-      if (batch.pulls.length + batch.pushes.length + batch.decisions.length === 0) return;
+      if (batch.pulls.length + batch.pushes.length + batch.decisions.length + batch.audit.length === 0) return;
       try {
         await this.#store.append(batch);
       } catch (error) {

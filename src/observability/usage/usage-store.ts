@@ -31,6 +31,17 @@ export interface DecisionRow {
   readonly message?: string;
 }
 
+/** One entry of the identity audit trail. */
+export interface AuditRow {
+  readonly time: number;
+  readonly identity: string;
+  readonly action: string;
+  readonly resource: string;
+  readonly allowed: boolean;
+  readonly reason: string;
+  readonly clientAddress?: string;
+}
+
 export interface StorageRow {
   readonly namespace: string;
   readonly bytes: number;
@@ -51,6 +62,7 @@ export interface TelemetryBatch {
   readonly pulls: readonly TransferRecord[];
   readonly pushes: readonly TransferRecord[];
   readonly decisions: readonly DecisionRow[];
+  readonly audit?: readonly AuditRow[];
 }
 
 export interface UsageStore {
@@ -69,5 +81,7 @@ export interface UsageStore {
   knownNamespaces(): Promise<string[]>;
   /** The newest decision time mirrored so far (0 when none). */
   latestDecisionTime(): Promise<number>;
+  /** The newest audit entry time mirrored so far (0 when none). */
+  latestAuditTime(): Promise<number>;
   close(): Promise<void>;
 }
