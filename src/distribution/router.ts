@@ -4,7 +4,6 @@
  */
 import { getBlob, deleteBlob } from './blobs.ts';
 import { registryError } from './errors.ts';
-import { clientOf } from './events.ts';
 import { OPEN_ACCESS, sendJson, type RequestContext } from './http.ts';
 import { listReferrers, listRepositories, listTags } from './listings.ts';
 import { deleteManifest, getManifest, putManifest } from './manifests.ts';
@@ -36,19 +35,5 @@ export async function handleRegistryRequest(ctx: RequestContext, deps: RegistryD
     throw registryError('UNSUPPORTED', { message: `${ctx.method} is not supported here`, headers: { allow: allowed } });
   }
   const access = deps.authorize ? await deps.authorize(ctx, match) : OPEN_ACCESS;
-  const authorized = { ...ctx, access };
-  await handler(authorized, deps, match.name, match.argument);
-  if (ctx.method === 'GET' && (match.route === 'manifest' || match.route === 'blob')) tellPulled(authorized, deps, match.route, match.name, match.argument);
-}
-
-/** A served manifest or blob is a pull, for usage telemetry: what was sent, as the response headers say. */
-function tellPulled(ctx: RequestContext, deps: RegistryDeps, target: 'manifest' | 'blob', name: string, reference: string): void {
-  const { statusCode } = ctx.res;
-  const digest = ctx.res.getHeader('docker-content-digest');
-  if ((statusCode !== 200 && statusCode !== 206) || typeof digest !== 'string') return;
-  const tag = target === 'manifest' && !reference.includes(':') ? reference : undefined;
-  deps.events.emit({
-    kind: 'content-pulled', repository: name, digest, target, bytes: Number(ctx.res.getHeader('content-length') ?? 0), client: clientOf(ctx),
-    ...(tag === undefined ? {} : { tag }),
-  });
+  await handler({ ...ctx, access }, deps, match.name, match.argument);
 }
