@@ -6,7 +6,7 @@
 //   3. the headline query for a caller who may read 10 of the 200 repositories.
 // Each figure is the median of --runs runs after one warm-up run.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SqliteUsageStore, telemetryDatabasePath } from '../src/observability/usage/sqlite-usage-store.ts';
@@ -81,7 +81,7 @@ try {
       ["pulls per hour over 30 days, time_bucket('1h')", await time(queries, QUERIES.hourly, everything), 300],
       ['top 10, last 7 days, caller reading 10 repositories', await time(queries, QUERIES.headline, some), 200],
     ] as const;
-    console.log(`\nmedian of ${runs} runs, through the query process:`);
+    console.log(`\nmedian of ${runs} runs, through the query process (load average ${loadavg().map((load) => load.toFixed(1)).join(' ')} on ${cpus().length} CPUs):`);
     for (const [name, { ms, rows }, target] of results) {
       console.log(`  ${name.padEnd(52)} ${ms.toFixed(1).padStart(7)} ms  (${rows} rows; target < ${target} ms: ${ms < target ? 'met' : 'MISSED'})`);
     }
