@@ -73,7 +73,13 @@ export const usageExtension = {
       await store.putStorage(now - (now % DAY_MS), await storageByNamespace(registry.metadata));
       await store.replaceArtifacts(await inventory(registry.metadata));
     };
-    const runHousekeeping = () => void housekeeping().catch((error: unknown) => logger.error({ err: error }, 'usage housekeeping failed'));
+    // One run at a time; closing waits for the one under way.
+    let housekeepingRun: Promise<void> | undefined;
+    const runHousekeeping = () => {
+      housekeepingRun ??= housekeeping()
+        .catch((error: unknown) => logger.error({ err: error }, 'usage housekeeping failed'))
+        .finally(() => { housekeepingRun = undefined; });
+    };
     const mirrorTimer = setInterval(() => void mirrorDecisions(), DECISION_MIRROR_MS).unref();
     const housekeepingTimer = setInterval(runHousekeeping, settings.usage.measureIntervalSeconds * 1000).unref();
     const firstHousekeeping = setTimeout(runHousekeeping, 1000).unref();
@@ -95,6 +101,7 @@ export const usageExtension = {
         clearInterval(housekeepingTimer);
         clearTimeout(firstHousekeeping);
         unsubscribe();
+        await housekeepingRun;
         await mirroring;
         await recorder.close();
         await queries.close();

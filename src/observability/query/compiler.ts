@@ -259,7 +259,7 @@ class Compiler {
     const groups = step.groupBy.map((item) => this.#expr(item.expr, groupEnv));
     const env: Environment = {
       columns: local(input), clause: 'AGGREGATE', aggregates: true, groups: new Set(groups.map((group) => group.sql)),
-      ...bucketOf(step.groupBy.map((item) => item.expr), groups),
+      ...bucketOf(step.groupBy.map((item) => item.expr)),
     };
     const columns: Column[] = step.groupBy.map((item, index) => ({ name: itemName(item, index), qualifiers: [], type: groups[index]!.type, sql: '', stored: groups[index]!.stored }));
     const expressions = groups.map((group) => group.sql);
@@ -318,7 +318,7 @@ class Compiler {
     const groups = step.groupBy.map((expr) => this.#expr(expr, { columns: local(input), clause: 'GROUP BY', aggregates: false }));
     const env: Environment = {
       columns: local(input), clause: 'SELECT', aggregates: true, groups: new Set(groups.map((group) => group.sql)),
-      ...bucketOf(step.groupBy, groups),
+      ...bucketOf(step.groupBy),
     };
     const expressions: string[] = [];
     const columns: Column[] = [];
@@ -656,7 +656,7 @@ function bucketWidth(expr: Expr): number {
 }
 
 /** The width of the time_bucket among the grouping expressions, for rate(). */
-function bucketOf(groupBy: readonly Expr[], _groups: readonly Compiled[]): { bucketMs?: number } {
+function bucketOf(groupBy: readonly Expr[]): { bucketMs?: number } {
   const bucket = groupBy.find((expr): expr is Extract<Expr, { kind: 'call' }> => expr.kind === 'call' && expr.name === 'time_bucket' && expr.args.length === 2);
   return bucket ? { bucketMs: bucketWidth(bucket.args[0]!) } : {};
 }

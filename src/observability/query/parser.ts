@@ -10,7 +10,7 @@
  */
 import type { BinaryOp, Expr, IntervalUnit, Named, OrderKey, Query, SelectItem, Source, Step } from './ast.ts';
 import { tokenize, type Token } from './lexer.ts';
-import { QueryError, type Position } from './query-error.ts';
+import { QueryError } from './query-error.ts';
 
 /** Words that end an expression or a list, so they are never taken as an alias without AS. */
 const RESERVED = new Set([
@@ -530,4 +530,3 @@ function describe(token: Token): string {
   }
 }
 
-export type { Position };
