@@ -77,7 +77,7 @@ export class AccessGuard {
       return registryError('DENIED', { message });
     };
     const access = route?.route.access ?? 'admin';
-    const changes = ctx.method !== 'GET' && ctx.method !== 'HEAD';
+    const changes = ctx.method !== 'GET' && ctx.method !== 'HEAD' && route?.route.readOnly !== true;
     const handlerChecksWrites = route?.route.writes === 'handler';
     if (!admin && (access === 'admin' || (changes && access !== 'admission' && !handlerChecksWrites))) throw deny('not an admin', 'administrator access required');
     if (access === 'admission' && !capabilities.includes('admission')) {

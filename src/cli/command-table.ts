@@ -427,6 +427,12 @@ export const COMMAND_TABLE: Readonly<Record<string, CommandSpec>> = {
       },
     },
   },
+  query: {
+    summary: 'ask usage telemetry (pulls, pushes, decisions, storage) in pipe SQL',
+    self: admin('QUERY', 'Runs a pipe-SQL usage query, as in \'FROM pulls |> WHERE time > now() - INTERVAL 7 DAY |> AGGREGATE count(*) AS pulls GROUP BY repository\' (docs/queries.md).', {
+      format: { type: 'string', value: 'table|json|csv', help: 'how to print the rows (default table)' },
+    }, 'Through --server, you see rows of the repositories you may pull; on a data folder, everything.'),
+  },
   version: {
     summary: 'print the version (also wharf --version)',
     self: { args: '', target: 'files', summary: 'Prints Wharf\'s version.', flags: {} },

@@ -28,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   vulns: async () => (await import('./supplychain.ts')).vulnsCommand,
   model: async () => (await import('./model.ts')).modelCommand,
   tuf: async () => (await import('./tuf.ts')).tufCommand,
+  query: async () => (await import('./query.ts')).queryCommand,
   version: async () => async () => { console.log(`wharf ${version()}`); return 0; },
   ...Object.fromEntries(['user', 'team', 'member', 'robot', 'issuer', 'token'].map((group) => [
     group, async () => { const { identityCommand } = await import('./identity.ts'); return (argv: string[]) => identityCommand(group, argv); },

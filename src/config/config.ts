@@ -10,6 +10,7 @@ import { CONFIG_KEYS, type ConfigKey, type KeySpec } from './keys.ts';
 import type { SupplyChainConfig } from './supplychain-keys.ts';
 import type { MetricsConfig, TracingConfig } from '../observability/metrics/observability-keys.ts';
 import type { TufConfig } from './tuf-keys.ts';
+import type { QueryConfig, UsageConfig } from './usage-keys.ts';
 
 export interface WharfConfig {
   readonly listen: { readonly host: string; readonly port: number };
@@ -56,6 +57,7 @@ export interface WharfConfig {
   readonly metrics: MetricsConfig;
   readonly tracing: TracingConfig;
   readonly tuf: TufConfig;
+  readonly observability: { readonly retentionDays: number; readonly usage: UsageConfig; readonly query: QueryConfig };
 }
 
 export class ConfigError extends Error {}

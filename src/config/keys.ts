@@ -6,6 +6,7 @@ import { integerAtLeast, nonEmptyString, oneOf, parseBoolean, type Parsed } from
 import { SUPPLY_CHAIN_KEYS } from './supplychain-keys.ts';
 import { OBSERVABILITY_KEYS } from '../observability/metrics/observability-keys.ts';
 import { TUF_KEYS } from './tuf-keys.ts';
+import { USAGE_KEYS } from './usage-keys.ts';
 
 export type { Parsed };
 
@@ -203,7 +204,7 @@ const CORE_KEYS = {
   },
 } as const satisfies Record<string, KeySpec>;
 
-export const CONFIG_KEYS = { ...CORE_KEYS, ...SUPPLY_CHAIN_KEYS, ...OBSERVABILITY_KEYS, ...TUF_KEYS } as const satisfies Record<string, KeySpec>;
+export const CONFIG_KEYS = { ...CORE_KEYS, ...SUPPLY_CHAIN_KEYS, ...OBSERVABILITY_KEYS, ...USAGE_KEYS, ...TUF_KEYS } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
 

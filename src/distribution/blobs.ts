@@ -1,6 +1,7 @@
 /** GET, HEAD and DELETE of /v2/<name>/blobs/<digest>, with single byte ranges. */
 import type { ByteRange } from '../storage/blobs/blob-store.ts';
 import { registryError } from './errors.ts';
+import { clientOf } from './events.ts';
 import { sendEmpty, type RequestContext } from './http.ts';
 import type { RegistryDeps } from './registry-deps.ts';
 import { requireDigest, requireRepositoryName } from './validate.ts';
@@ -58,12 +59,13 @@ export async function getBlob(ctx: RequestContext, deps: RegistryDeps, name: str
       : undefined;
     ctx.res.writeHead(status, headers);
     await sendFile(ctx.res, path, range ?? { start: 0, end: size - 1 }, deps.blobs.directReadBuffers?.(digest, size), verify);
-    return;
+  } else {
+    const stream = await deps.blobs.open(digest, range);
+    if (!stream) throw registryError('BLOB_UNKNOWN', { detail: { digest } });
+    ctx.res.writeHead(status, headers);
+    await pipeline(stream, ctx.res);
   }
-  const stream = await deps.blobs.open(digest, range);
-  if (!stream) throw registryError('BLOB_UNKNOWN', { detail: { digest } });
-  ctx.res.writeHead(status, headers);
-  await pipeline(stream, ctx.res);
+  deps.events.emit({ kind: 'content-pulled', repository: name, digest, target: 'blob', bytes: Number(headers['content-length']), client: clientOf(ctx) });
 }
 
 function downloadHash(deps: RegistryDeps, digest: ParsedDigest, size: number): RunningHash {
@@ -98,6 +100,9 @@ async function serveManifestAsBlob(ctx: RequestContext, deps: RegistryDeps, name
     etag: `"${digest}"`,
   });
   ctx.res.end(ctx.method === 'HEAD' ? undefined : manifest.content);
+  if (ctx.method === 'GET') {
+    deps.events.emit({ kind: 'content-pulled', repository: name, digest, target: 'manifest', bytes: manifest.content.byteLength, client: clientOf(ctx) });
+  }
 }
 
 export async function deleteBlob(ctx: RequestContext, deps: RegistryDeps, name: string, reference: string): Promise<void> {

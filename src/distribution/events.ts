@@ -3,6 +3,22 @@
  * replication) subscribe here; a subscriber that fails or is slow never fails the push or pull
  * that caused the event — its error is reported to the `onError` hook and the request goes on.
  */
+import type { RequestContext } from './http.ts';
+
+/** Who made the request an event is about, as usage telemetry records it. */
+export interface ClientInfo {
+  /** `user:alice`, `robot:ci`, `oidc:…` or `anonymous`. */
+  readonly identity: string;
+  readonly address?: string;
+  readonly userAgent?: string;
+}
+
+export function clientOf(ctx: RequestContext): ClientInfo {
+  const userAgent = ctx.req.headers['user-agent'];
+  const address = ctx.req.socket.remoteAddress;
+  return { identity: ctx.access?.requester.subject ?? 'anonymous', ...(address ? { address } : {}), ...(userAgent ? { userAgent } : {}) };
+}
+
 export type RegistryEvent =
   | {
     readonly kind: 'manifest-pushed';
@@ -15,10 +31,22 @@ export type RegistryEvent =
     readonly annotations?: Readonly<Record<string, string>>;
     /** The manifest exactly as pushed. */
     readonly content: Uint8Array;
+    readonly client?: ClientInfo;
   }
   | { readonly kind: 'manifest-deleted'; readonly repository: string; readonly digest: string }
   | { readonly kind: 'tag-deleted'; readonly repository: string; readonly tag: string }
-  | { readonly kind: 'blob-committed'; readonly repository: string; readonly digest: string; readonly size: number }
+  | { readonly kind: 'blob-committed'; readonly repository: string; readonly digest: string; readonly size: number; readonly client?: ClientInfo }
+  /** A manifest or blob was served to a GET (HEAD requests are not pulls); `bytes` is what was sent. */
+  | {
+    readonly kind: 'content-pulled';
+    readonly repository: string;
+    readonly digest: string;
+    readonly target: 'manifest' | 'blob';
+    /** The tag asked for, when the manifest was asked for by tag. */
+    readonly tag?: string;
+    readonly bytes: number;
+    readonly client: ClientInfo;
+  }
   | { readonly kind: 'blob-unlinked'; readonly repository: string; readonly digest: string };
 
 export type RegistryEventListener = (event: RegistryEvent) => void | Promise<void>;

@@ -5,6 +5,7 @@ import { OCI_INDEX, OCI_MANIFEST, baseMediaType } from '../content/media-types.t
 import { parseReference, type Reference } from '../content/names.ts';
 import type { StoredManifest } from '../storage/metadata/metadata-store.ts';
 import { registryError } from './errors.ts';
+import { clientOf } from './events.ts';
 import { readBody, sendEmpty, type RequestContext } from './http.ts';
 import type { RegistryDeps } from './registry-deps.ts';
 import { invalidDigest, requireRepositoryName } from './validate.ts';
@@ -29,6 +30,12 @@ export async function getManifest(ctx: RequestContext, deps: RegistryDeps, name:
     etag: `"${manifest.digest}"`,
   });
   ctx.res.end(ctx.method === 'HEAD' ? undefined : manifest.content);
+  if (ctx.method === 'GET') {
+    deps.events.emit({
+      kind: 'content-pulled', repository: name, digest: manifest.digest, target: 'manifest', bytes: manifest.content.byteLength, client: clientOf(ctx),
+      ...(reference.kind === 'tag' ? { tag: reference.tag } : {}),
+    });
+  }
 }
 
 async function findManifest(deps: RegistryDeps, name: string, reference: Reference): Promise<StoredManifest | undefined> {
@@ -73,6 +80,7 @@ export async function putManifest(ctx: RequestContext, deps: RegistryDeps, name:
   deps.events.emit({
     kind: 'manifest-pushed', repository: name, digest, mediaType: manifest.mediaType, artifactType: manifest.artifactType,
     subject: manifest.subject?.digest, tag: reference.kind === 'tag' ? reference.tag : undefined, annotations: manifest.annotations, content: body,
+    client: clientOf(ctx),
   });
   const headers: Record<string, string> = { location: `/v2/${name}/manifests/${digest}`, 'docker-content-digest': digest };
   if (manifest.subject) headers['oci-subject'] = manifest.subject.digest;

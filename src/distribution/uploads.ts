@@ -4,6 +4,7 @@
  */
 import type { ParsedDigest } from '../content/digest.ts';
 import { registryError } from './errors.ts';
+import { clientOf } from './events.ts';
 import { countedChunks } from './body-chunks.ts';
 import { contentLength, sendEmpty, type RequestContext } from './http.ts';
 import type { RegistryDeps } from './registry-deps.ts';
@@ -125,7 +126,7 @@ function sessionHeaders(name: string, id: string, size: number): Record<string, 
 }
 
 function blobCreated(ctx: RequestContext, deps: RegistryDeps, name: string, digest: string, size: number): void {
-  deps.events.emit({ kind: 'blob-committed', repository: name, digest, size });
+  deps.events.emit({ kind: 'blob-committed', repository: name, digest, size, client: clientOf(ctx) });
   sendEmpty(ctx.res, 201, { location: `/v2/${name}/blobs/${digest}`, 'docker-content-digest': digest });
 }
 

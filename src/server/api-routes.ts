@@ -27,6 +27,8 @@ export interface ApiRoute {
    * only administrators change anything under /api/v1/.
    */
   readonly writes?: 'handler';
+  /** A POST that changes nothing (a query sent as a body): callers who may not change things may still send it. */
+  readonly readOnly?: boolean;
 }
 
 export interface MatchedApiRoute {

@@ -13,6 +13,7 @@ export async function extensionsFor(config: WharfConfig): Promise<Extension[]> {
   // Before policy: pull gates and admission read TUF facts (input.trust.tuf).
   if (config.tuf.enabled) extensions.push((await import('../tuf/extension.ts')).tufExtension);
   extensions.push((await import('../policy/service/policy-extension.ts')).policyExtension);
+  if (config.observability.usage.enabled) extensions.push((await import('../observability/usage-extension.ts')).usageExtension);
   // Last: it observes the services of the extensions started before it.
   if (config.metrics.enabled || config.tracing.otlpEndpoint !== '') extensions.push((await import('../observability/metrics-extension.ts')).metricsExtension);
   return extensions;
