@@ -11,11 +11,15 @@ export class SqliteDatabase {
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
 
-  constructor(path: string) {
+  /**
+   * `synchronous: 'NORMAL'` is for data a crash may lose the last moments of (telemetry): commits
+   * then skip an fsync each. Everything the registry acknowledges keeps FULL.
+   */
+  constructor(path: string, options: { synchronous?: 'FULL' | 'NORMAL' } = {}) {
     this.path = path;
     try {
       this.#db = new DatabaseSync(path, { timeout: 5000 });
-      this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
+      this.#db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${options.synchronous ?? 'FULL'}; PRAGMA foreign_keys = ON;`);
     } catch (error) {
       // SQLite's own words ("unable to open database file") name no file: say which one.
       const named = asStorageError(error, path);
@@ -67,6 +71,11 @@ export class SqliteDatabase {
     } catch (error) {
       throw asStorageError(error, this.path);
     }
+  }
+
+  /** Runs statements that return nothing (DDL, PRAGMA, a bulk DELETE). */
+  exec(text: string): void {
+    this.#db.exec(text);
   }
 
   close(): void {

@@ -11,7 +11,8 @@
  * transaction on power loss, and never blocks the registry's own fsyncs.
  */
 import { join } from 'node:path';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { StatementSync } from 'node:sqlite';
+import { SqliteDatabase } from '../../storage/sqlite-database.ts';
 import { namespaceOf } from '../../auth/access.ts';
 import type { ArtifactRow, AuditRow, DecisionRow, StorageRow, TelemetryBatch, TransferRecord, UsageStore } from './usage-store.ts';
 
@@ -48,22 +49,15 @@ export function telemetryDatabasePath(dataDir: string): string {
 }
 
 export class SqliteUsageStore implements UsageStore {
-  readonly #db: DatabaseSync;
-  readonly #statements = new Map<string, StatementSync>();
+  readonly #db: SqliteDatabase;
 
   constructor(path: string) {
-    this.#db = new DatabaseSync(path, { timeout: 5000 });
-    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+    // Telemetry may lose the last moments before a crash (records wait in memory anyway).
+    this.#db = new SqliteDatabase(path, { synchronous: 'NORMAL' });
   }
 
   async migrate(): Promise<void> {
-    const applied = Number((this.#db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
-    for (let version = applied; version < USAGE_MIGRATIONS.length; version++) {
-      this.#transaction(() => {
-        this.#db.exec(USAGE_MIGRATIONS[version]!);
-        this.#db.exec(`PRAGMA user_version = ${version + 1}`);
-      });
-    }
+    this.#db.migrate(USAGE_MIGRATIONS);
   }
 
   async append(batch: TelemetryBatch): Promise<void> {
@@ -148,25 +142,15 @@ export class SqliteUsageStore implements UsageStore {
   }
 
   async close(): Promise<void> {
-    if (this.#db.isOpen) this.#db.close();
+    this.#db.close();
   }
 
   #sql(text: string): StatementSync {
-    let statement = this.#statements.get(text);
-    if (!statement) this.#statements.set(text, (statement = this.#db.prepare(text)));
-    return statement;
+    return this.#db.sql(text);
   }
 
   #transaction<T>(work: () => T): T {
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      const result = work();
-      this.#db.exec('COMMIT');
-      return result;
-    } catch (error) {
-      this.#db.exec('ROLLBACK');
-      throw error;
-    }
+    return this.#db.transaction(work);
   }
 }
 
