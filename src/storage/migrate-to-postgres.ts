@@ -156,18 +156,18 @@ async function copyPolicies(db: DatabaseSync, client: Queryable): Promise<Pick<M
   // One more than the old value, so a cache keyed on the old generation reloads.
   await client.query('UPDATE policy_generation SET value = $1 WHERE id = 1', [String(Number(generation?.value ?? 0) + 1)]);
 
-  const decisions = all(db, `SELECT id, time, point, repository, digest, requester, allowed, policies, paths, input_hash, result, duration_ms
+  const decisions = all(db, `SELECT id, time, point, repository, digest, requester, allowed, policies, paths, input_hash, result, duration_ms, admission
     FROM decisions ORDER BY time, rowid`);
   await inBatches(decisions, (batch) => client.query(`INSERT INTO policy_decisions
-    (id, time, point, repository, digest, requester, allowed, policies, paths, input_hash, result, duration_ms)
-    SELECT id, time, point, repository, digest, requester, allowed, policies, paths, input_hash, result, duration_ms
+    (id, time, point, repository, digest, requester, allowed, policies, paths, input_hash, result, duration_ms, admission)
+    SELECT id, time, point, repository, digest, requester, allowed, policies, paths, input_hash, result, duration_ms, admission
     FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::jsonb[], $9::jsonb[],
-      $10::text[], $11::jsonb[], $12::double precision[]) WITH ORDINALITY
-      AS d(id, time, point, repository, digest, requester, allowed, policies, paths, input_hash, result, duration_ms, n)
+      $10::text[], $11::jsonb[], $12::double precision[], $13::jsonb[]) WITH ORDINALITY
+      AS d(id, time, point, repository, digest, requester, allowed, policies, paths, input_hash, result, duration_ms, admission, n)
     ORDER BY n`, [
     batch.map((d) => d.id), batch.map((d) => time(d.time)), batch.map((d) => d.point), batch.map((d) => d.repository), batch.map((d) => d.digest),
     batch.map((d) => d.requester), batch.map((d) => Number(d.allowed) === 1), batch.map((d) => d.policies), batch.map((d) => d.paths),
-    batch.map((d) => d.input_hash), batch.map((d) => d.result), batch.map((d) => Number(d.duration_ms)),
+    batch.map((d) => d.input_hash), batch.map((d) => d.result), batch.map((d) => Number(d.duration_ms)), batch.map((d) => d.admission ?? null),
   ]));
 
   for (const row of all(db, 'SELECT repository, digest, reasons, since FROM quarantine')) {
