@@ -19,7 +19,8 @@ export type Target =
   | 'serve'       // the data folder it serves
   | 'registry'    // any OCI registry named in a reference
   | 'files'       // local files only
-  | 'credentials'; // the login file
+  | 'credentials' // the login file
+  | 'migrate';    // a data folder's SQLite databases, read, into the PostgreSQL database of --to
 
 export interface SubcommandSpec {
   /** Positional arguments, as shown after the command's name. */
@@ -104,6 +105,20 @@ export const COMMAND_TABLE: Readonly<Record<string, CommandSpec>> = {
   logout: {
     summary: 'forget the stored credentials of a Wharf server',
     self: { args: '[URL]', target: 'credentials', summary: 'Removes the stored credentials of URL (default: the default server).', flags: {} },
+  },
+  migrate: {
+    summary: 'copy a data folder\'s SQLite metadata and policies into PostgreSQL (--to postgres://…)',
+    self: {
+      args: '', target: 'migrate',
+      summary: 'Copies the registry metadata (repositories, blob links, manifests byte for byte, tags, referrers, upload sessions) and the policies, decision log, quarantines and namespace settings into an empty PostgreSQL database, in one transaction. Blobs stay in the data folder.',
+      flags: {
+        to: { type: 'string', value: 'URL', help: 'postgres://USER:PASSWORD@HOST:PORT/DATABASE to copy into (must hold no registry yet)' },
+        'data-dir': { type: 'string', value: 'DIR', help: 'data folder whose databases are copied (config key data, WHARF_DATA)' },
+        data: { type: 'string', value: 'DIR', help: 'same as --data-dir' },
+        config: { type: 'string', value: 'FILE', help: 'read the data folder from this YAML config file (WHARF_CONFIG)' },
+      },
+      notes: 'Stop the server first; afterwards start it with metadata.postgres.url (WHARF_METADATA_POSTGRES_URL) set to the URL.',
+    },
   },
   policy: {
     summary: 'eval|test|check Rego policies; push|list|rm|decisions|simulate|quarantine enforced ones',

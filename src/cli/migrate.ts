@@ -2,9 +2,10 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/config.ts';
 import { CONFIG_KEYS } from '../config/keys.ts';
+import { COMMAND_TABLE, parseOptions } from './command-table.ts';
 import { MigrationError, migrateToPostgres } from '../storage/migrate-to-postgres.ts';
 
-export const MIGRATE_USAGE = `Usage: wharf migrate --to postgres://USER:PASSWORD@HOST:PORT/DATABASE [--data DIR] [--config FILE]
+export const MIGRATE_USAGE = `Usage: wharf migrate --to postgres://USER:PASSWORD@HOST:PORT/DATABASE [--data-dir DIR] [--config FILE]
 
 Copies the registry metadata (repositories, blob links, manifests byte for byte, tags, referrers,
 upload sessions) and the policies, decision log, quarantines and namespace settings of the data
@@ -14,14 +15,14 @@ data folder. Stop the server first; afterwards start it with metadata.postgres.u
 export async function migrateCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { to: { type: 'string' }, data: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: parseOptions(COMMAND_TABLE.migrate!.self!.flags),
     strict: true,
   });
   if (values.help) {
     console.log(MIGRATE_USAGE);
     return 0;
   }
-  const target = values.to ?? '';
+  const target = (values.to as string | undefined) ?? '';
   const checked = CONFIG_KEYS['metadata.postgres.url'].parse(target);
   if (target === '' || !checked.ok) {
     console.error(`wharf migrate: --to must be a postgres:// or postgresql:// URL\n\n${MIGRATE_USAGE}`);
@@ -29,7 +30,7 @@ export async function migrateCommand(argv: string[]): Promise<number> {
   }
   let config;
   try {
-    config = loadConfig({ file: values.config ?? process.env.WHARF_CONFIG, env: process.env, flags: { data: values.data } });
+    config = loadConfig({ file: (values.config as string | undefined) ?? process.env.WHARF_CONFIG, env: process.env, flags: { data: (values['data-dir'] ?? values.data) as string | undefined } });
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`wharf: ${error.message}`);
