@@ -107,10 +107,10 @@ export const COMMAND_TABLE: Readonly<Record<string, CommandSpec>> = {
     self: { args: '[URL]', target: 'credentials', summary: 'Removes the stored credentials of URL (default: the default server).', flags: {} },
   },
   migrate: {
-    summary: 'copy a data folder\'s SQLite metadata and policies into PostgreSQL (--to postgres://…)',
+    summary: 'copy a data folder\'s SQLite metadata, policies and identities into PostgreSQL (--to postgres://…)',
     self: {
       args: '', target: 'migrate',
-      summary: 'Copies the registry metadata (repositories, blob links, manifests byte for byte, tags, referrers, upload sessions) and the policies, decision log, quarantines and namespace settings into an empty PostgreSQL database, in one transaction. Blobs stay in the data folder.',
+      summary: 'Copies the registry metadata (repositories, blob links, manifests byte for byte, tags, referrers, upload sessions) the policies, decision log, quarantines and namespace settings, and the identities (users, teams, robots, issuers, refresh tokens, token-signing keys, audit trail) into an empty PostgreSQL database, in one transaction. Blobs stay in the data folder.',
       flags: {
         to: { type: 'string', value: 'URL', help: 'postgres://USER:PASSWORD@HOST:PORT/DATABASE to copy into (must hold no registry yet)' },
         'data-dir': { type: 'string', value: 'DIR', help: 'data folder whose databases are copied (config key data, WHARF_DATA)' },
