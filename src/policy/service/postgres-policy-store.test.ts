@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import { startPostgres, postgresSkip, type RunningPostgres } from '../../../test/support/postgres.ts';
+import { json, startTestRegistry } from '../../../test/support/registry-fixture.ts';
 import { describePolicyStore } from './policy-store.contract.ts';
 import pg from 'pg';
 import { PolicyStoreError, type PolicyDefinition } from './policy-store.ts';
@@ -71,6 +72,25 @@ describe('PostgreSQL policy store', { skip: postgresSkip() }, () => {
     } finally {
       await side.end();
       await store.close();
+    }
+  });
+
+  it('reaches the policy API as a 503 OCI error naming the operation, never the SQL', async () => {
+    const url = await postgres.createDatabase();
+    const registry = await startTestRegistry({ WHARF_METADATA_POSTGRES_URL: url });
+    const side = new pg.Client({ connectionString: url });
+    try {
+      await side.connect();
+      await side.query('DROP TABLE policy_quarantine');
+      const response = await fetch(`${registry.url}/api/v1/quarantine`);
+      const body = await json(response);
+      assert.equal(response.status, 503);
+      assert.equal(body.errors[0].code, 'UNAVAILABLE');
+      assert.match(body.errors[0].message, /policy store could not list the quarantined artifacts/);
+      assert.doesNotMatch(JSON.stringify(body), /policy_quarantine|relation|SQL|postgres/i);
+    } finally {
+      await side.end();
+      await registry.close();
     }
   });
 
