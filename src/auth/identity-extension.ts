@@ -10,9 +10,9 @@ import { IdentityApi } from './admin-api.ts';
 import { AccessGuard, type AuditSink } from './guard.ts';
 import { IdentityAdmin } from './identity-admin.ts';
 import { LoginLimiter } from './login-limiter.ts';
+import { openIdentityStore } from './open-identity-store.ts';
 import { OidcVerifier } from './oidc.ts';
 import { RegistryTokens } from './registry-tokens.ts';
-import { SqliteIdentityStore } from './sqlite-identity-store.ts';
 import { TokenEndpoint } from './token-endpoint.ts';
 import { TokenKeys } from './token-keys.ts';
 
@@ -23,7 +23,8 @@ export function identityDatabasePath(dataDir: string): string {
 export const identityExtension: Extension = {
   name: 'identity',
   async start({ config, logger }) {
-    const store = new SqliteIdentityStore(identityDatabasePath(config.data));
+    // On PostgreSQL when the metadata is: replicas share users, robots and the keys that sign tokens.
+    const store = openIdentityStore(config, identityDatabasePath(config.data));
     await store.migrate();
     const keys = new TokenKeys(store);
     await keys.load();

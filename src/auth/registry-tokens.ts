@@ -66,7 +66,7 @@ export class RegistryTokens {
     try {
       const header = decodeProtectedHeader(token);
       if (header.alg !== 'ES256' || typeof header.kid !== 'string') return undefined;
-      const key = this.#keys.find(header.kid, now, this.#settings.ttlSeconds * 1000);
+      const key = await this.#keys.findOrReload(header.kid, now, this.#settings.ttlSeconds * 1000);
       if (!key) return undefined;
       const { payload } = await jwtVerify(token, key.publicKey, {
         algorithms: ['ES256'],

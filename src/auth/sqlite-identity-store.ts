@@ -12,8 +12,8 @@ import type { Role } from './roles.ts';
 
 type Row = Record<string, unknown>;
 
-/** Append-only: a released migration is never edited. */
-const MIGRATIONS: readonly string[] = [
+/** Append-only: a released migration is never edited. (`wharf migrate` reads the count.) */
+export const SQLITE_IDENTITY_MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE users (username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, admin INTEGER NOT NULL, created_at INTEGER NOT NULL);
   CREATE TABLE teams (name TEXT PRIMARY KEY);
@@ -59,7 +59,7 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   async migrate(): Promise<void> {
-    this.#db.migrate(MIGRATIONS);
+    this.#db.migrate(SQLITE_IDENTITY_MIGRATIONS);
   }
 
   async close(): Promise<void> {

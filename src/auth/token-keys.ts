@@ -6,6 +6,8 @@
 import { generateKeyPairSync, createPrivateKey, createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
 import type { IdentityStore, SigningKey } from './identity-store.ts';
 
+const UNKNOWN_KEY_RELOAD_INTERVAL_MS = 200;
+
 export interface LoadedKey {
   readonly kid: string;
   readonly privateKey: KeyObject;
@@ -16,6 +18,10 @@ export interface LoadedKey {
 export class TokenKeys {
   readonly #store: IdentityStore;
   #keys: LoadedKey[] = [];
+  /** When an unknown key id last made this process read the store (ms since the epoch). */
+  #lastUnknownReload = 0;
+  /** The read of the store that lookups of unknown key ids are waiting for. */
+  #reloading: Promise<void> | undefined;
 
   constructor(store: IdentityStore) {
     this.#store = store;
@@ -45,6 +51,32 @@ export class TokenKeys {
     if (!key) return undefined;
     if (key.retiredAt && now.getTime() > key.retiredAt.getTime() + maxTokenAgeMs) return undefined;
     return key;
+  }
+
+  /**
+   * As `find`, but a key id this process does not know makes it read the store again first: a key
+   * another replica created (both starting at once) or rotated to is then known at once, not at
+   * the next periodic reload. Such reads are shared by the lookups waiting for them and spaced
+   * UNKNOWN_KEY_RELOAD_INTERVAL_MS apart, so tokens naming made-up key ids cannot turn into a
+   * query each; they wait for the next read instead of being refused, so no real key is missed.
+   */
+  async findOrReload(kid: string, now: Date, maxTokenAgeMs: number): Promise<LoadedKey | undefined> {
+    if (!this.#keys.some((candidate) => candidate.kid === kid)) await this.#reloadForUnknownKey();
+    return this.find(kid, now, maxTokenAgeMs);
+  }
+
+  #reloadForUnknownKey(): Promise<void> {
+    this.#reloading ??= (async () => {
+      const wait = this.#lastUnknownReload + UNKNOWN_KEY_RELOAD_INTERVAL_MS - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      try {
+        this.#keys = (await this.#store.listSigningKeys()).map(loadKey);
+      } finally {
+        this.#lastUnknownReload = Date.now();
+        this.#reloading = undefined;
+      }
+    })();
+    return this.#reloading;
   }
 
   /** Starts signing with a new key; the previous ones are retired. Returns the new key id. */

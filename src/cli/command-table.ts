@@ -19,7 +19,8 @@ export type Target =
   | 'serve'       // the data folder it serves
   | 'registry'    // any OCI registry named in a reference
   | 'files'       // local files only
-  | 'credentials'; // the login file
+  | 'credentials' // the login file
+  | 'migrate';    // a data folder's SQLite databases, read, into the PostgreSQL database of --to
 
 export interface SubcommandSpec {
   /** Positional arguments, as shown after the command's name. */
@@ -97,19 +98,6 @@ export const COMMAND_TABLE: Readonly<Record<string, CommandSpec>> = {
       notes: 'Every other setting comes from the --config file or WHARF_* variables (README: Configuration reference).',
     },
   },
-  migrate: {
-    summary: 'move a stopped registry\'s metadata and policies from SQLite into PostgreSQL',
-    self: {
-      args: '', target: 'serve',
-      summary: 'Copies the data folder\'s registry metadata (manifests byte for byte) and policies, with their history and decision log, into an empty PostgreSQL database in one transaction. Stop the server first.',
-      flags: {
-        to: { type: 'string', value: 'URL', help: 'the PostgreSQL database: postgres://USER:PASSWORD@HOST:PORT/DATABASE (then serve with metadata.postgres.url set to it)' },
-        'data-dir': { type: 'string', value: 'DIR', help: 'the data folder to copy from (default $WHARF_DATA, else ./wharf-data)' },
-        data: { type: 'string', value: 'DIR', help: 'same as --data-dir' },
-        config: { type: 'string', value: 'FILE', help: 'YAML config file naming the data folder (WHARF_CONFIG)' },
-      },
-    },
-  },
   login: {
     summary: 'store credentials for a Wharf server, used by --server',
     self: {
@@ -125,6 +113,20 @@ export const COMMAND_TABLE: Readonly<Record<string, CommandSpec>> = {
   logout: {
     summary: 'forget the stored credentials of a Wharf server',
     self: { args: '[URL]', target: 'credentials', summary: 'Removes the stored credentials of URL (default: the default server).', flags: {} },
+  },
+  migrate: {
+    summary: 'copy a data folder\'s SQLite metadata, policies and identities into PostgreSQL (--to postgres://…)',
+    self: {
+      args: '', target: 'migrate',
+      summary: 'Copies the registry metadata (repositories, blob links, manifests byte for byte, tags, referrers, upload sessions) the policies, decision log, quarantines and namespace settings, and the identities (users, teams, robots, issuers, refresh tokens, token-signing keys, audit trail) into an empty PostgreSQL database, in one transaction. Blobs stay in the data folder.',
+      flags: {
+        to: { type: 'string', value: 'URL', help: 'postgres://USER:PASSWORD@HOST:PORT/DATABASE to copy into (must hold no registry yet)' },
+        'data-dir': { type: 'string', value: 'DIR', help: 'data folder whose databases are copied (config key data, WHARF_DATA)' },
+        data: { type: 'string', value: 'DIR', help: 'same as --data-dir' },
+        config: { type: 'string', value: 'FILE', help: 'read the data folder from this YAML config file (WHARF_CONFIG)' },
+      },
+      notes: 'Stop the server first; afterwards start it with metadata.postgres.url (WHARF_METADATA_POSTGRES_URL) set to the URL.',
+    },
   },
   policy: {
     summary: 'eval|test|check Rego policies; push|list|rm|decisions|simulate|quarantine enforced ones',

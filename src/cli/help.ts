@@ -103,5 +103,10 @@ async function actsOn(target: SubcommandSpec['target'], argv: readonly string[])
     }
     case 'files':
       return 'Acts on: local files only (no registry, no data folder).';
+    case 'migrate': {
+      const index = Math.max(argv.indexOf('--data-dir'), argv.indexOf('--data'));
+      const dir = index >= 0 ? argv[index + 1] : process.env.WHARF_DATA;
+      return `Acts on: the SQLite databases of the data folder ${resolve(dir ?? './wharf-data')} (read) and the PostgreSQL database of --to (written).`;
+    }
   }
 }

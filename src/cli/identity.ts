@@ -16,9 +16,9 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AdminInputError, IdentityAdmin, parseClaimRule, parseGrants } from '../auth/identity-admin.ts';
 import { identityDatabasePath } from '../auth/identity-extension.ts';
-import type { ClaimRule, Grant, Issuer, Membership } from '../auth/identity-store.ts';
+import type { ClaimRule, Grant, IdentityStore, Issuer, Membership } from '../auth/identity-store.ts';
 import type { Capability } from '../auth/roles.ts';
-import { SqliteIdentityStore } from '../auth/sqlite-identity-store.ts';
+import { openIdentityStore } from '../auth/open-identity-store.ts';
 import { TokenKeys } from '../auth/token-keys.ts';
 import { UnreachableError } from '../client/fetch-errors.ts';
 import { requireDataFolder, resolveTarget, TargetError, type AdminTarget } from './admin-target.ts';
@@ -155,17 +155,18 @@ export async function identityCommand(group: string, argv: string[]): Promise<nu
 
 /** The data folder's identity database, used directly. */
 class LocalBackend implements IdentityBackend {
-  readonly #store: SqliteIdentityStore;
+  readonly #store: IdentityStore;
   readonly #admin: IdentityAdmin;
 
-  private constructor(store: SqliteIdentityStore) {
+  private constructor(store: IdentityStore) {
     this.#store = store;
     this.#admin = new IdentityAdmin(store);
   }
 
   static async open(target: Extract<AdminTarget, { kind: 'folder' }>): Promise<LocalBackend> {
     requireDataFolder(target);
-    const store = new SqliteIdentityStore(identityDatabasePath(target.path));
+    // The data folder's configuration says where identities live: PostgreSQL when the server's metadata is there.
+    const store = openIdentityStore(target.config, identityDatabasePath(target.path));
     await store.migrate();
     return new LocalBackend(store);
   }

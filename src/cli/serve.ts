@@ -2,7 +2,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/config.ts';
+import { ConfigError, loadConfig, type WharfConfig } from '../config/config.ts';
 import { COMMAND_TABLE, parseOptions } from './command-table.ts';
 import { commandHelp } from './help.ts';
 import type { ConfigKey } from '../config/keys.ts';
@@ -63,7 +63,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     return 1;
   }
   if (config.auth.enabled) {
-    await warnWithoutAdministrator(config.data, logger)
+    await warnWithoutAdministrator(config, logger)
       .catch((error: unknown) => logger.warn({ err: error }, 'could not check for an administrator'));
   }
   console.log(`wharf listening on ${running.url}`);
@@ -110,11 +110,12 @@ function startupProblem(error: unknown, listenOn: { host: string; port: number }
  * say so at start, with the command that creates the first one (it works on the data folder, as
  * no administrator exists yet to use --server with).
  */
-async function warnWithoutAdministrator(dataDir: string, logger: Logger): Promise<void> {
+async function warnWithoutAdministrator(config: WharfConfig, logger: Logger): Promise<void> {
+  const dataDir = config.data;
   // Loaded here, not at the top: a server without authentication never loads the identity code.
   const { identityDatabasePath } = await import('../auth/identity-extension.ts');
-  const { SqliteIdentityStore } = await import('../auth/sqlite-identity-store.ts');
-  const store = new SqliteIdentityStore(identityDatabasePath(dataDir));
+  const { openIdentityStore } = await import('../auth/open-identity-store.ts');
+  const store = openIdentityStore(config, identityDatabasePath(dataDir));
   try {
     await store.migrate();
     if ((await store.listUsers()).some((user) => user.admin)) return;

@@ -9,8 +9,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IdentityAdmin } from '../../src/auth/identity-admin.ts';
-import { SqliteIdentityStore } from '../../src/auth/sqlite-identity-store.ts';
-import { testIssuer } from '../support/auth-fixture.ts';
+import { identityStoreOf, testIssuer } from '../support/auth-fixture.ts';
 import { buildah, createToolSandbox, missingToolReason, skopeo, type ToolSandbox } from './container-tools.ts';
 import { REPO_ROOT, startWharf, type RunningRegistry } from './harness.ts';
 import { buildUmociImage, initLayout } from './oci-layout.ts';
@@ -29,7 +28,8 @@ describe('skopeo with authentication', { skip }, () => {
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'wharf-auth-e2e-'));
-    const store = new SqliteIdentityStore(join(dataDir, 'identity.db'));
+    // The store the server will read (PostgreSQL under npm run test:scale).
+    const store = await identityStoreOf(dataDir);
     await store.migrate();
     const admin = new IdentityAdmin(store);
     await admin.addUser('alice', PASSWORD);

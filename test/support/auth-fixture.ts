@@ -6,17 +6,19 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { SignJWT, exportJWK } from 'jose';
 import { IdentityAdmin } from '../../src/auth/identity-admin.ts';
-import { SqliteIdentityStore } from '../../src/auth/sqlite-identity-store.ts';
+import type { IdentityStore } from '../../src/auth/identity-store.ts';
+import { openIdentityStore } from '../../src/auth/open-identity-store.ts';
+import { metadataEnvForTest } from './postgres-mode.ts';
 import { startTestRegistry, type TestRegistry } from './registry-fixture.ts';
 
 export interface AuthRegistry extends TestRegistry {
-  readonly store: SqliteIdentityStore;
+  readonly store: IdentityStore;
   readonly admin: IdentityAdmin;
 }
 
 export async function startAuthRegistry(env: NodeJS.ProcessEnv = {}): Promise<AuthRegistry> {
   const registry = await startTestRegistry({ WHARF_AUTH_ENABLED: 'true', ...env });
-  const store = new SqliteIdentityStore(join(registry.dataDir, 'identity.db'));
+  const store = await identityStoreOf(registry.dataDir, env);
   await store.migrate();
   return {
     ...registry,
@@ -27,6 +29,15 @@ export async function startAuthRegistry(env: NodeJS.ProcessEnv = {}): Promise<Au
       await registry.close();
     },
   };
+}
+
+/**
+ * The identity store a server on `dataDir` reads: its SQLite file, or under `npm run test:scale`
+ * (or with WHARF_METADATA_POSTGRES_URL given) the PostgreSQL database its metadata lives in.
+ */
+export async function identityStoreOf(dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<IdentityStore> {
+  const url = env.WHARF_METADATA_POSTGRES_URL ?? (await metadataEnvForTest(dataDir, env)).WHARF_METADATA_POSTGRES_URL ?? '';
+  return openIdentityStore({ metadata: { postgres: { url, maxConnections: 2 } } }, join(dataDir, 'identity.db'));
 }
 
 export function basic(username: string, password: string): string {

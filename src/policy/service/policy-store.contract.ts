@@ -4,7 +4,7 @@
  */
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DecisionRecord, PolicyDefinition, PolicyStore } from './policy-store.ts';
+import { PolicyStoreError, type DecisionRecord, type PolicyDefinition, type PolicyStore } from './policy-store.ts';
 
 export interface PolicyStoreFixture {
   readonly store: PolicyStore;
@@ -80,6 +80,30 @@ export function describePolicyStore(name: string, make: () => Promise<PolicyStor
       assert.deepEqual((await store.listDecisions({ limit: 10, policy: 'q' })).map((d) => d.id), ['d2']);
       assert.deepEqual((await store.listDecisions({ limit: 1 })).map((d) => d.id), ['d3']);
       assert.deepEqual((await store.listDecisions({ limit: 10 }))[1], decision('d2', { allowed: false, point: 'pull', policies: ['q@3:def'] }));
+    });
+
+    it('keeps the admission trace of an admission decision, and none on the others', async () => {
+      const admission = {
+        uid: 'review-1', operation: 'CREATE', workload: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'prod', name: 'web' },
+        container: { name: 'app', type: 'containers' }, image: 'registry.test/a/b:v1',
+      };
+      const whole = { ...admission, uid: 'review-2', workload: { apiVersion: 'v1', kind: 'Pod', namespace: null, name: null }, container: null, image: null };
+      await store.appendDecisions([decision('d1'), decision('d2', { point: 'admission', admission }), decision('d3', { point: 'admission', admission: whole })]);
+      const listed = await store.listDecisions({ limit: 10 });
+      assert.deepEqual(listed.map((d) => d.admission), [whole, admission, undefined]);
+      assert.equal('admission' in listed[2]!, false, 'a decision without a trace has no admission key');
+      assert.deepEqual(listed[1], decision('d2', { point: 'admission', admission }));
+    });
+
+    it('refuses a decision id appended twice as a conflict named in the store\'s words, keeping the batch out whole', async () => {
+      await store.appendDecisions([decision('d1')]);
+      await assert.rejects(store.appendDecisions([decision('d2'), decision('d1')]), (error: unknown) => {
+        assert.ok(error instanceof PolicyStoreError, `a PolicyStoreError, not ${String(error)}`);
+        assert.equal(error.kind, 'conflict');
+        assert.match(error.message, /^the policy store could not write the decision log/);
+        return true;
+      });
+      assert.deepEqual((await store.listDecisions({ limit: 10 })).map((d) => d.id), ['d1']);
     });
 
     it('keeps quarantines and namespace settings', async () => {

@@ -63,6 +63,19 @@ export function describeMetadataStore(name: string, make: () => Promise<Metadata
       assert.deepEqual(await store.listManifests('other'), []);
     });
 
+    it('tells when a repository first stored a manifest, by digest and by tag, unchanged by a second push', async () => {
+      const before = Date.now();
+      await store.putManifest('repo', manifest(1), 'v1');
+      const after = Date.now();
+      const first = (await store.getManifest('repo', digest(1)))?.pushedAt;
+      assert.ok(first instanceof Date, 'pushedAt is a Date');
+      // Clocks of the database and of this process may differ by a little; a second is plenty.
+      assert.ok(first.getTime() >= before - 1000 && first.getTime() <= after + 1000, `pushedAt ${first.toISOString()} is the time of the push`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await store.putManifest('repo', manifest(1), 'v2');
+      assert.equal((await store.getManifestByTag('repo', 'v2'))?.pushedAt?.getTime(), first.getTime(), 'a second push keeps the first time');
+    });
+
     it('moves a tag to a new manifest', async () => {
       await store.putManifest('repo', manifest(1), 'latest');
       await store.putManifest('repo', manifest(2), 'latest');

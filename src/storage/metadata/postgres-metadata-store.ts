@@ -102,13 +102,13 @@ export class PostgresMetadataStore implements MetadataStore {
   }
 
   async getManifest(repository: string, digest: string): Promise<StoredManifest | undefined> {
-    const { rows } = await this.#db.query(`SELECT m.digest, m.media_type, m.content FROM manifests m JOIN repositories r ON r.id = m.repository_id
+    const { rows } = await this.#db.query(`SELECT m.digest, m.media_type, m.content, m.created_at FROM manifests m JOIN repositories r ON r.id = m.repository_id
       WHERE r.name = $1 AND m.digest = $2`, [repository, digest]);
     return rows[0] && toStoredManifest(rows[0]);
   }
 
   async getManifestByTag(repository: string, tag: string): Promise<StoredManifest | undefined> {
-    const { rows } = await this.#db.query(`SELECT m.digest, m.media_type, m.content FROM tags t JOIN repositories r ON r.id = t.repository_id
+    const { rows } = await this.#db.query(`SELECT m.digest, m.media_type, m.content, m.created_at FROM tags t JOIN repositories r ON r.id = t.repository_id
       JOIN manifests m ON m.repository_id = t.repository_id AND m.digest = t.digest
       WHERE r.name = $1 AND t.name = $2`, [repository, tag]);
     return rows[0] && toStoredManifest(rows[0]);
@@ -282,7 +282,7 @@ function parseTagChange(payload: string): TagChange | undefined {
 }
 
 function toStoredManifest(row: Row): StoredManifest {
-  return { digest: row.digest as string, mediaType: row.media_type as string, content: row.content as Uint8Array };
+  return { digest: row.digest as string, mediaType: row.media_type as string, content: row.content as Uint8Array, pushedAt: row.created_at as Date };
 }
 
 function toUpload(row: Row): UploadSession {
