@@ -17,12 +17,16 @@ describe('graceful shutdown', { skip }, () => {
     const finished = new Promise<number>((resolve, reject) => {
       const req = request({
         host: target.hostname, port: target.port, method: 'POST',
-        path: `/v2/graceful/app/blobs/uploads/?digest=${digest}`, headers: { 'content-length': body.length },
+        // Expect: 100-continue, so the client knows when the server has taken the request in (a
+        // connection whose request was not read yet is idle, and shutdown may rightly close it).
+        path: `/v2/graceful/app/blobs/uploads/?digest=${digest}`, headers: { 'content-length': body.length, expect: '100-continue' },
       }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
       req.on('error', reject);
-      req.write(body.subarray(0, 1000), () => {
-        process.kill(wharf.pid, 'SIGTERM');
-        setTimeout(() => req.end(body.subarray(1000)), 300);
+      req.on('continue', () => {
+        req.write(body.subarray(0, 1000), () => {
+          process.kill(wharf.pid, 'SIGTERM');
+          setTimeout(() => req.end(body.subarray(1000)), 300);
+        });
       });
     });
     assert.equal(await finished, 201, 'the in-flight upload completed');
