@@ -21,6 +21,7 @@ import { writeError } from './error-response.ts';
 import { isGuardedPath, matchApiRoute, type ApiRoute } from './api-routes.ts';
 import type { Extension, RequestHooks, RunningExtension } from './extension.ts';
 import type { Logger } from './logger.ts';
+import { openLeases, runWhileHolding } from './leases.ts';
 
 /** Staged data of a one-shot upload that nothing wrote to for this long belongs to a dead request. */
 const ORPHAN_MAX_AGE_MS = 3600_000;
@@ -78,6 +79,7 @@ async function assemble(config: WharfConfig, logger: Logger, extensions: readonl
   // they would keep the process alive after `wharf serve` reported the error.
   const byName = new Map<string, RunningExtension>();
   let purgeTimer: NodeJS.Timeout | undefined;
+  const leases = openLeases(config.metadata.postgres.url);
   let guard: RunningExtension | undefined;
   try {
     const sessionMaxAgeMs = config.uploads.abandonAfterSeconds * 1000;
@@ -87,8 +89,10 @@ async function assemble(config: WharfConfig, logger: Logger, extensions: readonl
     if (purged > 0) logger.info({ purged }, 'purged abandoned uploads');
     // Sessions of the previous run still count against the upload limits.
     await uploads.load();
+    // The hourly purge is the cluster's, not each replica's: whoever holds the lease does it (a
+    // PostgreSQL advisory lock, freed when its holder dies; in-process with SQLite).
     purgeTimer = setInterval(() => {
-      uploads.purgeAbandoned(sessionMaxAgeMs, ORPHAN_MAX_AGE_MS)
+      runWhileHolding(leases, 'upload-purge', () => uploads.purgeAbandoned(sessionMaxAgeMs, ORPHAN_MAX_AGE_MS).then(() => undefined))
         .catch((error: unknown) => logger.error({ err: error }, 'purging abandoned uploads failed'));
     }, 3600_000).unref();
 
@@ -102,6 +106,7 @@ async function assemble(config: WharfConfig, logger: Logger, extensions: readonl
     guard = chosen;
   } catch (error) {
     clearInterval(purgeTimer);
+    await leases.close();
     for (const extension of [...byName.values()].reverse()) await extension.close?.().catch(() => undefined);
     await hashThread.close();
     await metadata.close();
@@ -118,6 +123,7 @@ async function assemble(config: WharfConfig, logger: Logger, extensions: readonl
     handle: (req, res) => void route(req, res, deps, running, apiRoutes, guard, hooks, logger, storage),
     async close() {
       clearInterval(purgeTimer);
+      await leases.close();
       for (const extension of running.reverse()) await extension.close?.();
       await hashThread.close();
       await stopWatchingTags?.();
