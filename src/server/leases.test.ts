@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { postgresSkip, startPostgres, type RunningPostgres } from '../../test/support/postgres.ts';
-import { InProcessLeases, PostgresLeases, openLeases, runWhileHolding, type Leases } from './leases.ts';
+import { InProcessLeases, PostgresLeases, everyIntervalWhileHolding, openLeases, runWhileHolding, type Leases } from './leases.ts';
 
 /** Ends every other session that holds a Wharf advisory lock, as a crashed holder's would end. */
 async function terminateLockHolders(url: string): Promise<number> {
@@ -96,6 +96,29 @@ describe('PostgreSQL leases (advisory locks)', { skip: postgresSkip() }, () => {
     assert.equal(await first.tryHold('hourly'), false, 'the first, on a new connection, is refused');
     assert.ok(secondRuns >= 1);
     assert.equal(firstRuns, 2, 'the first no longer does the work');
+  });
+
+  test('a task every interval (as the hourly upload purge) runs on one replica; another takes over when it dies', async () => {
+    const runs = [0, 0];
+    const errors: unknown[] = [];
+    const stops = [holder(), holder()].map((leases, n) => everyIntervalWhileHolding({
+      leases, name: 'upload-purge-task', intervalMs: 40,
+      work: async () => { runs[n]!++; },
+      onError: (error) => errors.push(error),
+    }));
+    try {
+      await eventually(async () => runs[0]! + runs[1]! >= 5, 'the task runs');
+      const [first, second] = runs as [number, number];
+      assert.ok(first === 0 || second === 0, `only one replica runs it (runs: ${runs.join(', ')})`);
+      const holderIndex = first > 0 ? 0 : 1;
+      // The holding replica dies: its timer stops and its session ends (a killed process's
+      // connection is closed by the kernel). The other one takes over at its next interval.
+      stops[holderIndex]!();
+      assert.ok((await terminateLockHolders(url)) >= 1);
+      await eventually(async () => runs[1 - holderIndex]! >= 3, 'the other replica takes the task over');
+    } finally {
+      for (const stop of stops) stop();
+    }
   });
 
   test('with a PostgreSQL URL the leases are advisory locks', async () => {

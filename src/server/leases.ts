@@ -27,6 +27,33 @@ export async function runWhileHolding(leases: Leases, name: string, work: () => 
   return true;
 }
 
+export interface ClusterTaskOptions {
+  readonly leases: Leases;
+  /** The lease's name: one holder runs this task at a time. */
+  readonly name: string;
+  readonly intervalMs: number;
+  readonly work: () => Promise<void>;
+  /** A failed try or a failed run; the next interval tries again. */
+  readonly onError: (error: unknown) => void;
+}
+
+/**
+ * Every `intervalMs`, runs `work` if this holder has (or can take) the lease: so among replicas
+ * sharing the lease service one runs it, and when that one dies the next interval of another
+ * takes over. A run still going when the next interval comes is not started twice. Returns stop().
+ */
+export function everyIntervalWhileHolding(options: ClusterTaskOptions): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    runWhileHolding(options.leases, options.name, options.work)
+      .catch(options.onError)
+      .finally(() => { running = false; });
+  }, options.intervalMs).unref();
+  return () => clearInterval(timer);
+}
+
 /** Advisory locks of one PostgreSQL database, on a dedicated connection opened when first needed. */
 export class PostgresLeases implements Leases {
   readonly #url: string;
