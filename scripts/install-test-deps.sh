@@ -3,7 +3,8 @@
 # docker-registry (CNCF Distribution, the reference), wrk, curl, prometheus (the metrics tests run
 # promtool and a Prometheus server), Ceph's S3 gateway (radosgw with a monitor and an OSD, which
 # ../shared/s3/ceph-rgw.sh runs) and PostgreSQL (the tests start throwaway clusters with its
-# initdb/pg_ctl, which Debian keeps in /usr/lib/postgresql/*/bin). Does nothing (quickly) when all
+# initdb/pg_ctl, which Debian keeps in /usr/lib/postgresql/*/bin) and haproxy (the three-replica test
+# balances over its servers with it). Does nothing (quickly) when all
 # are present. Needs root for apt-get; as another user it stops at once with the command to run.
 set -euo pipefail
 
@@ -20,8 +21,9 @@ declare -A package_for=(
   [ceph-osd]=ceph-osd
   [ceph]=ceph-common
   [promtool]=prometheus
+  [haproxy]=haproxy
 )
-tools=(skopeo buildah umoci docker-registry wrk curl promtool radosgw ceph-mon ceph-osd ceph)
+tools=(skopeo buildah umoci docker-registry wrk curl promtool radosgw ceph-mon ceph-osd ceph haproxy)
 
 missing_packages=()
 for tool in "${tools[@]}"; do

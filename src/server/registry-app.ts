@@ -21,6 +21,7 @@ import { writeError } from './error-response.ts';
 import { isGuardedPath, matchApiRoute, type ApiRoute } from './api-routes.ts';
 import type { Extension, RequestHooks, RunningExtension } from './extension.ts';
 import type { Logger } from './logger.ts';
+import { everyIntervalWhileHolding, openLeases } from './leases.ts';
 
 /** Staged data of a one-shot upload that nothing wrote to for this long belongs to a dead request. */
 const ORPHAN_MAX_AGE_MS = 3600_000;
@@ -77,7 +78,8 @@ async function assemble(config: WharfConfig, logger: Logger, extensions: readonl
   // A start-up step that fails must not leave the hashing thread, the database or a timer open:
   // they would keep the process alive after `wharf serve` reported the error.
   const byName = new Map<string, RunningExtension>();
-  let purgeTimer: NodeJS.Timeout | undefined;
+  let stopPurging: (() => void) | undefined;
+  const leases = openLeases(config.metadata.postgres.url);
   let guard: RunningExtension | undefined;
   try {
     const sessionMaxAgeMs = config.uploads.abandonAfterSeconds * 1000;
@@ -87,10 +89,16 @@ async function assemble(config: WharfConfig, logger: Logger, extensions: readonl
     if (purged > 0) logger.info({ purged }, 'purged abandoned uploads');
     // Sessions of the previous run still count against the upload limits.
     await uploads.load();
-    purgeTimer = setInterval(() => {
-      uploads.purgeAbandoned(sessionMaxAgeMs, ORPHAN_MAX_AGE_MS)
-        .catch((error: unknown) => logger.error({ err: error }, 'purging abandoned uploads failed'));
-    }, 3600_000).unref();
+    // The hourly purge is the cluster's, not each replica's: whoever holds the lease does it (a
+    // PostgreSQL advisory lock, freed when its holder dies; in-process with SQLite).
+    stopPurging = everyIntervalWhileHolding({
+      leases, name: 'upload-purge', intervalMs: 3600_000,
+      work: async () => {
+        const purgedNow = await uploads.purgeAbandoned(sessionMaxAgeMs, ORPHAN_MAX_AGE_MS);
+        if (purgedNow > 0) logger.info({ purged: purgedNow }, 'purged abandoned uploads');
+      },
+      onError: (error) => logger.error({ err: error }, 'purging abandoned uploads failed'),
+    });
 
     for (const extension of extensions) {
       byName.set(extension.name, await extension.start({ config, registry: deps, logger: logger.child({ extension: extension.name }), running: byName }));
@@ -101,7 +109,8 @@ async function assemble(config: WharfConfig, logger: Logger, extensions: readonl
     deps.gates = onlyOne(started.filter((extension) => extension.gates), 'gate manifests')?.gates;
     guard = chosen;
   } catch (error) {
-    clearInterval(purgeTimer);
+    stopPurging?.();
+    await leases.close();
     for (const extension of [...byName.values()].reverse()) await extension.close?.().catch(() => undefined);
     await hashThread.close();
     await metadata.close();
@@ -117,7 +126,8 @@ async function assemble(config: WharfConfig, logger: Logger, extensions: readonl
     apiRoutes,
     handle: (req, res) => void route(req, res, deps, running, apiRoutes, guard, hooks, logger, storage),
     async close() {
-      clearInterval(purgeTimer);
+      stopPurging?.();
+      await leases.close();
       for (const extension of running.reverse()) await extension.close?.();
       await hashThread.close();
       await stopWatchingTags?.();
