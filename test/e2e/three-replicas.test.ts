@@ -5,11 +5,12 @@
 // and the client's retry through haproxy completes it; afterwards every pushed manifest and blob
 // is readable through every replica, the killed one restarted on its own data folder included.
 //
-// Authentication is OFF here: the identity store (accounts, tokens) is still per replica, so a
-// token issued by one replica would be refused by the next; once it lives in PostgreSQL this test
-// should log in through haproxy instead.
+// Authentication is on: the administrator is created with `wharf user add` in the shared
+// PostgreSQL identity store, the clients log in through haproxy, and round robin sends the token
+// request and the registry requests that carry the token to different replicas.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,15 +18,21 @@ import { join } from 'node:path';
 import { skipReason, startCephS3, stopCephS3, type CephS3Start } from '../support/ceph-s3.ts';
 import { postgresSkip, startPostgres, type RunningPostgres } from '../support/postgres.ts';
 import { S3BlobStore } from '../../src/storage/blobs/s3-blob-store.ts';
+import { basic, fetchToken } from '../support/auth-fixture.ts';
 import { buildah, createToolSandbox, missingToolReason, skopeo, umoci, type ToolSandbox } from './container-tools.ts';
 import { haproxyMissing, startHaproxy, type RunningHaproxy } from './haproxy.ts';
-import { startWharf, type RunningRegistry } from './harness.ts';
+import { REPO_ROOT, startWharf, type RunningRegistry } from './harness.ts';
 import { initLayout } from './oci-layout.ts';
 import { sha256Of } from './registry-http.ts';
 
 const BUCKET = 'wharf-replicas';
 const PREFIX = `replicas-${randomBytes(4).toString('hex')}`;
 const plainHttp = '--tls-verify=false';
+const ADMIN = 'admin';
+const ADMIN_PASSWORD = `replicas-${randomBytes(8).toString('hex')}`;
+const creds = `${ADMIN}:${ADMIN_PASSWORD}`;
+const readArgs = [plainHttp, '--creds', creds];
+const pushArgs = ['--dest-tls-verify=false', '--dest-creds', creds];
 const MANIFEST_TYPES = [
   'application/vnd.oci.image.manifest.v1+json',
   'application/vnd.oci.image.index.v1+json',
@@ -81,6 +88,7 @@ describe('three Wharf replicas on one PostgreSQL and one S3 store, behind haprox
       WHARF_STORAGE_BACKEND: 's3', WHARF_STORAGE_S3_ENDPOINT: s3.endpoint, WHARF_STORAGE_S3_BUCKET: BUCKET,
       WHARF_STORAGE_S3_REGION: s3.region, WHARF_STORAGE_S3_ACCESS_KEY: s3.accessKey, WHARF_STORAGE_S3_SECRET_KEY: s3.secretKey,
       WHARF_STORAGE_S3_FORCE_PATH_STYLE: 'true', WHARF_STORAGE_S3_PREFIX: PREFIX, WHARF_STORAGE_S3_MIN_PART_MEBIBYTES: '5',
+      WHARF_AUTH_ENABLED: 'true',
     };
     // Each replica has a data folder of its own (it holds a lock and local state).
     for (let n = 0; n < 3; n++) {
@@ -88,6 +96,13 @@ describe('three Wharf replicas on one PostgreSQL and one S3 store, behind haprox
       await mkdir(dir);
       dataDirs.push(dir);
     }
+    // As an operator would: `wharf user add` on one replica's data folder, configured for the
+    // shared database, before any replica starts (a server with authentication on needs an admin).
+    const added = spawnSync(join(REPO_ROOT, 'node_modules', '.bin', 'node'),
+      [join(REPO_ROOT, 'src', 'cli', 'wharf.mjs'), 'user', 'add', ADMIN, '--admin', '--password-stdin', '--data-dir', dataDirs[0]!], {
+        input: `${ADMIN_PASSWORD}\n`, encoding: 'utf8', timeout: 60_000, env: { ...process.env, WHARF_SERVER: '', ...env },
+      });
+    assert.equal(added.status, 0, added.stderr);
     replicas.push(...await Promise.all(dataDirs.map((dataDir) => startWharf({ dataDir, env }))));
     proxy = await startHaproxy(root, Object.fromEntries(replicas.map((replica, n) => [`r${n}`, replica.host])));
     sandbox = await createToolSandbox();
@@ -115,7 +130,7 @@ describe('three Wharf replicas on one PostgreSQL and one S3 store, behind haprox
   test('skopeo copy and inspect through haproxy; the upload\'s requests were served by different replicas', async () => {
     const layout = await layoutImage('v1', 256 * 1024);
     const before = proxy.requests.length;
-    await skopeo(sandbox, ['copy', '--dest-tls-verify=false', `oci:${layout}:v1`, ref('team/app:v1')]);
+    await skopeo(sandbox, ['copy', ...pushArgs, `oci:${layout}:v1`, ref('team/app:v1')]);
     remember('team/app', 'v1');
     const uploadRequests = proxy.requests.slice(before).filter((request) => request.path.includes('/blobs/uploads/'));
     assert.ok(uploadRequests.length >= 3, JSON.stringify(uploadRequests));
@@ -123,34 +138,61 @@ describe('three Wharf replicas on one PostgreSQL and one S3 store, behind haprox
     assert.ok(servers.size >= 2, `every upload request went to ${[...servers].join(', ')}`);
     for (let n = 0; n < 3; n++) {
       // Each replica answers the inspect of a tag another replica stored.
-      const inspected = JSON.parse(await skopeo(sandbox, ['inspect', plainHttp, ref('team/app:v1')])) as { Digest: string };
+      const inspected = JSON.parse(await skopeo(sandbox, ['inspect', ...readArgs, ref('team/app:v1')])) as { Digest: string };
       assert.match(inspected.Digest, /^sha256:/);
     }
     const inspectServers = new Set(proxy.requests.slice(before).filter((r) => r.path.includes('/manifests/')).map((r) => r.server));
     assert.equal(inspectServers.size, 3, `manifest reads were served by ${[...inspectServers].join(', ')}`);
+    // The clients logged in through haproxy: some registry request that succeeded with a token
+    // was served by another replica than the one that issued the latest token before it.
+    let issuer: string | undefined;
+    const crossReplica: string[] = [];
+    for (const request of proxy.requests.slice(before)) {
+      if (request.path.startsWith('/token')) {
+        assert.equal(request.status, 200, `token request on ${request.server}`);
+        issuer = request.server;
+      } else if (issuer !== undefined && request.path.startsWith('/v2/team/') && request.status < 400 && request.server !== issuer) {
+        crossReplica.push(`${request.method} ${request.path} on ${request.server}, token from ${issuer}`);
+      }
+    }
+    assert.ok(crossReplica.length > 0, 'no request with a token was served by another replica than the issuer');
+  });
+
+  test('authentication is on for every replica: anonymous requests through haproxy are refused', async () => {
+    for (let n = 0; n < 3; n++) {
+      const response = await fetch(`${proxy.url}/v2/team/app/manifests/v1`, { headers: { accept: MANIFEST_TYPES } });
+      await response.arrayBuffer();
+      assert.equal(response.status, 401);
+      assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer /);
+    }
+    await assert.rejects(skopeo(sandbox, ['inspect', plainHttp, '--no-creds', ref('team/app:v1')]));
   });
 
   test('a raw chunked upload whose PATCHes go to each replica in turn completes on a third', async () => {
     const [a, b, c] = replicas as [RunningRegistry, RunningRegistry, RunningRegistry];
+    // One token, issued by b, for requests that go to a, b and c.
+    const issued = await fetchToken(b.url, ['repository:team/chunks:pull,push'], basic(ADMIN, ADMIN_PASSWORD));
+    assert.equal(issued.status, 200, JSON.stringify(issued.body));
+    const authorization = `Bearer ${issued.token!}`;
     const chunkSize = 64 * 1024;
     const body = randomBytes(4 * chunkSize);
-    const started = await fetch(`${a.url}/v2/team/chunks/blobs/uploads/`, { method: 'POST' });
+    const started = await fetch(`${a.url}/v2/team/chunks/blobs/uploads/`, { method: 'POST', headers: { authorization } });
     assert.equal(started.status, 202, await started.text());
     let location = started.headers.get('location')!;
     for (const [n, server] of [a, b, c, a].entries()) {
       const patched = await fetch(new URL(location, server.url), {
         method: 'PATCH', body: body.subarray(n * chunkSize, (n + 1) * chunkSize),
-        headers: { 'content-type': 'application/octet-stream', 'content-range': `${n * chunkSize}-${(n + 1) * chunkSize - 1}` },
+        headers: { authorization, 'content-type': 'application/octet-stream', 'content-range': `${n * chunkSize}-${(n + 1) * chunkSize - 1}` },
       });
       assert.equal(patched.status, 202, `chunk ${n + 1} on ${server.host}: ${await patched.text()}`);
       location = patched.headers.get('location')!;
     }
     const done = new URL(location, c.url);
     done.searchParams.set('digest', sha256Of(body));
-    const committed = await fetch(done, { method: 'PUT' });
+    const committed = await fetch(done, { method: 'PUT', headers: { authorization } });
     assert.equal(committed.status, 201, await committed.text());
     for (const replica of replicas) {
-      const pulled = await fetch(`${replica.url}/v2/team/chunks/blobs/${sha256Of(body)}`);
+      const pulled = await fetch(`${replica.url}/v2/team/chunks/blobs/${sha256Of(body)}`, { headers: { authorization } });
       assert.ok(Buffer.from(await pulled.arrayBuffer()).equals(body), replica.host);
     }
   });
@@ -163,32 +205,33 @@ describe('three Wharf replicas on one PostgreSQL and one S3 store, behind haprox
     await buildah(sandbox, ['commit', '--signature-policy', sandbox.policyPath, container, 'localhost/replicas:latest']);
     await buildah(sandbox, ['rm', container]);
     for (const format of ['oci', 'v2s2']) {
-      await buildah(sandbox, ['push', plainHttp, '--signature-policy', sandbox.policyPath, '--format', format,
+      await buildah(sandbox, ['push', ...readArgs, '--signature-policy', sandbox.policyPath, '--format', format,
         'localhost/replicas:latest', ref(`team/built:${format}`)]);
       remember('team/built', format);
     }
-    const raw = JSON.parse(await skopeo(sandbox, ['inspect', plainHttp, '--raw', ref('team/built:v2s2')])) as { mediaType: string };
+    const raw = JSON.parse(await skopeo(sandbox, ['inspect', ...readArgs, '--raw', ref('team/built:v2s2')])) as { mediaType: string };
     assert.equal(raw.mediaType, 'application/vnd.docker.distribution.manifest.v2+json');
   });
 
   test('skopeo sync copies a repository through haproxy, and skopeo delete removes a manifest for every replica', async () => {
     const layout = await layoutImage('v2', 64 * 1024);
-    await skopeo(sandbox, ['copy', '--dest-tls-verify=false', `oci:${layout}:v2`, ref('team/app:v2')]);
-    await skopeo(sandbox, ['copy', '--dest-tls-verify=false', `oci:${layout}:v2`, ref('team/app:doomed')]);
-    await skopeo(sandbox, ['sync', '--src', 'docker', '--dest', 'docker', '--src-tls-verify=false', '--dest-tls-verify=false',
+    await skopeo(sandbox, ['copy', ...pushArgs, `oci:${layout}:v2`, ref('team/app:v2')]);
+    await skopeo(sandbox, ['copy', ...pushArgs, `oci:${layout}:v2`, ref('team/app:doomed')]);
+    await skopeo(sandbox, ['sync', '--src', 'docker', '--dest', 'docker', '--src-tls-verify=false', '--src-creds', creds, ...pushArgs,
       `${proxy.host}/team/app`, `${proxy.host}/mirror`]);
-    const mirrored = JSON.parse(await skopeo(sandbox, ['list-tags', plainHttp, ref('mirror/app')])) as { Tags: string[] };
+    const mirrored = JSON.parse(await skopeo(sandbox, ['list-tags', ...readArgs, ref('mirror/app')])) as { Tags: string[] };
     assert.deepEqual([...mirrored.Tags].sort(), ['doomed', 'v1', 'v2']);
     for (const tag of ['v1', 'v2']) remember('mirror/app', tag);
     remember('team/app', 'v2');
 
     // A manifest of its own (a different layer), so deleting it leaves the other tags intact.
     const doomedLayout = await layoutImage('doomed', 32 * 1024);
-    await skopeo(sandbox, ['copy', '--dest-tls-verify=false', `oci:${doomedLayout}:doomed`, ref('team/gone:x')]);
-    const digest = (JSON.parse(await skopeo(sandbox, ['inspect', plainHttp, ref('team/gone:x')])) as { Digest: string }).Digest;
-    await skopeo(sandbox, ['delete', plainHttp, ref(`team/gone@${digest}`)]);
+    await skopeo(sandbox, ['copy', ...pushArgs, `oci:${doomedLayout}:doomed`, ref('team/gone:x')]);
+    const digest = (JSON.parse(await skopeo(sandbox, ['inspect', ...readArgs, ref('team/gone:x')])) as { Digest: string }).Digest;
+    await skopeo(sandbox, ['delete', ...readArgs, ref(`team/gone@${digest}`)]);
+    const reader = await fetchToken(replicas[0]!.url, ['repository:team/gone:pull'], basic(ADMIN, ADMIN_PASSWORD));
     for (const replica of replicas) {
-      const response = await fetch(`${replica.url}/v2/team/gone/manifests/${digest}`, { headers: { accept: MANIFEST_TYPES } });
+      const response = await fetch(`${replica.url}/v2/team/gone/manifests/${digest}`, { headers: { accept: MANIFEST_TYPES, authorization: `Bearer ${reader.token!}` } });
       assert.equal(response.status, 404, replica.host);
     }
   });
@@ -196,7 +239,7 @@ describe('three Wharf replicas on one PostgreSQL and one S3 store, behind haprox
   test('a replica killed with SIGKILL in the middle of a push: the client\'s retry through haproxy completes it', async () => {
     // 48 MiB of random bytes take long enough to upload that the kill lands inside the PATCH.
     const layout = await layoutImage('big', 48 * 1024 * 1024);
-    const push = (): Promise<string> => skopeo(sandbox, ['copy', '--retry-times', '3', '--dest-tls-verify=false', `oci:${layout}:big`, ref('team/big:v1')]);
+    const push = (): Promise<string> => skopeo(sandbox, ['copy', '--retry-times', '3', ...pushArgs, `oci:${layout}:big`, ref('team/big:v1')]);
     const pushing = push().then(() => undefined, (error: Error) => error);
     // Find the replica holding the long request: the same server in flight at two polls 100 ms apart.
     let victim: string | undefined;
@@ -229,10 +272,14 @@ describe('three Wharf replicas on one PostgreSQL and one S3 store, behind haprox
 
   test('nothing is lost: every pushed manifest and blob is readable through every replica', async () => {
     let checked = 0;
+    // One token, issued by one replica, accepted by all three (the restarted one included).
+    const issued = await fetchToken(replicas.at(-1)!.url, [...pushed.keys()].map((repository) => `repository:${repository}:pull`), basic(ADMIN, ADMIN_PASSWORD));
+    assert.equal(issued.status, 200, JSON.stringify(issued.body));
+    const authorization = `Bearer ${issued.token!}`;
     for (const replica of replicas) {
       for (const [repository, tags] of pushed) {
         for (const tag of tags) {
-          const manifestResponse = await fetch(`${replica.url}/v2/${repository}/manifests/${tag}`, { headers: { accept: MANIFEST_TYPES } });
+          const manifestResponse = await fetch(`${replica.url}/v2/${repository}/manifests/${tag}`, { headers: { accept: MANIFEST_TYPES, authorization } });
           assert.equal(manifestResponse.status, 200, `${replica.host} ${repository}:${tag}`);
           const bytes = Buffer.from(await manifestResponse.arrayBuffer());
           assert.equal(manifestResponse.headers.get('docker-content-digest'), sha256Of(bytes));
@@ -240,7 +287,7 @@ describe('three Wharf replicas on one PostgreSQL and one S3 store, behind haprox
           const blobs = [manifest.config?.digest, ...(manifest.layers ?? []).map((layer) => layer.digest)].filter((d) => d !== undefined);
           assert.ok(blobs.length >= 2, `${repository}:${tag} has a config and layers`);
           for (const digest of blobs) {
-            const blob = await fetch(`${replica.url}/v2/${repository}/blobs/${digest}`);
+            const blob = await fetch(`${replica.url}/v2/${repository}/blobs/${digest}`, { headers: { authorization } });
             assert.equal(blob.status, 200, `${replica.host} ${repository}@${digest}`);
             const hash = createHash('sha256');
             for await (const chunk of blob.body!) hash.update(chunk);
