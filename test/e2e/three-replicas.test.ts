@@ -97,7 +97,7 @@ describe('three Wharf replicas on one PostgreSQL and one S3 store, behind haprox
       dataDirs.push(dir);
     }
     // As an operator would: `wharf user add` on one replica's data folder, configured for the
-    // shared database, before any replica starts (a server with authentication on needs an admin).
+    // shared database, before any replica starts, so none warns that there is no administrator.
     const added = spawnSync(join(REPO_ROOT, 'node_modules', '.bin', 'node'),
       [join(REPO_ROOT, 'src', 'cli', 'wharf.mjs'), 'user', 'add', ADMIN, '--admin', '--password-stdin', '--data-dir', dataDirs[0]!], {
         input: `${ADMIN_PASSWORD}\n`, encoding: 'utf8', timeout: 60_000, env: { ...process.env, WHARF_SERVER: '', ...env },
