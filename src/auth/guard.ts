@@ -77,9 +77,8 @@ export class AccessGuard {
       return registryError('DENIED', { message });
     };
     const access = route?.route.access ?? 'admin';
-    const changes = ctx.method !== 'GET' && ctx.method !== 'HEAD' && route?.route.readOnly !== true;
-    const handlerChecksWrites = route?.route.writes === 'handler';
-    if (!admin && (access === 'admin' || (changes && access !== 'admission' && !handlerChecksWrites))) throw deny('not an admin', 'administrator access required');
+    const writesForAdmins = ctx.method !== 'GET' && ctx.method !== 'HEAD' && (route?.route.writes ?? 'admins') === 'admins';
+    if (!admin && (access === 'admin' || (writesForAdmins && access !== 'admission'))) throw deny('not an admin', 'administrator access required');
     if (access === 'admission' && !capabilities.includes('admission')) {
       throw deny('no admission capability', `${caller.subject} may not ask for admission reviews: it needs the admission capability (wharf robot create NAME --capability admission)`);
     }

@@ -9,37 +9,30 @@ import { RegistryClient } from '../client/registry-client.ts';
 import { inspectRemoteModel, pullModel, pushModel, type ProgressSink } from '../client/models.ts';
 import type { ModelFacts } from '../content/models/inspect-model.ts';
 
-export const MODEL_USAGE = `Model commands (CNCF ModelPack artifacts; any OCI registry):
-  wharf model push DIR REF [--concurrency 4] [--chunk-size BYTES] [--state FILE]
-      one layer per file, config from the files' headers, README.md as model card; parallel
-      chunked uploads, blobs the registry has are skipped, an interrupted push resumes
-  wharf model pull REF DIR [--include GLOB]... [--streams 4] [--concurrency 2]
-      only the files asked for, each in parallel Range streams, digests verified, partial files resumed
-  wharf model inspect REF      files, parameters, formats, licences and code findings, no weights downloaded
-Every command takes --plain-http and --json.`;
-
 /** The flags of `wharf model SUB`, from the command table (the one source of flags and help). */
-const optionsOf = (sub: 'push' | 'pull' | 'inspect') => parseOptions(COMMAND_TABLE.model!.subcommands![sub]!.flags);
+const optionsOf = (sub: Sub) => parseOptions(COMMAND_TABLE.model!.subcommands![sub]!.flags);
 type Parsed = { values: { [flag: string]: string | boolean | string[] | undefined; 'plain-http'?: boolean; json?: boolean; help?: boolean; include?: string[] } & Record<'concurrency' | 'chunk-size' | 'state' | 'streams', string | undefined>; positionals: string[] };
-const parse = (sub: 'push' | 'pull' | 'inspect', args: string[]) => parseArgs({ args, allowPositionals: true, options: optionsOf(sub) }) as Parsed;
+const parse = (sub: Sub, args: string[]) => parseArgs({ args, allowPositionals: true, options: optionsOf(sub) }) as Parsed;
 
-/** Help asked for goes to stdout; a wrong call gets the usage on stderr and exit code 2. */
-function usage(asked: boolean): number {
-  if (asked) console.log(MODEL_USAGE);
-  else console.error(`Usage:\n${MODEL_USAGE}`);
-  return asked ? 0 : 2;
+type Sub = 'push' | 'pull' | 'inspect';
+
+/**
+ * A wrong call gets the subcommand's help (from the command table) on stderr and exit code 2.
+ * (`wharf model --help`, `wharf model SUB --help` and unknown subcommands are answered by main.ts.)
+ */
+async function usage(sub: Sub): Promise<number> {
+  const { commandHelp } = await import('./help.ts');
+  console.error(await commandHelp('model', sub, []));
+  return 2;
 }
 
 export async function modelCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub === undefined || sub === 'help' || sub === '--help' || sub === '-h') { console.log(MODEL_USAGE); return sub === undefined ? 2 : 0; }
   switch (sub) {
     case 'push': return push(rest);
     case 'pull': return pull(rest);
     case 'inspect': return inspect(rest);
-    default:
-      console.error(`wharf model: unknown subcommand "${sub}"\n\n${MODEL_USAGE}`);
-      return 2;
+    default: throw new Error(`wharf model: unknown subcommand "${sub}"`);
   }
 }
 
@@ -57,7 +50,7 @@ function positiveInt(value: string | undefined, name: string): number | undefine
 
 async function push(argv: string[]): Promise<number> {
   const { values, positionals } = parse('push', argv);
-  if (values.help || positionals.length !== 2) return usage(values.help === true);
+  if (positionals.length !== 2) return usage('push');
   const [dir, reference] = positionals as [string, string];
   const { parsed, client } = clientFor(reference, values['plain-http']);
   const progress = progressFor(process.stderr, values.json === true);
@@ -77,7 +70,7 @@ async function push(argv: string[]): Promise<number> {
 
 async function pull(argv: string[]): Promise<number> {
   const { values, positionals } = parse('pull', argv);
-  if (values.help || positionals.length !== 2) return usage(values.help === true);
+  if (positionals.length !== 2) return usage('pull');
   const [reference, dir] = positionals as [string, string];
   const { parsed, client } = clientFor(reference, values['plain-http']);
   const progress = progressFor(process.stderr, values.json === true);
@@ -96,7 +89,7 @@ async function pull(argv: string[]): Promise<number> {
 
 async function inspect(argv: string[]): Promise<number> {
   const { values, positionals } = parse('inspect', argv);
-  if (values.help || positionals.length !== 1) return usage(values.help === true);
+  if (positionals.length !== 1) return usage('inspect');
   const { parsed, client } = clientFor(positionals[0]!, values['plain-http']);
   const result = await inspectRemoteModel(client, parsed.repository, parsed.digest ?? parsed.tag ?? 'latest');
   if (values.json) { console.log(JSON.stringify({ digest: result.digest, source: result.source, model: result.facts ?? null }, null, 2)); return result.facts ? 0 : 1; }

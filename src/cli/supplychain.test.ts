@@ -1,4 +1,4 @@
-import { after, before, describe, it, mock } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -8,19 +8,9 @@ import { attachCommand, attestCommand, keygenCommand, sbomCommand, signCommand, 
 import { pushTestImage, startSupplyChainRegistry, trustDocument, type SupplyChainRegistry } from '../supplychain/testing/supplychain-registry.ts';
 import { dataPath, sharedDataOptions } from '../supplychain/testing/shared-data.ts';
 import { cosignTag } from '../supplychain/shared/digest.ts';
+import { runCommand } from '../../test/support/run-command.ts';
 
-/** Runs a command with console output captured. */
-async function run(command: (argv: string[]) => Promise<number>, argv: string[]): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const log = mock.method(console, 'log', (...args: unknown[]) => { lines.push(args.join(' ')); });
-  const error = mock.method(console, 'error', () => undefined);
-  try {
-    return { code: await command(argv), out: lines.join('\n') };
-  } finally {
-    log.mock.restore();
-    error.mock.restore();
-  }
-}
+const run = runCommand;
 
 describe('wharf keygen / sign / verify / attest / attach / sbom / vulns against a live registry', () => {
   let registry: SupplyChainRegistry;

@@ -21,14 +21,13 @@ export interface ApiRoute {
   readonly path: string;
   readonly access: ApiAccess;
   /**
-   * `handler`: a changing request (POST, PUT, DELETE) by someone who is not an administrator is let
-   * through to the handler, which checks the caller's access to everything it changes (TUF
-   * publications by a delegated role need push access to each repository they name). Without it,
-   * only administrators change anything under /api/v1/.
+   * Who may send a POST, PUT or DELETE to the route, beyond what `access` says:
+   * - `admins` (the default): only administrators change anything under /api/v1/;
+   * - `handler`: anyone `access` lets in; the handler checks the caller's access to everything it
+   *   changes (TUF publications by a delegated role need push access to each repository they name);
+   * - `none`: the request changes nothing (a query sent as a body), so it is judged like a GET.
    */
-  readonly writes?: 'handler';
-  /** A POST that changes nothing (a query sent as a body): callers who may not change things may still send it. */
-  readonly readOnly?: boolean;
+  readonly writes?: 'admins' | 'handler' | 'none';
 }
 
 export interface MatchedApiRoute {

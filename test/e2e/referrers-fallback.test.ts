@@ -2,7 +2,7 @@
 // docker-registry (Distribution 2.8), which has no referrers API and never answers a manifest PUT
 // with OCI-Subject. OCI distribution-spec v1.1 then asks the client to keep the referrers tag
 // schema: an image index under the tag `sha256-<hex>` listing one descriptor per referrer.
-import { after, before, describe, it, mock } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { COSIGN_SIGNATURE_ARTIFACT_TYPE } from '../../src/client/signing.ts';
 import { pushSmallImage } from './registry-http.ts';
 import { referenceRegistryInstalled, startReferenceRegistry } from './reference-registry.ts';
 import type { RunningRegistry } from './child-lifecycle.ts';
+import { runCommand } from '../support/run-command.ts';
 
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 const REPO = 'team/fallback';
@@ -23,17 +24,7 @@ interface FallbackIndex {
   manifests: { mediaType: string; digest: string; size: number; artifactType?: string; annotations?: Record<string, string> }[];
 }
 
-async function run(command: (argv: string[]) => Promise<number>, argv: string[]): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const log = mock.method(console, 'log', (...args: unknown[]) => { lines.push(args.join(' ')); });
-  const error = mock.method(console, 'error', () => undefined);
-  try {
-    return { code: await command(argv), out: lines.join('\n') };
-  } finally {
-    log.mock.restore();
-    error.mock.restore();
-  }
-}
+const run = runCommand;
 
 const skip = referenceRegistryInstalled() ? false : 'docker-registry is not installed (scripts/install-test-deps.sh installs it)';
 

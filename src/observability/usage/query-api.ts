@@ -14,7 +14,7 @@ import type { UsageStore } from './usage-store.ts';
 
 export const QUERY_ROUTES: readonly ApiRoute[] = [
   // A query only reads: non-administrators may send one, though it comes as a POST body.
-  { method: 'POST', path: '/api/v1/query', access: 'authenticated', readOnly: true },
+  { method: 'POST', path: '/api/v1/query', access: 'authenticated', writes: 'none' },
 ];
 
 export async function handleQuery(ctx: RequestContext, queries: UsageQueries, store: UsageStore, flush: () => Promise<void>): Promise<boolean> {
